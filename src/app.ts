@@ -1,0 +1,105 @@
+import { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import { connectDatabase, type DatabaseHandle } from './db/client.js';
+import { runMigrations } from './db/migrate.js';
+import { createHttpServer } from './http/server.js';
+import { resolveInfrastructure, type Infrastructure } from './infrastructure.js';
+import type { Logger } from './lib/logger.js';
+import { createAccessService } from './services/access.js';
+import { createCampaignCreator } from './services/campaigns/create-campaign.js';
+import { createLockService } from './services/campaigns/locks.js';
+import { createStatusService } from './services/status.js';
+
+/**
+ * The composition root: the one place that turns configuration into connected adapters and
+ * wires them into services. Nothing else constructs a client.
+ */
+export type Role = 'all' | 'web' | 'worker';
+
+export function buildServices(database: DatabaseHandle, clock: () => Date = () => new Date()) {
+  return {
+    createCampaign: createCampaignCreator({ database, clock }),
+    locks: createLockService({ db: database.db, clock }),
+    status: createStatusService({ db: database.db }),
+    access: createAccessService({ db: database.db, clock }),
+  };
+}
+export type Services = ReturnType<typeof buildServices>;
+
+/** For one-shot CLI commands: the database (migrated), the services, and a way to let go. */
+export async function openCommandContext(config: Config, logger: Logger) {
+  const infrastructure = await resolveInfrastructure(config, logger, { redis: false });
+  let database: DatabaseHandle | undefined;
+  try {
+    await runMigrations(infrastructure.databaseUrl);
+    database = connectDatabase(infrastructure.databaseUrl, { max: 4, applicationName: 'campaign-guard-cli' });
+    const services = buildServices(database);
+    const opened = database;
+    return {
+      services,
+      database: opened,
+      close: async () => {
+        await opened.close();
+        await infrastructure.stop();
+      },
+    };
+  } catch (error) {
+    await database?.close().catch(() => undefined);
+    await infrastructure.stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+export interface RunningApp {
+  url: string;
+  infrastructure: Infrastructure;
+  services: Services;
+  stop(): Promise<void>;
+}
+
+/** `serve`: migrate, then the HTTP server (and, in later issues, workers and Slack) by role. */
+export async function startApp(config: Config, logger: Logger, options: { role: Role }): Promise<RunningApp> {
+  const infrastructure = await resolveInfrastructure(config, logger, { redis: true });
+  const closers: (() => Promise<void>)[] = [() => infrastructure.stop()];
+  const stop = async () => {
+    for (const close of closers.splice(0).reverse()) {
+      await close().catch((error) => logger.warn({ err: error }, 'error while stopping'));
+    }
+  };
+  try {
+    await runMigrations(infrastructure.databaseUrl);
+    const database = connectDatabase(infrastructure.databaseUrl, { max: 10, applicationName: `campaign-guard-${options.role}` });
+    closers.push(() => database.close());
+    const redis = new Redis(infrastructure.redisUrl!, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectionName: `campaign-guard-${options.role}`,
+    });
+    redis.on('error', (error) => logger.debug({ err: error }, 'redis connection error'));
+    await redis.connect();
+    closers.push(async () => {
+      redis.disconnect();
+    });
+
+    const services = buildServices(database);
+    const server = createHttpServer({
+      logger,
+      checks: {
+        postgres: async () => {
+          await database.sql`select 1`;
+        },
+        redis: async () => {
+          await redis.ping();
+        },
+      },
+    });
+    const url = await server.listen({ port: config.http.port, host: config.http.host });
+    closers.push(() => server.close());
+    logger.info({ url, role: options.role, embeddedPostgres: infrastructure.embedded.postgres, embeddedRedis: infrastructure.embedded.redis }, 'campaign guard is serving');
+    return { url, infrastructure, services, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

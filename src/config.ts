@@ -1,0 +1,235 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The only reader of the environment. Everything else receives a typed `Config`.
+ * A bad value is reported as one line naming the variable, never as a stack trace.
+ */
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly problem: string,
+  ) {
+    super(`${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const blankToUndefined = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+const urlWithProtocols = (protocols: string[], example: string) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .refine((value) => {
+        try {
+          return protocols.includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      }, `must be a URL like ${example}`)
+      .optional(),
+  );
+
+const integer = (min: number, max: number, fallback: number) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^\d+$/, `must be a whole number between ${min} and ${max}`)
+      .transform(Number)
+      .refine((n) => n >= min && n <= max, `must be a whole number between ${min} and ${max}`)
+      .optional()
+      .transform((n) => n ?? fallback),
+  );
+
+const positiveNumber = (fallback: number) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^\d+(\.\d+)?$/, 'must be a positive number')
+      .transform(Number)
+      .refine((n) => n > 0, 'must be a positive number')
+      .optional()
+      .transform((n) => n ?? fallback),
+  );
+
+/** Rates are accepted as a fraction (0.05) or a percentage (5%); a bare 5 is ambiguous and refused. */
+const rate = (fallback: number) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^\d+(\.\d+)?%?$/, 'must be a fraction like 0.05 or a percentage like 5%')
+      .transform((text) => (text.endsWith('%') ? Number(text.slice(0, -1)) / 100 : Number(text)))
+      .refine((n) => n > 0 && n <= 1, 'must be a fraction between 0 and 1 (like 0.05) or a percentage (like 5%)')
+      .optional()
+      .transform((n) => n ?? fallback),
+  );
+
+const boolean = (fallback: boolean) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+      .transform((v) => v === 'true' || v === '1' || v === 'yes')
+      .optional()
+      .transform((v) => v ?? fallback),
+  );
+
+const optionalMatching = (pattern: RegExp, message: string) =>
+  z.preprocess(blankToUndefined, z.string().regex(pattern, message).optional());
+
+const environmentSchema = z.object({
+  DATABASE_URL: urlWithProtocols(['postgres:', 'postgresql:'], 'postgres://user:pass@host:5432/db'),
+  REDIS_URL: urlWithProtocols(['redis:', 'rediss:'], 'redis://host:6379'),
+  SMTP_URL: urlWithProtocols(['smtp:', 'smtps:'], 'smtp://host:25'),
+  SLACK_BOT_TOKEN: optionalMatching(/^xoxb-[A-Za-z0-9-]+$/, 'must be a bot token starting with xoxb-'),
+  SLACK_SIGNING_SECRET: optionalMatching(/^[A-Za-z0-9]{16,128}$/, 'must be the app signing secret (hex characters)'),
+  SLACK_APP_TOKEN: optionalMatching(/^xapp-[A-Za-z0-9-]+$/, 'must be an app-level token starting with xapp-'),
+  SLACK_API_URL: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .refine((value) => {
+        try {
+          return ['http:', 'https:'].includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      }, 'must be an http(s) URL like https://slack.com/api/')
+      .optional()
+      .transform((value) => {
+        const url = value ?? 'https://slack.com/api/';
+        return url.endsWith('/') ? url : `${url}/`;
+      }),
+  ),
+  SLACK_ALERT_CHANNEL: optionalMatching(/^[CGD][A-Z0-9]{6,}$/, 'must be a Slack channel id like C0123456789'),
+  SLACK_ALLOWED_TEAMS: optionalMatching(/^T[A-Z0-9]+(,T[A-Z0-9]+)*$/, 'must be a comma-separated list of team ids like T0123,T0456'),
+  PORT: integer(0, 65535, 3000),
+  HOST: z.preprocess(blankToUndefined, z.string().optional().transform((v) => v ?? '0.0.0.0')),
+  SEND_CONCURRENCY: integer(1, 500, 8),
+  SEND_RATE_PER_SECOND: positiveNumber(200),
+  BOUNCE_RATE_WARN: rate(0.05),
+  BOUNCE_RATE_CRITICAL: rate(0.1),
+  ERROR_RATE_WARN: rate(0.05),
+  ERROR_RATE_CRITICAL: rate(0.1),
+  COMPLAINT_RATE_WARN: rate(0.001),
+  COMPLAINT_RATE_CRITICAL: rate(0.005),
+  ALERT_MIN_SAMPLE: integer(1, 10_000_000, 100),
+  ALERT_SUSTAIN_SECONDS: integer(0, 86_400, 15),
+  AUTO_PAUSE_ON_CRITICAL: boolean(false),
+  PREFETCH_LEAD_SECONDS: integer(0, 7 * 86_400, 300),
+  DATA_DIR: z.preprocess(blankToUndefined, z.string().optional().transform((v) => path.resolve(v ?? '.data'))),
+  REDIS_PREFIX: optionalMatching(/^[A-Za-z0-9:_-]{1,64}$/, 'must be 1-64 letters, digits, ":", "_" or "-"'),
+  LOG_LEVEL: z.preprocess(
+    blankToUndefined,
+    z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+        message: 'must be one of fatal, error, warn, info, debug, trace, silent',
+      })
+      .optional(),
+  ),
+});
+
+type Environment = z.infer<typeof environmentSchema>;
+
+export interface Config {
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  redisPrefix: string;
+  smtpUrl: string | undefined;
+  dataDir: string;
+  http: { port: number; host: string };
+  slack:
+    | { mode: 'off' }
+    | {
+        mode: 'http' | 'socket';
+        botToken: string;
+        signingSecret: string | undefined;
+        appToken: string | undefined;
+        apiUrl: string;
+        alertChannel: string | undefined;
+        allowedTeams: string[];
+      };
+  sending: { concurrency: number; ratePerSecond: number; prefetchLeadSeconds: number };
+  alerts: {
+    bounceRate: { warn: number; critical: number };
+    errorRate: { warn: number; critical: number };
+    complaintRate: { warn: number; critical: number };
+    minSample: number;
+    sustainSeconds: number;
+    autoPauseOnCritical: boolean;
+  };
+  /** Unset: `serve` logs at info, one-shot commands at warn. */
+  logLevel: Environment['LOG_LEVEL'];
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(String(issue.path[0] ?? 'environment'), issue.message);
+  }
+  const e = parsed.data;
+  assertThresholdPair('BOUNCE_RATE', e.BOUNCE_RATE_WARN, e.BOUNCE_RATE_CRITICAL);
+  assertThresholdPair('ERROR_RATE', e.ERROR_RATE_WARN, e.ERROR_RATE_CRITICAL);
+  assertThresholdPair('COMPLAINT_RATE', e.COMPLAINT_RATE_WARN, e.COMPLAINT_RATE_CRITICAL);
+
+  return {
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX ?? 'cg',
+    smtpUrl: e.SMTP_URL,
+    dataDir: e.DATA_DIR,
+    http: { port: e.PORT, host: e.HOST },
+    slack: slackConfig(e),
+    sending: {
+      concurrency: e.SEND_CONCURRENCY,
+      ratePerSecond: e.SEND_RATE_PER_SECOND,
+      prefetchLeadSeconds: e.PREFETCH_LEAD_SECONDS,
+    },
+    alerts: {
+      bounceRate: { warn: e.BOUNCE_RATE_WARN, critical: e.BOUNCE_RATE_CRITICAL },
+      errorRate: { warn: e.ERROR_RATE_WARN, critical: e.ERROR_RATE_CRITICAL },
+      complaintRate: { warn: e.COMPLAINT_RATE_WARN, critical: e.COMPLAINT_RATE_CRITICAL },
+      minSample: e.ALERT_MIN_SAMPLE,
+      sustainSeconds: e.ALERT_SUSTAIN_SECONDS,
+      autoPauseOnCritical: e.AUTO_PAUSE_ON_CRITICAL,
+    },
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+function assertThresholdPair(prefix: string, warn: number, critical: number) {
+  if (warn >= critical) {
+    throw new ConfigError(`${prefix}_WARN`, `(${warn}) must be lower than ${prefix}_CRITICAL (${critical})`);
+  }
+}
+
+function slackConfig(e: Environment): Config['slack'] {
+  const anySet = e.SLACK_BOT_TOKEN || e.SLACK_SIGNING_SECRET || e.SLACK_APP_TOKEN;
+  if (!anySet) return { mode: 'off' };
+  if (!e.SLACK_BOT_TOKEN) {
+    throw new ConfigError('SLACK_BOT_TOKEN', 'is required when SLACK_SIGNING_SECRET or SLACK_APP_TOKEN is set');
+  }
+  if (!e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET) {
+    throw new ConfigError(
+      'SLACK_SIGNING_SECRET',
+      'is required for HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)',
+    );
+  }
+  return {
+    mode: e.SLACK_APP_TOKEN ? 'socket' : 'http',
+    botToken: e.SLACK_BOT_TOKEN,
+    signingSecret: e.SLACK_SIGNING_SECRET,
+    appToken: e.SLACK_APP_TOKEN,
+    apiUrl: e.SLACK_API_URL,
+    alertChannel: e.SLACK_ALERT_CHANNEL,
+    allowedTeams: e.SLACK_ALLOWED_TEAMS ? e.SLACK_ALLOWED_TEAMS.split(',') : [],
+  };
+}

@@ -1,0 +1,44 @@
+import { asc, eq, inArray, sql } from 'drizzle-orm';
+import { ACTIVE_DEPLOYMENT_STATUSES } from '../../domain/lifecycle.js';
+import type { Executor } from '../client.js';
+import { campaigns, deployments } from '../schema/index.js';
+
+export type DeploymentRow = typeof deployments.$inferSelect;
+export type NewDeployment = typeof deployments.$inferInsert;
+
+export async function insertDeployments(db: Executor, rows: NewDeployment[]): Promise<DeploymentRow[]> {
+  return db.insert(deployments).values(rows).returning();
+}
+
+export async function findDeployment(db: Executor, id: string): Promise<DeploymentRow | undefined> {
+  const [row] = await db.select().from(deployments).where(eq(deployments.id, id));
+  return row;
+}
+
+export async function findDeploymentsByName(db: Executor, name: string, limit = 5): Promise<DeploymentRow[]> {
+  return db
+    .select()
+    .from(deployments)
+    .where(sql`lower(${deployments.name}) = lower(${name})`)
+    .orderBy(sql`${deployments.createdAt} desc`)
+    .limit(limit);
+}
+
+export async function listDeploymentsOfCampaign(db: Executor, campaignId: string): Promise<DeploymentRow[]> {
+  return db.select().from(deployments).where(eq(deployments.campaignId, campaignId)).orderBy(asc(deployments.position));
+}
+
+export async function setDeploymentTotal(db: Executor, id: string, total: number): Promise<void> {
+  await db.update(deployments).set({ totalCount: total }).where(eq(deployments.id, id));
+}
+
+/** The activity monitor: live deployments with their campaign, served by the partial index. */
+export async function listActiveDeployments(db: Executor, limit = 100) {
+  return db
+    .select({ deployment: deployments, campaign: campaigns })
+    .from(deployments)
+    .innerJoin(campaigns, eq(campaigns.id, deployments.campaignId))
+    .where(inArray(deployments.status, [...ACTIVE_DEPLOYMENT_STATUSES]))
+    .orderBy(asc(deployments.sendAt), asc(deployments.id))
+    .limit(limit);
+}

@@ -1,0 +1,35 @@
+import { sql } from 'drizzle-orm';
+import { check, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { deployments } from './deployments.js';
+
+/** One record per (deployment, metric) spike; escalation and resolution update it in place. */
+export const alerts = pgTable(
+  'alerts',
+  {
+    id: text('id').primaryKey(),
+    deploymentId: text('deployment_id')
+      .notNull()
+      .references(() => deployments.id),
+    metric: text('metric').notNull(),
+    severity: text('severity').notNull(),
+    state: text('state').notNull().default('open'),
+    rate: doublePrecision('rate').notNull(),
+    sample: integer('sample').notNull(),
+    threshold: doublePrecision('threshold').notNull(),
+    topDomains: jsonb('top_domains').$type<{ domain: string; count: number }[]>().notNull().default([]),
+    autoPaused: text('auto_paused'),
+    slackChannel: text('slack_channel'),
+    slackTs: text('slack_ts'),
+    openedAt: timestamp('opened_at', { withTimezone: true }).notNull().defaultNow(),
+    escalatedAt: timestamp('escalated_at', { withTimezone: true }),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    check('alerts_metric_check', sql`${t.metric} in ('bounce', 'error', 'complaint')`),
+    check('alerts_severity_check', sql`${t.severity} in ('warning', 'critical')`),
+    check('alerts_state_check', sql`${t.state} in ('open', 'resolved')`),
+    uniqueIndex('alerts_open_key').on(t.deploymentId, t.metric).where(sql`${t.state} = 'open'`),
+    index('alerts_deployment_idx').on(t.deploymentId),
+  ],
+);

@@ -1,0 +1,35 @@
+import { sql } from 'drizzle-orm';
+import { check, index, integer, pgTable, text, timestamp, unique } from 'drizzle-orm/pg-core';
+import { deliveryCounters } from './counters.js';
+import { deployments } from './deployments.js';
+
+/** A slice of a deployment's audience (recipient seq range) with its own send time. */
+export const batches = pgTable(
+  'batches',
+  {
+    id: text('id').primaryKey(),
+    deploymentId: text('deployment_id')
+      .notNull()
+      .references(() => deployments.id),
+    position: integer('position').notNull(),
+    status: text('status').notNull(),
+    sendAt: timestamp('send_at', { withTimezone: true }),
+    firstSeq: integer('first_seq').notNull(),
+    lastSeq: integer('last_seq').notNull(),
+    ...deliveryCounters(),
+    cancelledBy: text('cancelled_by'),
+    cancelledAt: timestamp('cancelled_at', { withTimezone: true }),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    check(
+      'batches_status_check',
+      sql`${t.status} in ('draft', 'scheduled', 'sending', 'paused', 'completed', 'cancelled')`,
+    ),
+    unique('batches_deployment_position_key').on(t.deploymentId, t.position),
+    index('batches_send_at_idx').on(t.sendAt).where(sql`${t.status} = 'scheduled'`),
+  ],
+);

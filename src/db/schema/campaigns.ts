@@ -1,0 +1,34 @@
+import { sql } from 'drizzle-orm';
+import { check, index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+
+export const campaigns = pgTable(
+  'campaigns',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    kind: text('kind', { enum: ['single', 'multi'] }).notNull(),
+    status: text('status').notNull(),
+    subject: text('subject').notNull(),
+    fromAddress: text('from_address').notNull(),
+    bodyText: text('body_text').notNull(),
+    sendAt: timestamp('send_at', { withTimezone: true }),
+    lockedBy: text('locked_by'),
+    lockedAt: timestamp('locked_at', { withTimezone: true }),
+    cancelledBy: text('cancelled_by'),
+    cancelledAt: timestamp('cancelled_at', { withTimezone: true }),
+    cancelReason: text('cancel_reason'),
+    /** Per-campaign overrides of the alert policy defaults from configuration. */
+    alertPolicy: jsonb('alert_policy'),
+    createdBy: text('created_by'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    check('campaigns_kind_check', sql`${t.kind} in ('single', 'multi')`),
+    check(
+      'campaigns_status_check',
+      sql`${t.status} in ('draft', 'scheduled', 'sending', 'paused', 'completed', 'cancelled')`,
+    ),
+    index('campaigns_name_idx').on(sql`lower(${t.name})`),
+  ],
+);

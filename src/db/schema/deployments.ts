@@ -1,0 +1,44 @@
+import { sql } from 'drizzle-orm';
+import { check, index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { campaigns } from './campaigns.js';
+import { deliveryCounters } from './counters.js';
+
+export const deployments = pgTable(
+  'deployments',
+  {
+    id: text('id').primaryKey(),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id),
+    position: integer('position').notNull(),
+    name: text('name').notNull(),
+    status: text('status').notNull(),
+    sendAt: timestamp('send_at', { withTimezone: true }),
+    /** Gap between batch send times; kept so a draft can be scheduled later. */
+    batchIntervalMs: integer('batch_interval_ms').notNull().default(0),
+    /** How many ledger rows prefetch has materialised so far (resumable in bounded chunks). */
+    prefetchedCount: integer('prefetched_count').notNull().default(0),
+    ...deliveryCounters(),
+    pausedBy: text('paused_by'),
+    pausedAt: timestamp('paused_at', { withTimezone: true }),
+    cancelledBy: text('cancelled_by'),
+    cancelledAt: timestamp('cancelled_at', { withTimezone: true }),
+    cancelReason: text('cancel_reason'),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    check(
+      'deployments_status_check',
+      sql`${t.status} in ('draft', 'scheduled', 'prefetching', 'prefetched', 'sending', 'paused', 'completed', 'cancelled')`,
+    ),
+    index('deployments_campaign_idx').on(t.campaignId, t.position),
+    index('deployments_name_idx').on(sql`lower(${t.name})`),
+    // The activity monitor lists only live deployments; this stays tiny however many have ended.
+    index('deployments_active_idx')
+      .on(t.status, t.sendAt)
+      .where(sql`${t.status} in ('scheduled', 'prefetching', 'prefetched', 'sending', 'paused')`),
+  ],
+);

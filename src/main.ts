@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { registerAccess } from './cli/commands/access.js';
+import { registerCampaign } from './cli/commands/campaign.js';
+import { registerDemo } from './cli/commands/demo.js';
+import { registerServe } from './cli/commands/serve.js';
+import { registerStatus } from './cli/commands/status.js';
+import { CommandError, EXIT } from './cli/errors.js';
+import { ConfigError } from './config.js';
+import { RedisServerMissing } from './lib/embedded/redis.js';
+
+const program = new Command('campaign-guard')
+  .description('Campaign Guard: stops bad email sends fast')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+registerServe(program);
+registerCampaign(program);
+registerStatus(program);
+registerAccess(program);
+registerDemo(program);
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`campaign-guard: ${message.split('\n')[0]}\n`);
+  process.exit(code);
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.usage);
+  }
+  if (error instanceof ConfigError) fail(`configuration error: ${error.message}`, EXIT.usage);
+  if (error instanceof CommandError) fail(error.message, error.exitCode);
+  if (error instanceof RedisServerMissing) fail(error.message, EXIT.usage);
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`campaign-guard: unexpected error: ${message.split('\n')[0]}\n`);
+  if (error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  process.exit(EXIT.internal);
+}

@@ -1,0 +1,197 @@
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
+import type { Writable } from 'node:stream';
+import { planBatches } from '../../domain/batches.js';
+import type { Kind } from '../../domain/lifecycle.js';
+import { ok, refused, type Result } from '../../domain/result.js';
+import { inTransaction, type DatabaseHandle } from '../../db/client.js';
+import { recordAudit } from '../../db/queries/audit.js';
+import { insertBatches } from '../../db/queries/batches.js';
+import { insertCampaign } from '../../db/queries/campaigns.js';
+import { insertDeployments, setDeploymentTotal } from '../../db/queries/deployments.js';
+import { newId } from '../../lib/ids.js';
+import { AudienceFileError, MAX_LISTED_PROBLEMS, readAudience, type RowProblem } from './audience-csv.js';
+
+export interface CreateCampaignInput {
+  name: string;
+  kind: Kind;
+  deployments: number;
+  subject: string;
+  from: string;
+  body: string;
+  /** null: a draft, nothing is scheduled. */
+  sendAt: Date | null;
+  batches: number;
+  batchIntervalMs: number;
+  strict: boolean;
+  actor: string;
+  recipients: Readable;
+  onProgress?: (rowsImported: number) => void;
+}
+
+export interface CreatedCampaign {
+  campaignId: string;
+  deploymentIds: string[];
+  status: 'draft' | 'scheduled';
+  imported: number;
+  perDeployment: number[];
+  invalidCount: number;
+  duplicateCount: number;
+  /** The first MAX_LISTED_PROBLEMS problems, in file order. */
+  problems: RowProblem[];
+}
+
+export type CreateCampaignRefusal = 'bad_file' | 'strict_refused' | 'empty_audience';
+export type CreateCampaignOutcome = Result<CreatedCampaign, CreateCampaignRefusal> & {
+  problems?: RowProblem[];
+  invalidCount?: number;
+  duplicateCount?: number;
+};
+
+class StrictRefusal extends Error {}
+class EmptyAudience extends Error {}
+
+const PROGRESS_EVERY = 10_000;
+
+/** COPY text format: backslash, tab and line breaks are the only bytes that need escaping. */
+function copyText(value: string): string {
+  return /[\\\t\n\r]/.test(value)
+    ? value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
+    : value;
+}
+
+async function write(stream: Writable, chunk: string) {
+  if (!stream.write(chunk)) await once(stream, 'drain');
+}
+
+export function createCampaignCreator(deps: { database: DatabaseHandle; clock: () => Date }) {
+  return async function createCampaign(input: CreateCampaignInput): Promise<CreateCampaignOutcome> {
+    const now = deps.clock();
+    const campaignId = newId('campaign');
+    const deploymentIds = Array.from({ length: input.deployments }, () => newId('deployment'));
+    const status = input.sendAt ? 'scheduled' : 'draft';
+    const problems: RowProblem[] = [];
+    let invalidCount = 0;
+    let duplicateCount = 0;
+    const perDeployment = deploymentIds.map(() => 0);
+
+    try {
+      await inTransaction(deps.database, async (tx, sql) => {
+        await insertCampaign(tx, {
+          id: campaignId,
+          name: input.name,
+          kind: input.kind,
+          status,
+          subject: input.subject,
+          fromAddress: input.from,
+          bodyText: input.body,
+          sendAt: input.sendAt,
+          createdBy: input.actor,
+          createdAt: now,
+          updatedAt: now,
+        });
+        await insertDeployments(
+          tx,
+          deploymentIds.map((id, i) => ({
+            id,
+            campaignId,
+            position: i + 1,
+            name: input.deployments === 1 ? input.name : `${input.name} (${i + 1} of ${input.deployments})`,
+            status,
+            sendAt: input.sendAt,
+            batchIntervalMs: input.batchIntervalMs,
+            createdAt: now,
+            updatedAt: now,
+          })),
+        );
+
+        const copy = await sql`copy recipients (deployment_id, seq, email, fields, line_no) from stdin`.writable();
+        const copyDone = once(copy, 'finish');
+        let spread = 0;
+        let imported = 0;
+        let buffer = '';
+        for await (const row of readAudience(input.recipients, {
+          deploymentCount: input.deployments,
+          onProblem(problem) {
+            if (problem.kind === 'invalid') invalidCount++;
+            else duplicateCount++;
+            if (problems.length < MAX_LISTED_PROBLEMS) problems.push(problem);
+          },
+        })) {
+          const index = row.deployment ?? spread++ % input.deployments;
+          const seq = ++perDeployment[index]!;
+          const fields = row.fields ? copyText(JSON.stringify(row.fields)) : '{}';
+          buffer += `${deploymentIds[index]}\t${seq}\t${copyText(row.email)}\t${fields}\t${row.lineNo}\n`;
+          if (buffer.length >= 65_536) {
+            await write(copy, buffer);
+            buffer = '';
+          }
+          if (++imported % PROGRESS_EVERY === 0) input.onProgress?.(imported);
+        }
+        if (buffer) await write(copy, buffer);
+        copy.end();
+        await copyDone;
+        input.onProgress?.(imported);
+
+        if (input.strict && invalidCount + duplicateCount > 0) throw new StrictRefusal();
+        if (imported === 0) throw new EmptyAudience();
+
+        for (const [i, deploymentId] of deploymentIds.entries()) {
+          const total = perDeployment[i]!;
+          await setDeploymentTotal(tx, deploymentId, total);
+          await insertBatches(
+            tx,
+            planBatches(total, input.batches, input.sendAt, input.batchIntervalMs).map((plan) => ({
+              id: newId('batch'),
+              deploymentId,
+              position: plan.position,
+              status: status === 'draft' ? 'draft' : 'scheduled',
+              sendAt: plan.sendAt,
+              firstSeq: plan.firstSeq,
+              lastSeq: plan.lastSeq,
+              totalCount: plan.total,
+              createdAt: now,
+              updatedAt: now,
+            })),
+          );
+        }
+        await recordAudit(tx, {
+          at: now,
+          actor: input.actor,
+          action: 'campaign.create',
+          targetType: 'campaign',
+          targetId: campaignId,
+          outcome: 'ok',
+          details: { kind: input.kind, deploymentIds, imported, invalidCount, duplicateCount, sendAt: input.sendAt },
+        });
+      });
+    } catch (error) {
+      const summary = { problems, invalidCount, duplicateCount };
+      if (error instanceof StrictRefusal) {
+        return {
+          ...refused(
+            'strict_refused',
+            `--strict: the file was refused, nothing was imported (${invalidCount} invalid and ${duplicateCount} duplicate rows)`,
+          ),
+          ...summary,
+        };
+      }
+      if (error instanceof EmptyAudience) {
+        return { ...refused('empty_audience', 'the file has no valid recipients; nothing was created'), ...summary };
+      }
+      if (error instanceof AudienceFileError) return { ...refused('bad_file', error.message), ...summary };
+      throw error;
+    }
+
+    return ok({
+      campaignId,
+      deploymentIds,
+      status,
+      imported: perDeployment.reduce((a, b) => a + b, 0),
+      perDeployment,
+      invalidCount,
+      duplicateCount,
+      problems,
+    });
+  };
+}
