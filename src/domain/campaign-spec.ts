@@ -25,7 +25,7 @@ export interface CampaignSpec {
   batchIntervalMs: number;
 }
 
-export const LIMITS = { name: 200, subject: 250, deployments: 50, batches: 100 } as const;
+export const LIMITS = { name: 200, subject: 250, deployments: 50, batches: 100, batchIntervalMs: 7 * 24 * 3600_000 } as const;
 export const DEFAULT_FROM = 'Campaign Guard <noreply@campaign-guard.local>';
 export const DEFAULT_BATCH_INTERVAL_MS = 10 * 60_000;
 // eslint-disable-next-line no-control-regex
@@ -41,7 +41,8 @@ export function checkCampaignSpec(input: CampaignSpecInput, now: Date): Result<C
     return refused('invalid', `--subject must be 1 to ${LIMITS.subject} printable characters on one line`);
   }
   const from = (input.from ?? DEFAULT_FROM).trim();
-  const fromAddress = /<([^<>]+)>$/.exec(from)?.[1] ?? from;
+  // One mailbox: a bare address, or a display name (no <, >, comma or quote) and <address>.
+  const fromAddress = /^(?:[^<>,"]*|"[^"<>]*")\s*<([^<>]+)>$/.exec(from)?.[1] ?? from;
   if (CONTROL.test(from) || !checkEmail(fromAddress).ok) {
     return refused('invalid', '--from must be an address like news@example.com or "Name <news@example.com>"');
   }
@@ -57,6 +58,9 @@ export function checkCampaignSpec(input: CampaignSpecInput, now: Date): Result<C
     return refused('invalid', `--batches must be a whole number from 1 to ${LIMITS.batches}`);
   }
   const batchIntervalMs = input.batchIntervalMs ?? DEFAULT_BATCH_INTERVAL_MS;
+  if (!Number.isInteger(batchIntervalMs) || batchIntervalMs < 1000 || batchIntervalMs > LIMITS.batchIntervalMs) {
+    return refused('invalid', '--batch-interval must be from 1s to 7 days (like 10m or 1h30m)');
+  }
   let sendAt: Date | null = null;
   if (input.sendAt === 'now') sendAt = now;
   else if (input.sendAt) {

@@ -6,6 +6,7 @@ CREATE TABLE "campaigns" (
 	"subject" text NOT NULL,
 	"from_address" text NOT NULL,
 	"body_text" text NOT NULL,
+	"field_names" text[] DEFAULT '{}' NOT NULL,
 	"send_at" timestamp with time zone,
 	"locked_by" text,
 	"locked_at" timestamp with time zone,
@@ -73,13 +74,14 @@ CREATE TABLE "batches" (
 	CONSTRAINT "batches_status_check" CHECK ("batches"."status" in ('draft', 'scheduled', 'sending', 'paused', 'completed', 'cancelled'))
 );
 --> statement-breakpoint
-CREATE TABLE "recipients" (
+CREATE TABLE "audience_chunks" (
 	"deployment_id" text NOT NULL,
-	"seq" integer NOT NULL,
-	"email" text NOT NULL,
-	"fields" jsonb DEFAULT '{}'::jsonb NOT NULL,
-	"line_no" integer NOT NULL,
-	CONSTRAINT "recipients_pkey" PRIMARY KEY("deployment_id","seq")
+	"chunk_no" integer NOT NULL,
+	"first_seq" integer NOT NULL,
+	"row_count" integer NOT NULL,
+	"emails" text NOT NULL,
+	"fields" text NOT NULL,
+	CONSTRAINT "audience_chunks_pkey" PRIMARY KEY("deployment_id","chunk_no")
 );
 --> statement-breakpoint
 CREATE TABLE "deliveries" (
@@ -87,6 +89,7 @@ CREATE TABLE "deliveries" (
 	"seq" integer NOT NULL,
 	"batch_id" text NOT NULL,
 	"email" text NOT NULL,
+	"fields" json NOT NULL,
 	"status" text DEFAULT 'pending' NOT NULL,
 	"attempts" smallint DEFAULT 0 NOT NULL,
 	"claimed_by" text,
@@ -188,7 +191,7 @@ CREATE TABLE "operators" (
 --> statement-breakpoint
 ALTER TABLE "deployments" ADD CONSTRAINT "deployments_campaign_id_campaigns_id_fk" FOREIGN KEY ("campaign_id") REFERENCES "public"."campaigns"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "batches" ADD CONSTRAINT "batches_deployment_id_deployments_id_fk" FOREIGN KEY ("deployment_id") REFERENCES "public"."deployments"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "recipients" ADD CONSTRAINT "recipients_deployment_id_deployments_id_fk" FOREIGN KEY ("deployment_id") REFERENCES "public"."deployments"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "audience_chunks" ADD CONSTRAINT "audience_chunks_deployment_id_deployments_id_fk" FOREIGN KEY ("deployment_id") REFERENCES "public"."deployments"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "deliveries" ADD CONSTRAINT "deliveries_deployment_id_deployments_id_fk" FOREIGN KEY ("deployment_id") REFERENCES "public"."deployments"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "alerts" ADD CONSTRAINT "alerts_deployment_id_deployments_id_fk" FOREIGN KEY ("deployment_id") REFERENCES "public"."deployments"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "campaigns_name_idx" ON "campaigns" USING btree (lower("name"));--> statement-breakpoint

@@ -42,3 +42,7 @@ export async function releaseCampaignLock(db: Executor, id: string, at: Date) {
     .returning();
   return row;
 }
+
+export async function setCampaignFieldNames(db: Executor, id: string, fieldNames: string[]): Promise<void> {
+  await db.update(campaigns).set({ fieldNames }).where(eq(campaigns.id, id));
+}

@@ -11,6 +11,8 @@ export const campaigns = pgTable(
     subject: text('subject').notNull(),
     fromAddress: text('from_address').notNull(),
     bodyText: text('body_text').notNull(),
+    /** Merge-field names from the CSV header, in the order audience and ledger rows keep values. */
+    fieldNames: text('field_names').array().notNull().default([]),
     sendAt: timestamp('send_at', { withTimezone: true }),
     lockedBy: text('locked_by'),
     lockedAt: timestamp('locked_at', { withTimezone: true }),

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { check, index, integer, json, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { deployments } from './deployments.js';
 
 /**
@@ -15,6 +15,8 @@ export const deliveries = pgTable(
     seq: integer('seq').notNull(),
     batchId: text('batch_id').notNull(),
     email: text('email').notNull(),
+    /** Merge-field values, in the order of campaigns.field_names. */
+    fields: json('fields').$type<string[]>().notNull(),
     status: text('status').notNull().default('pending'),
     attempts: smallint('attempts').notNull().default(0),
     claimedBy: text('claimed_by'),

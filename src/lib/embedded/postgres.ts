@@ -100,7 +100,7 @@ async function initialise(dir: string, ids: { uid?: number; gid?: number }, bin:
         '--locale=C',
         ...(ephemeral ? ['--no-sync'] : []),
       ],
-      { ...ids, env: { ...process.env, LC_ALL: 'C' } },
+      ids,
     );
   } finally {
     await rm(pwfile, { force: true });
@@ -154,7 +154,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await execFileAsync(
       bin.pg_ctl,
       ['-D', dir, '-l', path.join(dir, 'postgres.log'), '-w', '-t', '60', '-o', serverOptions, 'start'],
-      { ...ids, env: { ...process.env, LC_ALL: 'C' } },
+      ids,
     );
   } catch (error) {
     // Another process may have won the race to start it: use theirs.

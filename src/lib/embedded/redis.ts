@@ -27,18 +27,14 @@ export interface EmbeddedRedisOptions {
   ephemeral?: boolean;
 }
 
+/** Resolved through PATH by the child-process lookup itself. */
 async function findRedisServer(): Promise<string> {
-  for (const entry of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!entry) continue;
-    const candidate = path.join(entry, 'redis-server');
-    try {
-      await execFileAsync(candidate, ['--version']);
-      return candidate;
-    } catch {
-      // not here, keep looking
-    }
+  try {
+    await execFileAsync('redis-server', ['--version']);
+    return 'redis-server';
+  } catch {
+    throw new RedisServerMissing();
   }
-  throw new RedisServerMissing();
 }
 
 async function running(dir: string): Promise<{ pid: number; port: number } | undefined> {

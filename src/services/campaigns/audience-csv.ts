@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
-import { parse } from 'csv-parse';
 import { checkEmail } from '../../domain/email.js';
+import { jsonStrings, NEEDS_JSON_ESCAPE } from './audience-chunks.js';
+import { CsvSyntaxError, fieldsOf, readCsvRecords } from './csv-records.js';
 
 /**
  * Streams a recipients CSV: the header must name an `email` column; other columns become merge
@@ -13,7 +14,8 @@ export interface AudienceRow {
   email: string;
   /** 0-based deployment index, or undefined to let the importer spread rows. */
   deployment: number | undefined;
-  fields: Record<string, string> | undefined;
+  /** Merge-field values as a JSON array, in the order of the field names given to `onHeader`. */
+  valuesJson: string;
 }
 
 export interface RowProblem {
@@ -77,67 +79,109 @@ function layoutOf(header: string[]): HeaderLayout {
 
 export interface ReadAudienceOptions {
   deploymentCount: number;
+  onHeader?(fieldNames: string[]): void;
   onProblem(problem: RowProblem): void;
 }
 
-export async function* readAudience(source: Readable, options: ReadAudienceOptions): AsyncGenerator<AudienceRow> {
-  const parser = source.pipe(
-    parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true, max_record_size: 64 * 1024 }),
-  );
-  source.on('error', (error) => parser.destroy(error));
+function hasNul(record: string[]): boolean {
+  for (const value of record) if (value.indexOf('\u0000') !== -1) return true;
+  return false;
+}
+
+export async function* readAudience(source: Readable, options: ReadAudienceOptions): AsyncGenerator<AudienceRow[]> {
   let layout: HeaderLayout | undefined;
+  // The common file (email first, no deployment column) takes a path that never splits a line.
+  let simple = false;
   const seen = new Set<string>();
+  const invalid = (lineNo: number, detail: string) => options.onProblem({ lineNo, kind: 'invalid', detail });
+
+  /** Adds the key; false when it was already there (one hash lookup, not two). */
+  const firstSighting = (key: string) => {
+    const before = seen.size;
+    seen.add(key);
+    return seen.size !== before;
+  };
+
   try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      if (!layout) {
-        layout = layoutOf(record);
-        continue;
-      }
-      const lineNo = info.lines;
-      const problem = (kind: RowProblem['kind'], detail: string) => options.onProblem({ lineNo, kind, detail });
-      if (record.length !== layout.width) {
-        problem('invalid', `expected ${layout.width} fields, found ${record.length}`);
-        continue;
-      }
-      if (record.some((value) => value.includes('\u0000'))) {
-        problem('invalid', 'contains a NUL byte');
-        continue;
-      }
-      const check = checkEmail(record[layout.emailIndex]!);
-      if (!check.ok) {
-        problem('invalid', check.problem);
-        continue;
-      }
-      if (seen.has(check.key)) {
-        problem('duplicate', `duplicate address ${check.address}`);
-        continue;
-      }
-      let deployment: number | undefined;
-      if (layout.deploymentIndex !== undefined) {
-        const text = record[layout.deploymentIndex]!.trim();
-        const n = Number(text);
-        if (text !== '') {
-          if (!/^\d+$/.test(text) || n < 1 || n > options.deploymentCount) {
-            problem('invalid', `deployment must be a number from 1 to ${options.deploymentCount}`);
+    for await (const records of readCsvRecords(source)) {
+      const rows: AudienceRow[] = [];
+      for (const record of records) {
+        const { lineNo } = record;
+        if (!layout) {
+          layout = layoutOf(fieldsOf(record));
+          simple = layout.emailIndex === 0 && layout.deploymentIndex === undefined;
+          options.onHeader?.(layout.fieldColumns.map((c) => c.name));
+          continue;
+        }
+        if (simple && record.raw !== undefined) {
+          const raw = record.raw;
+          if (raw.indexOf('\u0000') !== -1) {
+            invalid(lineNo, 'contains a NUL byte');
             continue;
           }
-          deployment = n - 1;
+          const comma = raw.indexOf(',');
+          let commas = 0;
+          for (let i = comma; i !== -1; i = raw.indexOf(',', i + 1)) commas++;
+          if (commas !== layout.width - 1) {
+            if (commas === 0 && raw.trim() === '') continue; // a blank line
+            invalid(lineNo, `expected ${layout.width} fields, found ${commas + 1}`);
+            continue;
+          }
+          const check = checkEmail(comma === -1 ? raw : raw.slice(0, comma));
+          if (!check.ok) {
+            invalid(lineNo, check.problem);
+            continue;
+          }
+          if (!firstSighting(check.key)) {
+            options.onProblem({ lineNo, kind: 'duplicate', detail: `duplicate address ${check.address}` });
+            continue;
+          }
+          let valuesJson = '[]';
+          if (comma !== -1) {
+            const rest = raw.slice(comma + 1);
+            valuesJson = NEEDS_JSON_ESCAPE.test(rest) ? jsonStrings(rest.split(',')) : `["${rest.replaceAll(',', '","')}"]`;
+          }
+          rows.push({ lineNo, email: check.address, deployment: undefined, valuesJson });
+          continue;
         }
+
+        const fields = fieldsOf(record);
+        if (fields.length !== layout.width) {
+          if (fields.length === 1 && fields[0]!.trim() === '') continue; // a blank line
+          invalid(lineNo, `expected ${layout.width} fields, found ${fields.length}`);
+          continue;
+        }
+        if (hasNul(fields)) {
+          invalid(lineNo, 'contains a NUL byte');
+          continue;
+        }
+        const check = checkEmail(fields[layout.emailIndex]!);
+        if (!check.ok) {
+          invalid(lineNo, check.problem);
+          continue;
+        }
+        let deployment: number | undefined;
+        if (layout.deploymentIndex !== undefined) {
+          const text = fields[layout.deploymentIndex]!.trim();
+          if (text !== '') {
+            const n = Number(text);
+            if (!/^\d+$/.test(text) || n < 1 || n > options.deploymentCount) {
+              invalid(lineNo, `deployment must be a number from 1 to ${options.deploymentCount}`);
+              continue;
+            }
+            deployment = n - 1;
+          }
+        }
+        if (!firstSighting(check.key)) {
+          options.onProblem({ lineNo, kind: 'duplicate', detail: `duplicate address ${check.address}` });
+          continue;
+        }
+        rows.push({ lineNo, email: check.address, deployment, valuesJson: jsonStrings(layout.fieldColumns.map((column) => fields[column.index]!)) });
       }
-      seen.add(check.key);
-      let fields: Record<string, string> | undefined;
-      if (layout.fieldColumns.length > 0) {
-        fields = {};
-        for (const column of layout.fieldColumns) fields[column.name] = record[column.index]!;
-      }
-      yield { lineNo, email: check.address, deployment, fields };
+      if (rows.length) yield rows;
     }
   } catch (error) {
-    if (error instanceof AudienceFileError) throw error;
-    const code = (error as { code?: string }).code;
-    if (code?.startsWith('CSV_')) {
-      throw new AudienceFileError(`the file is not valid CSV: ${(error as Error).message}`);
-    }
+    if (error instanceof CsvSyntaxError) throw new AudienceFileError(`the file is not valid CSV: ${error.message}`);
     throw error;
   }
   if (!layout) throw new AudienceFileError('the file is empty: it needs a header line with an "email" column');

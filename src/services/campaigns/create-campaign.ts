@@ -1,15 +1,15 @@
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
-import type { Writable } from 'node:stream';
 import { planBatches } from '../../domain/batches.js';
 import type { Kind } from '../../domain/lifecycle.js';
 import { ok, refused, type Result } from '../../domain/result.js';
 import { inTransaction, type DatabaseHandle } from '../../db/client.js';
 import { recordAudit } from '../../db/queries/audit.js';
 import { insertBatches } from '../../db/queries/batches.js';
-import { insertCampaign } from '../../db/queries/campaigns.js';
+import { insertCampaign, setCampaignFieldNames } from '../../db/queries/campaigns.js';
 import { insertDeployments, setDeploymentTotal } from '../../db/queries/deployments.js';
 import { newId } from '../../lib/ids.js';
+import { createChunkWriter } from './audience-chunks.js';
 import { AudienceFileError, MAX_LISTED_PROBLEMS, readAudience, type RowProblem } from './audience-csv.js';
 
 export interface CreateCampaignInput {
@@ -53,16 +53,6 @@ class EmptyAudience extends Error {}
 
 const PROGRESS_EVERY = 10_000;
 
-/** COPY text format: backslash, tab and line breaks are the only bytes that need escaping. */
-function copyText(value: string): string {
-  return /[\\\t\n\r]/.test(value)
-    ? value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
-    : value;
-}
-
-async function write(stream: Writable, chunk: string) {
-  if (!stream.write(chunk)) await once(stream, 'drain');
-}
 
 export function createCampaignCreator(deps: { database: DatabaseHandle; clock: () => Date }) {
   return async function createCampaign(input: CreateCampaignInput): Promise<CreateCampaignOutcome> {
@@ -74,6 +64,7 @@ export function createCampaignCreator(deps: { database: DatabaseHandle; clock: (
     let invalidCount = 0;
     let duplicateCount = 0;
     const perDeployment = deploymentIds.map(() => 0);
+    let fieldNames: string[] = [];
 
     try {
       await inTransaction(deps.database, async (tx, sql) => {
@@ -105,37 +96,38 @@ export function createCampaignCreator(deps: { database: DatabaseHandle; clock: (
           })),
         );
 
-        const copy = await sql`copy recipients (deployment_id, seq, email, fields, line_no) from stdin`.writable();
+        const copy = await sql`copy audience_chunks (deployment_id, chunk_no, first_seq, row_count, emails, fields) from stdin`.writable();
         const copyDone = once(copy, 'finish');
+        const chunks = createChunkWriter(copy, deploymentIds);
         let spread = 0;
         let imported = 0;
-        let buffer = '';
-        for await (const row of readAudience(input.recipients, {
+        for await (const rows of readAudience(input.recipients, {
           deploymentCount: input.deployments,
+          onHeader(names) {
+            fieldNames = names;
+          },
           onProblem(problem) {
             if (problem.kind === 'invalid') invalidCount++;
             else duplicateCount++;
             if (problems.length < MAX_LISTED_PROBLEMS) problems.push(problem);
           },
         })) {
-          const index = row.deployment ?? spread++ % input.deployments;
-          const seq = ++perDeployment[index]!;
-          const fields = row.fields ? copyText(JSON.stringify(row.fields)) : '{}';
-          buffer += `${deploymentIds[index]}\t${seq}\t${copyText(row.email)}\t${fields}\t${row.lineNo}\n`;
-          if (buffer.length >= 65_536) {
-            await write(copy, buffer);
-            buffer = '';
-          }
-          if (++imported % PROGRESS_EVERY === 0) input.onProgress?.(imported);
+          for (const row of rows) chunks.add(row.deployment ?? spread++ % input.deployments, row.email, row.valuesJson);
+          await chunks.drain();
+          const before = imported;
+          imported += rows.length;
+          if (Math.floor(imported / PROGRESS_EVERY) > Math.floor(before / PROGRESS_EVERY)) input.onProgress?.(imported);
         }
-        if (buffer) await write(copy, buffer);
+        await chunks.finish();
         copy.end();
         await copyDone;
         input.onProgress?.(imported);
+        chunks.totals().forEach((total, i) => (perDeployment[i] = total));
 
         if (input.strict && invalidCount + duplicateCount > 0) throw new StrictRefusal();
         if (imported === 0) throw new EmptyAudience();
 
+        await setCampaignFieldNames(tx, campaignId, fieldNames);
         for (const [i, deploymentId] of deploymentIds.entries()) {
           const total = perDeployment[i]!;
           await setDeploymentTotal(tx, deploymentId, total);

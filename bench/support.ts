@@ -1,0 +1,38 @@
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startEmbeddedPostgres } from '../src/lib/embedded/postgres.js';
+
+/** Benchmarks run against their own throwaway Postgres (or DATABASE_URL) and write results here. */
+export const RESULTS_DIR = path.resolve(import.meta.dirname, 'results');
+
+export async function benchPostgres() {
+  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, stop: async () => {} };
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'cg-bench-'));
+  await chmod(dir, 0o755);
+  const pg = await startEmbeddedPostgres({ dir: path.join(dir, 'pg'), database: 'bench', ephemeral: true });
+  return {
+    url: pg.url,
+    stop: async () => {
+      await pg.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export function markdownTable(header: string[], rows: (string | number)[][]): string {
+  const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+export async function saveResults(name: string, json: unknown, markdown: string) {
+  await mkdir(RESULTS_DIR, { recursive: true });
+  await writeFile(path.join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(json, null, 2)}\n`);
+  await writeFile(path.join(RESULTS_DIR, `${name}.md`), `${markdown}\n`);
+}

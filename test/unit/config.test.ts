@@ -1,0 +1,452 @@
+import path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ConfigError, loadConfig, type Config } from '../../src/config.js';
+
+/** Valid Slack credentials (fake, but shaped like the real ones). */
+const BOT = 'xoxb-1111-2222-abcdefABCDEF';
+const SIGNING = '8f742231b10e8888abcd99yyyzzz85a5';
+const APP = 'xapp-1-A0123-456-abcdef';
+
+/** Runs loadConfig and returns the ConfigError it throws; fails the test if it throws anything else or nothing. */
+function configError(env: NodeJS.ProcessEnv): ConfigError {
+  let thrown: unknown;
+  try {
+    loadConfig(env);
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown, `expected loadConfig(${JSON.stringify(env)}) to throw`).toBeInstanceOf(ConfigError);
+  return thrown as ConfigError;
+}
+
+function expectOneLine(error: ConfigError) {
+  expect(error.message).not.toMatch(/[\r\n\u2028\u2029]/);
+  expect(error.message.trim()).not.toBe('');
+  expect(error.message.startsWith(`${error.variable} `)).toBe(true);
+  expect(error.stack ?? '').toBeTypeOf('string');
+}
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+describe('loadConfig: defaults', () => {
+  it('gives the documented defaults for an empty environment', () => {
+    const config = loadConfig({});
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.smtpUrl).toBeUndefined();
+    expect(config.redisPrefix).toBe('cg');
+    expect(config.http).toEqual({ port: 3000, host: '0.0.0.0' });
+    expect(config.slack).toEqual({ mode: 'off' });
+    expect(config.sending).toEqual({ concurrency: 8, ratePerSecond: 200, prefetchLeadSeconds: 300 });
+    expect(config.alerts).toEqual({
+      bounceRate: { warn: 0.05, critical: 0.1 },
+      errorRate: { warn: 0.05, critical: 0.1 },
+      complaintRate: { warn: 0.001, critical: 0.005 },
+      minSample: 100,
+      sustainSeconds: 15,
+      autoPauseOnCritical: false,
+    });
+    expect(config.logLevel).toBeUndefined();
+  });
+
+  it('resolves the default data dir to an absolute path', () => {
+    const config = loadConfig({});
+    expect(path.isAbsolute(config.dataDir)).toBe(true);
+    expect(config.dataDir).toBe(path.resolve('.data'));
+  });
+
+  it('resolves a relative DATA_DIR to an absolute path and keeps an absolute one', () => {
+    expect(loadConfig({ DATA_DIR: 'somewhere/else' }).dataDir).toBe(path.resolve('somewhere/else'));
+    expect(loadConfig({ DATA_DIR: '/var/lib/cg' }).dataDir).toBe('/var/lib/cg');
+  });
+
+  it('uses the default Slack API URL once Slack is on', () => {
+    const config = loadConfig({ SLACK_BOT_TOKEN: BOT, SLACK_SIGNING_SECRET: SIGNING });
+    expect(config.slack.mode).toBe('http');
+    if (config.slack.mode === 'off') throw new Error('unreachable');
+    expect(config.slack.apiUrl).toBe('https://slack.com/api/');
+    expect(config.slack.allowedTeams).toEqual([]);
+    expect(config.slack.alertChannel).toBeUndefined();
+  });
+
+  it('reads only the env it is given, not process.env', () => {
+    vi.stubEnv('PORT', 'abc');
+    vi.stubEnv('SLACK_BOT_TOKEN', 'xoxp-not-a-bot-token');
+    const config = loadConfig({ PORT: '4000' });
+    expect(config.http.port).toBe(4000);
+    expect(config.slack).toEqual({ mode: 'off' });
+  });
+
+  it('treats undefined values as unset', () => {
+    expect(loadConfig({ PORT: undefined, BOUNCE_RATE_WARN: undefined })).toEqual(loadConfig({}));
+  });
+});
+
+const ALL_VARIABLES = [
+  'DATABASE_URL',
+  'REDIS_URL',
+  'SMTP_URL',
+  'SLACK_BOT_TOKEN',
+  'SLACK_SIGNING_SECRET',
+  'SLACK_APP_TOKEN',
+  'SLACK_API_URL',
+  'SLACK_ALERT_CHANNEL',
+  'SLACK_ALLOWED_TEAMS',
+  'PORT',
+  'HOST',
+  'SEND_CONCURRENCY',
+  'SEND_RATE_PER_SECOND',
+  'BOUNCE_RATE_WARN',
+  'BOUNCE_RATE_CRITICAL',
+  'ERROR_RATE_WARN',
+  'ERROR_RATE_CRITICAL',
+  'COMPLAINT_RATE_WARN',
+  'COMPLAINT_RATE_CRITICAL',
+  'ALERT_MIN_SAMPLE',
+  'ALERT_SUSTAIN_SECONDS',
+  'AUTO_PAUSE_ON_CRITICAL',
+  'PREFETCH_LEAD_SECONDS',
+  'DATA_DIR',
+  'REDIS_PREFIX',
+  'LOG_LEVEL',
+] as const;
+
+describe('loadConfig: blank strings count as unset', () => {
+  it.each(ALL_VARIABLES)('%s = "" and "   " give the defaults', (variable) => {
+    const defaults = loadConfig({});
+    expect(loadConfig({ [variable]: '' })).toEqual(defaults);
+    expect(loadConfig({ [variable]: '   ' })).toEqual(defaults);
+    expect(loadConfig({ [variable]: '\t\n' })).toEqual(defaults);
+  });
+
+  it('every variable blank at once gives the defaults', () => {
+    const env = Object.fromEntries(ALL_VARIABLES.map((v) => [v, ' ']));
+    expect(loadConfig(env)).toEqual(loadConfig({}));
+  });
+});
+
+const RATE_VARIABLES = [
+  'BOUNCE_RATE_WARN',
+  'BOUNCE_RATE_CRITICAL',
+  'ERROR_RATE_WARN',
+  'ERROR_RATE_CRITICAL',
+  'COMPLAINT_RATE_WARN',
+  'COMPLAINT_RATE_CRITICAL',
+] as const;
+
+const INVALID: ReadonlyArray<readonly [variable: string, value: string]> = [
+  ['DATABASE_URL', 'not-a-url'],
+  ['DATABASE_URL', 'mysql://x'],
+  ['DATABASE_URL', 'http://localhost:5432/db'],
+  ['DATABASE_URL', 'localhost:5432'],
+  ['REDIS_URL', 'http://x'],
+  ['REDIS_URL', 'not a url'],
+  ['REDIS_URL', 'localhost:6379'],
+  ['SMTP_URL', 'ftp://x'],
+  ['SMTP_URL', 'http://mail.example.com'],
+  ['SMTP_URL', 'mail.example.com:25'],
+  ['SLACK_BOT_TOKEN', 'xoxp-1'],
+  ['SLACK_BOT_TOKEN', 'xoxb-'],
+  ['SLACK_BOT_TOKEN', 'xoxb-abc def'],
+  ['SLACK_BOT_TOKEN', 'xapp-1-abc'],
+  ['SLACK_SIGNING_SECRET', 'short'],
+  ['SLACK_SIGNING_SECRET', '0123456789abcdef!'],
+  ['SLACK_SIGNING_SECRET', 'a'.repeat(129)],
+  ['SLACK_APP_TOKEN', 'xoxb-1-abc'],
+  ['SLACK_APP_TOKEN', 'app-token'],
+  ['SLACK_API_URL', 'ftp://slack.com/api/'],
+  ['SLACK_API_URL', 'slack.com/api'],
+  ['SLACK_ALERT_CHANNEL', 'general'],
+  ['SLACK_ALERT_CHANNEL', '#general'],
+  ['SLACK_ALERT_CHANNEL', 'C12'],
+  ['SLACK_ALERT_CHANNEL', 'c0123456789'],
+  ['SLACK_ALLOWED_TEAMS', 'acme'],
+  ['SLACK_ALLOWED_TEAMS', 'T123,'],
+  ['SLACK_ALLOWED_TEAMS', 'T123,,T456'],
+  ['PORT', 'abc'],
+  ['PORT', '70000'],
+  ['PORT', '65536'],
+  ['PORT', '-1'],
+  ['PORT', '80.5'],
+  ['PORT', '3000abc'],
+  ['SEND_CONCURRENCY', '0'],
+  ['SEND_CONCURRENCY', '501'],
+  ['SEND_CONCURRENCY', 'many'],
+  ['SEND_CONCURRENCY', '2.5'],
+  ['SEND_RATE_PER_SECOND', 'fast'],
+  ['SEND_RATE_PER_SECOND', '0'],
+  ['SEND_RATE_PER_SECOND', '-5'],
+  ['SEND_RATE_PER_SECOND', '0.0'],
+  ...RATE_VARIABLES.flatMap((variable) =>
+    ['5', '150%', 'abc', '0', '-0.05', '1.5', '5 %', '%', '0.05%%'].map((value) => [variable, value] as const),
+  ),
+  ['ALERT_MIN_SAMPLE', '1.5'],
+  ['ALERT_MIN_SAMPLE', '0'],
+  ['ALERT_MIN_SAMPLE', 'lots'],
+  ['ALERT_SUSTAIN_SECONDS', '-1'],
+  ['ALERT_SUSTAIN_SECONDS', '86401'],
+  ['ALERT_SUSTAIN_SECONDS', '15s'],
+  ['AUTO_PAUSE_ON_CRITICAL', 'maybe'],
+  ['AUTO_PAUSE_ON_CRITICAL', '2'],
+  ['PREFETCH_LEAD_SECONDS', '-1'],
+  ['PREFETCH_LEAD_SECONDS', String(7 * 86_400 + 1)],
+  ['PREFETCH_LEAD_SECONDS', '5m'],
+  ['REDIS_PREFIX', 'has space'],
+  ['REDIS_PREFIX', 'x'.repeat(65)],
+  ['REDIS_PREFIX', 'cg{1}'],
+  ['LOG_LEVEL', 'loud'],
+  ['LOG_LEVEL', 'verbose'],
+];
+
+describe('loadConfig: invalid values', () => {
+  it.each(INVALID)('%s=%j is refused with a one-line ConfigError naming it', (variable, value) => {
+    const error = configError({ [variable]: value });
+    expect(error.variable).toBe(variable);
+    expect(error.name).toBe('ConfigError');
+    expect(error).toBeInstanceOf(Error);
+    expectOneLine(error);
+  });
+
+  it('covers every variable of the schema that has a format (HOST and DATA_DIR take any text)', () => {
+    const covered = new Set(INVALID.map(([variable]) => variable));
+    const free = new Set(['HOST', 'DATA_DIR']);
+    expect(ALL_VARIABLES.filter((v) => !covered.has(v) && !free.has(v))).toEqual([]);
+  });
+
+  it('stays one line even when the bad value itself spans lines', () => {
+    for (const [variable, value] of [
+      ['LOG_LEVEL', 'info\nFATAL injected'],
+      ['PORT', '3000\r\n3001'],
+      ['SLACK_ALERT_CHANNEL', 'C0123456789\nC999'],
+      ['DATABASE_URL', 'mysql://x\npostgres://y'],
+    ] as const) {
+      const error = configError({ [variable]: value });
+      expect(error.variable).toBe(variable);
+      expectOneLine(error);
+    }
+  });
+
+  it('names the first bad variable when several are bad, still in one line', () => {
+    const error = configError({ PORT: 'abc', LOG_LEVEL: 'loud', SMTP_URL: 'ftp://x' });
+    expect(['PORT', 'LOG_LEVEL', 'SMTP_URL']).toContain(error.variable);
+    expectOneLine(error);
+  });
+});
+
+describe('loadConfig: secrets never appear in error messages', () => {
+  const cases = [
+    ['SLACK_SIGNING_SECRET', 'Sup3rS3cretSigningValue-with-dash'],
+    ['SLACK_SIGNING_SECRET', 'abc'],
+    ['SLACK_BOT_TOKEN', 'xoxp-9999-topsecretvalue'],
+    ['SLACK_APP_TOKEN', 'xoxb-app-topsecretvalue'],
+    ['DATABASE_URL', 'mysql://admin:hunter2-db-password@db.internal/app'],
+    ['REDIS_URL', 'http://:redis-password-xyz@cache.internal:6379'],
+    ['SMTP_URL', 'ftp://mailer:smtp-password-xyz@mail.internal'],
+  ] as const;
+
+  it.each(cases)('%s: the malformed value is not echoed', (variable, value) => {
+    const error = configError({ [variable]: value });
+    expect(error.variable).toBe(variable);
+    expect(error.message).not.toContain(value);
+    expect(error.problem).not.toContain(value);
+    for (const fragment of ['Sup3rS3cret', 'topsecretvalue', 'hunter2', 'redis-password', 'smtp-password']) {
+      expect(error.message).not.toContain(fragment);
+    }
+  });
+
+  it('does not echo a valid signing secret when another Slack setting is missing', () => {
+    const error = configError({ SLACK_SIGNING_SECRET: SIGNING });
+    expect(error.variable).toBe('SLACK_BOT_TOKEN');
+    expect(error.message).not.toContain(SIGNING);
+  });
+
+  it('does not echo a valid bot token when the signing secret is missing', () => {
+    const error = configError({ SLACK_BOT_TOKEN: BOT });
+    expect(error.message).not.toContain(BOT);
+  });
+});
+
+describe('loadConfig: valid values', () => {
+  it('accepts postgres, redis and smtp URLs of both schemes', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgresql://u:p@db:5432/app',
+      REDIS_URL: 'rediss://cache:6380',
+      SMTP_URL: 'smtps://mail:465',
+    });
+    expect(config.databaseUrl).toBe('postgresql://u:p@db:5432/app');
+    expect(config.redisUrl).toBe('rediss://cache:6380');
+    expect(config.smtpUrl).toBe('smtps://mail:465');
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/app', REDIS_URL: 'redis://c:6379', SMTP_URL: 'smtp://m:25' }))
+      .toMatchObject({ databaseUrl: 'postgres://db/app', redisUrl: 'redis://c:6379', smtpUrl: 'smtp://m:25' });
+  });
+
+  it('parses numbers at their bounds', () => {
+    expect(loadConfig({ PORT: '0' }).http.port).toBe(0);
+    expect(loadConfig({ PORT: '65535' }).http.port).toBe(65535);
+    expect(loadConfig({ SEND_CONCURRENCY: '1' }).sending.concurrency).toBe(1);
+    expect(loadConfig({ SEND_CONCURRENCY: '500' }).sending.concurrency).toBe(500);
+    expect(loadConfig({ SEND_RATE_PER_SECOND: '0.5' }).sending.ratePerSecond).toBe(0.5);
+    expect(loadConfig({ SEND_RATE_PER_SECOND: '1000' }).sending.ratePerSecond).toBe(1000);
+    expect(loadConfig({ ALERT_MIN_SAMPLE: '1' }).alerts.minSample).toBe(1);
+    expect(loadConfig({ ALERT_SUSTAIN_SECONDS: '0' }).alerts.sustainSeconds).toBe(0);
+    expect(loadConfig({ PREFETCH_LEAD_SECONDS: '0' }).sending.prefetchLeadSeconds).toBe(0);
+  });
+
+  it.each(RATE_VARIABLES)('%s accepts a fraction (0.05) and a percentage (5%%) as the same rate', (variable) => {
+    // Keep the pair ordered: lower the WARN of the pair for CRITICAL, raise CRITICAL for WARN.
+    const pair = variable.endsWith('_WARN')
+      ? { [variable.replace('_WARN', '_CRITICAL')]: '0.5' }
+      : { [variable.replace('_CRITICAL', '_WARN')]: '0.0001' };
+    const read = (config: Config) => {
+      const key = variable.startsWith('BOUNCE') ? 'bounceRate' : variable.startsWith('ERROR') ? 'errorRate' : 'complaintRate';
+      return config.alerts[key][variable.endsWith('_WARN') ? 'warn' : 'critical'];
+    };
+    expect(read(loadConfig({ ...pair, [variable]: '0.05' }))).toBeCloseTo(0.05, 12);
+    expect(read(loadConfig({ ...pair, [variable]: '5%' }))).toBeCloseTo(0.05, 12);
+    expect(read(loadConfig({ ...pair, [variable]: '0.5%' }))).toBeCloseTo(0.005, 12);
+  });
+
+  it('accepts 100% and 1 as a critical rate', () => {
+    expect(loadConfig({ BOUNCE_RATE_CRITICAL: '100%' }).alerts.bounceRate.critical).toBe(1);
+    expect(loadConfig({ ERROR_RATE_CRITICAL: '1' }).alerts.errorRate.critical).toBe(1);
+  });
+
+  it.each([
+    ['true', true],
+    ['1', true],
+    ['yes', true],
+    ['false', false],
+    ['0', false],
+    ['no', false],
+  ] as const)('AUTO_PAUSE_ON_CRITICAL=%s gives %s', (value, expected) => {
+    expect(loadConfig({ AUTO_PAUSE_ON_CRITICAL: value }).alerts.autoPauseOnCritical).toBe(expected);
+  });
+
+  it.each(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const)('LOG_LEVEL=%s is accepted', (level) => {
+    expect(loadConfig({ LOG_LEVEL: level }).logLevel).toBe(level);
+  });
+
+  it('takes HOST and REDIS_PREFIX as given', () => {
+    const config = loadConfig({ HOST: '127.0.0.1', REDIS_PREFIX: 'cg:test_1-a' });
+    expect(config.http.host).toBe('127.0.0.1');
+    expect(config.redisPrefix).toBe('cg:test_1-a');
+  });
+});
+
+describe('loadConfig: warning thresholds must be below critical ones', () => {
+  it.each([
+    ['BOUNCE_RATE', '0.2', '0.1'],
+    ['BOUNCE_RATE', '10%', '0.1'],
+    ['ERROR_RATE', '0.5', '0.3'],
+    ['ERROR_RATE', '0.3', '30%'],
+    ['COMPLAINT_RATE', '1%', '0.5%'],
+    ['COMPLAINT_RATE', '0.005', '0.005'],
+  ] as const)('%s: WARN %s with CRITICAL %s is refused naming the _WARN variable', (prefix, warn, critical) => {
+    const error = configError({ [`${prefix}_WARN`]: warn, [`${prefix}_CRITICAL`]: critical });
+    expect(error.variable).toBe(`${prefix}_WARN`);
+    expect(error.message).toContain(`${prefix}_CRITICAL`);
+    expectOneLine(error);
+  });
+
+  it('compares against the default critical when only WARN is set', () => {
+    const error = configError({ BOUNCE_RATE_WARN: '0.2' });
+    expect(error.variable).toBe('BOUNCE_RATE_WARN');
+    const error2 = configError({ COMPLAINT_RATE_CRITICAL: '0.001' });
+    expect(error2.variable).toBe('COMPLAINT_RATE_WARN');
+  });
+
+  it('accepts WARN just below CRITICAL', () => {
+    const config = loadConfig({ BOUNCE_RATE_WARN: '9%', BOUNCE_RATE_CRITICAL: '0.1' });
+    expect(config.alerts.bounceRate.warn).toBeCloseTo(0.09, 12);
+    expect(config.alerts.bounceRate.critical).toBe(0.1);
+  });
+});
+
+describe('loadConfig: Slack', () => {
+  it('is off when no Slack credential is set, whatever the other Slack settings say', () => {
+    const config = loadConfig({
+      SLACK_API_URL: 'http://localhost:9999/api',
+      SLACK_ALERT_CHANNEL: 'C0123456789',
+      SLACK_ALLOWED_TEAMS: 'T123',
+    });
+    expect(config.slack).toEqual({ mode: 'off' });
+  });
+
+  it('selects HTTP mode with a bot token and a signing secret', () => {
+    const config = loadConfig({ SLACK_BOT_TOKEN: BOT, SLACK_SIGNING_SECRET: SIGNING });
+    expect(config.slack).toEqual({
+      mode: 'http',
+      botToken: BOT,
+      signingSecret: SIGNING,
+      appToken: undefined,
+      apiUrl: 'https://slack.com/api/',
+      alertChannel: undefined,
+      allowedTeams: [],
+    });
+  });
+
+  it('selects Socket Mode with a bot token and an app token', () => {
+    const config = loadConfig({ SLACK_BOT_TOKEN: BOT, SLACK_APP_TOKEN: APP });
+    expect(config.slack).toMatchObject({ mode: 'socket', botToken: BOT, appToken: APP, signingSecret: undefined });
+  });
+
+  it('prefers Socket Mode when both the signing secret and the app token are set', () => {
+    const config = loadConfig({ SLACK_BOT_TOKEN: BOT, SLACK_SIGNING_SECRET: SIGNING, SLACK_APP_TOKEN: APP });
+    expect(config.slack).toMatchObject({ mode: 'socket', signingSecret: SIGNING, appToken: APP });
+  });
+
+  it('refuses a bot token without a signing secret or app token, naming SLACK_SIGNING_SECRET', () => {
+    const error = configError({ SLACK_BOT_TOKEN: BOT });
+    expect(error.variable).toBe('SLACK_SIGNING_SECRET');
+    expectOneLine(error);
+  });
+
+  it('treats a blank signing secret as missing', () => {
+    const error = configError({ SLACK_BOT_TOKEN: BOT, SLACK_SIGNING_SECRET: '  ', SLACK_APP_TOKEN: '' });
+    expect(error.variable).toBe('SLACK_SIGNING_SECRET');
+  });
+
+  it('refuses a signing secret without a bot token, naming SLACK_BOT_TOKEN', () => {
+    const error = configError({ SLACK_SIGNING_SECRET: SIGNING });
+    expect(error.variable).toBe('SLACK_BOT_TOKEN');
+    expectOneLine(error);
+  });
+
+  it('refuses an app token without a bot token, naming SLACK_BOT_TOKEN', () => {
+    const error = configError({ SLACK_APP_TOKEN: APP });
+    expect(error.variable).toBe('SLACK_BOT_TOKEN');
+    expectOneLine(error);
+  });
+
+  it('adds a trailing slash to SLACK_API_URL and keeps one that is there', () => {
+    const base = { SLACK_BOT_TOKEN: BOT, SLACK_SIGNING_SECRET: SIGNING };
+    const apiUrl = (value: string) => {
+      const slack = loadConfig({ ...base, SLACK_API_URL: value }).slack;
+      return slack.mode === 'off' ? undefined : slack.apiUrl;
+    };
+    expect(apiUrl('http://localhost:9999/api')).toBe('http://localhost:9999/api/');
+    expect(apiUrl('http://localhost:9999/api/')).toBe('http://localhost:9999/api/');
+    expect(apiUrl('https://slack.com/api')).toBe('https://slack.com/api/');
+  });
+
+  it('splits SLACK_ALLOWED_TEAMS and keeps the alert channel', () => {
+    const slack = loadConfig({
+      SLACK_BOT_TOKEN: BOT,
+      SLACK_SIGNING_SECRET: SIGNING,
+      SLACK_ALLOWED_TEAMS: 'T0123,T0456,TABC9',
+      SLACK_ALERT_CHANNEL: 'C0123456789',
+    }).slack;
+    expect(slack).toMatchObject({ allowedTeams: ['T0123', 'T0456', 'TABC9'], alertChannel: 'C0123456789' });
+    const single = loadConfig({ SLACK_BOT_TOKEN: BOT, SLACK_SIGNING_SECRET: SIGNING, SLACK_ALLOWED_TEAMS: 'T1' }).slack;
+    expect(single).toMatchObject({ allowedTeams: ['T1'] });
+  });
+
+  it('accepts private-channel and DM ids for alerts', () => {
+    for (const channel of ['G0123456', 'D0123456789']) {
+      const slack = loadConfig({ SLACK_BOT_TOKEN: BOT, SLACK_SIGNING_SECRET: SIGNING, SLACK_ALERT_CHANNEL: channel }).slack;
+      expect(slack).toMatchObject({ alertChannel: channel });
+    }
+  });
+});
