@@ -13,6 +13,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { connectDatabase } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
+import { createAudienceWorkerPool } from '../src/services/campaigns/audience-workers.js';
 import { createCampaignCreator } from '../src/services/campaigns/create-campaign.js';
 import { benchPostgres, markdownTable, median, saveResults } from './support.js';
 
@@ -32,7 +33,8 @@ async function main() {
   const pg = await benchPostgres();
   await runMigrations(pg.url);
   const database = connectDatabase(pg.url, { max: 4 });
-  const createCampaign = createCampaignCreator({ database, clock: () => new Date() });
+  const workers = createAudienceWorkerPool();
+  const createCampaign = createCampaignCreator({ database, clock: () => new Date(), validateBlock: workers.validate });
   await database.sql`create table if not exists bench_plain_copy (email text, first_name text, last_name text, city text)`;
 
   const copySeconds: number[] = [];
@@ -66,6 +68,7 @@ async function main() {
       if (n !== rows) throw new Error(`plain COPY loaded ${n} rows, expected ${rows}`);
     }
   } finally {
+    await workers.close();
     await database.close();
     await pg.stop();
     await rm(tmp, { recursive: true, force: true });

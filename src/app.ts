@@ -4,8 +4,10 @@ import { connectDatabase, type DatabaseHandle } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { createHttpServer } from './http/server.js';
 import { resolveInfrastructure, type Infrastructure } from './infrastructure.js';
+import { reachable } from './lib/dependency-errors.js';
 import type { Logger } from './lib/logger.js';
 import { createAccessService } from './services/access.js';
+import { createAudienceWorkerPool } from './services/campaigns/audience-workers.js';
 import { createCampaignCreator } from './services/campaigns/create-campaign.js';
 import { createLockService } from './services/campaigns/locks.js';
 import { createStatusService } from './services/status.js';
@@ -17,11 +19,14 @@ import { createStatusService } from './services/status.js';
 export type Role = 'all' | 'web' | 'worker';
 
 export function buildServices(database: DatabaseHandle, clock: () => Date = () => new Date()) {
+  const audienceWorkers = createAudienceWorkerPool();
   return {
-    createCampaign: createCampaignCreator({ database, clock }),
+    createCampaign: createCampaignCreator({ database, clock, validateBlock: audienceWorkers.validate }),
     locks: createLockService({ db: database.db, clock }),
     status: createStatusService({ db: database.db }),
     access: createAccessService({ db: database.db, clock }),
+    /** Lets go of what the services hold themselves (worker threads); not the database. */
+    close: () => audienceWorkers.close(),
   };
 }
 export type Services = ReturnType<typeof buildServices>;
@@ -31,7 +36,7 @@ export async function openCommandContext(config: Config, logger: Logger) {
   const infrastructure = await resolveInfrastructure(config, logger, { redis: false });
   let database: DatabaseHandle | undefined;
   try {
-    await runMigrations(infrastructure.databaseUrl);
+    await reachable('Postgres', 'DATABASE_URL', () => runMigrations(infrastructure.databaseUrl));
     database = connectDatabase(infrastructure.databaseUrl, { max: 4, applicationName: 'campaign-guard-cli' });
     const services = buildServices(database);
     const opened = database;
@@ -39,6 +44,7 @@ export async function openCommandContext(config: Config, logger: Logger) {
       services,
       database: opened,
       close: async () => {
+        await services.close();
         await opened.close();
         await infrastructure.stop();
       },
@@ -67,7 +73,7 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
     }
   };
   try {
-    await runMigrations(infrastructure.databaseUrl);
+    await reachable('Postgres', 'DATABASE_URL', () => runMigrations(infrastructure.databaseUrl));
     const database = connectDatabase(infrastructure.databaseUrl, { max: 10, applicationName: `campaign-guard-${options.role}` });
     closers.push(() => database.close());
     const redis = new Redis(infrastructure.redisUrl!, {
@@ -77,12 +83,13 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
       connectionName: `campaign-guard-${options.role}`,
     });
     redis.on('error', (error) => logger.debug({ err: error }, 'redis connection error'));
-    await redis.connect();
+    await reachable('Redis', 'REDIS_URL', () => redis.connect());
     closers.push(async () => {
       redis.disconnect();
     });
 
     const services = buildServices(database);
+    closers.push(() => services.close());
     const server = createHttpServer({
       logger,
       checks: {

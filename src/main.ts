@@ -7,6 +7,7 @@ import { registerServe } from './cli/commands/serve.js';
 import { registerStatus } from './cli/commands/status.js';
 import { CommandError, EXIT } from './cli/errors.js';
 import { ConfigError } from './config.js';
+import { DependencyUnavailable } from './lib/dependency-errors.js';
 import { RedisServerMissing } from './lib/embedded/redis.js';
 
 const program = new Command('campaign-guard')
@@ -34,6 +35,7 @@ try {
   if (error instanceof ConfigError) fail(`configuration error: ${error.message}`, EXIT.usage);
   if (error instanceof CommandError) fail(error.message, error.exitCode);
   if (error instanceof RedisServerMissing) fail(error.message, EXIT.usage);
+  if (error instanceof DependencyUnavailable) fail(error.message, EXIT.unavailable);
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`campaign-guard: unexpected error: ${message.split('\n')[0]}\n`);
   if (error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);

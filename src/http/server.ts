@@ -5,7 +5,11 @@ export type ReadinessCheck = () => Promise<void>;
 
 /** Liveness, readiness, and (in later issues) Slack and provider webhooks, all on one port. */
 export function createHttpServer(deps: { logger: Logger; checks: Record<string, ReadinessCheck>; checkTimeoutMs?: number }): FastifyInstance {
-  const server = Fastify({ loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger, bodyLimit: 1024 * 1024, disableRequestLogging: true });
+  const server = Fastify({
+    // Request logs at info would drown the log in health checks; problems still log at warn.
+    loggerInstance: deps.logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
+    bodyLimit: 1024 * 1024,
+  });
   const timeoutMs = deps.checkTimeoutMs ?? 2000;
 
   server.get('/healthz', async () => ({ status: 'ok' }));

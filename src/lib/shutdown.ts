@@ -36,7 +36,13 @@ export function createShutdown(logger: Logger, deadlineMs = 30_000) {
     run,
     onSignals(exit: (code: number) => void = (code) => process.exit(code)) {
       for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-        process.once(signal, () => {
+        // Repeated signals must not cut the shutdown short (leaving embedded servers running);
+        // the deadline above is what bounds it.
+        process.on(signal, () => {
+          if (running) {
+            logger.warn({ signal }, 'already shutting down');
+            return;
+          }
           void run(signal).then(() => exit(0));
         });
       }

@@ -3,6 +3,7 @@ import { Option } from 'commander';
 import { startApp, type Role } from '../../app.js';
 import { runMigrations } from '../../db/migrate.js';
 import { resolveInfrastructure } from '../../infrastructure.js';
+import { reachable } from '../../lib/dependency-errors.js';
 import { createShutdown } from '../../lib/shutdown.js';
 import { commandEnvironment } from '../context.js';
 
@@ -26,7 +27,7 @@ export function registerServe(program: Command) {
       const { config, logger } = commandEnvironment('warn');
       const infrastructure = await resolveInfrastructure(config, logger, { redis: false });
       try {
-        await runMigrations(infrastructure.databaseUrl);
+        await reachable('Postgres', 'DATABASE_URL', () => runMigrations(infrastructure.databaseUrl));
         process.stdout.write('migrations applied\n');
       } finally {
         await infrastructure.stop();

@@ -41,7 +41,7 @@ export function createChunkWriter(copy: Writable, deploymentIds: string[]) {
   let pending = '';
 
   const line = (index: number, c: OpenChunk) =>
-    `${deploymentIds[index]}\t${c.chunkNo}\t${c.firstSeq}\t${c.count}\t${c.emails}\t${copyText(c.fields)}\n`;
+    `${deploymentIds[index]}\t${c.chunkNo}\t${c.firstSeq}\t${c.count}\t${c.emails}\t${c.fields}\n`;
 
   const flush = async (force: boolean) => {
     if (pending.length >= 256 * 1024 || (force && pending)) {
@@ -56,10 +56,10 @@ export function createChunkWriter(copy: Writable, deploymentIds: string[]) {
     add(index: number, email: string, valuesJson: string): number {
       const chunk = open[index];
       if (!chunk) {
-        open[index] = { chunkNo: nextChunk[index]!++, firstSeq: seqs[index]! + 1, count: 1, emails: email, fields: valuesJson };
+        open[index] = { chunkNo: nextChunk[index]!++, firstSeq: seqs[index]! + 1, count: 1, emails: email, fields: copyText(valuesJson) };
       } else {
         chunk.emails += `\\n${email}`;
-        chunk.fields += `\\n${valuesJson}`;
+        chunk.fields += `\\n${copyText(valuesJson)}`;
         if (++chunk.count === CHUNK_SIZE) {
           pending += line(index, chunk);
           open[index] = undefined;

@@ -1,186 +1,116 @@
 import type { Readable } from 'node:stream';
-import { checkEmail } from '../../domain/email.js';
-import { jsonStrings, NEEDS_JSON_ESCAPE } from './audience-chunks.js';
-import { CsvSyntaxError, fieldsOf, readCsvRecords } from './csv-records.js';
+import { AudienceFileError, layoutOf, type HeaderLayout, type RowProblem, type ValidatedBlock } from './audience-rows.js';
+import { validateInline, type BlockValidator } from './audience-workers.js';
+import { csvBlocks, firstBoundary } from './csv-blocks.js';
+import { CsvSyntaxError, parseCsvText } from './csv-records.js';
+import { KeySet } from './key-set.js';
+
+export { AudienceFileError, type RowProblem } from './audience-rows.js';
 
 /**
- * Streams a recipients CSV: the header must name an `email` column; other columns become merge
- * fields; an optional `deployment` column (1..K) pins a row to one deployment of a multi campaign.
- * Bad rows are reported with their line number and skipped; memory is bounded by the set of
- * addresses seen (needed to report duplicates) and a capped list of problems.
+ * Reads a recipients CSV: the header must name an `email` column; other columns become merge
+ * fields; an optional `deployment` column (1..K) pins a row to one deployment of a multi
+ * campaign. Bad rows are reported with their line number and skipped. Blocks of records are
+ * validated independently (in worker threads when a validator is given); this reader then
+ * decides duplicates in file order and hands rows over in file order. Memory is bounded by the
+ * keys seen (needed to report duplicates), a few blocks in flight, and a capped problem list.
  */
-export interface AudienceRow {
-  lineNo: number;
-  email: string;
-  /** 0-based deployment index, or undefined to let the importer spread rows. */
-  deployment: number | undefined;
-  /** Merge-field values as a JSON array, in the order of the field names given to `onHeader`. */
-  valuesJson: string;
-}
-
-export interface RowProblem {
-  lineNo: number;
-  kind: 'invalid' | 'duplicate';
-  detail: string;
-}
-
-export class AudienceFileError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'AudienceFileError';
-  }
-}
-
 export const MAX_LISTED_PROBLEMS = 1000;
-const FIELD_NAME = /^[a-z][a-z0-9_]{0,63}$/;
-
-export function normaliseHeader(name: string): string {
-  return name
-    .normalize('NFKC')
-    .trim()
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '_')
-    .replace(/^_+|_+$/g, '');
-}
-
-interface HeaderLayout {
-  emailIndex: number;
-  deploymentIndex: number | undefined;
-  fieldColumns: { index: number; name: string }[];
-  width: number;
-}
-
-function layoutOf(header: string[]): HeaderLayout {
-  const names = header.map(normaliseHeader);
-  const emailColumns = names.flatMap((name, index) => (name === 'email' ? [index] : []));
-  if (emailColumns.length === 0) {
-    const found = header.map((h) => JSON.stringify(h.slice(0, 40))).join(', ') || 'nothing';
-    throw new AudienceFileError(`the CSV header must have an "email" column (line 1 has ${found})`);
-  }
-  if (emailColumns.length > 1) throw new AudienceFileError('the CSV header has more than one "email" column');
-  const seen = new Set<string>();
-  const fieldColumns: HeaderLayout['fieldColumns'] = [];
-  let deploymentIndex: number | undefined;
-  names.forEach((name, index) => {
-    if (name === 'email') return;
-    if (name === 'deployment') {
-      deploymentIndex = index;
-      return;
-    }
-    if (!FIELD_NAME.test(name)) {
-      throw new AudienceFileError(`CSV column ${index + 1} ("${header[index]?.slice(0, 40)}") needs a name made of letters, digits and _`);
-    }
-    if (seen.has(name)) throw new AudienceFileError(`the CSV header names the column "${name}" twice`);
-    seen.add(name);
-    fieldColumns.push({ index, name });
-  });
-  return { emailIndex: emailColumns[0]!, deploymentIndex, fieldColumns, width: header.length };
-}
+const BLOCKS_IN_FLIGHT = 4;
 
 export interface ReadAudienceOptions {
   deploymentCount: number;
   onHeader?(fieldNames: string[]): void;
   onProblem(problem: RowProblem): void;
+  /**
+   * A valid, first-seen recipient: the deployment it is pinned to (0-based) or undefined, its
+   * address, and its merge-field values as a JSON array in the order given to `onHeader`.
+   */
+  onRow(deployment: number | undefined, email: string, valuesJson: string): void;
+  /** Awaited after each block, for backpressure towards the database. */
+  afterBlock?(): Promise<void>;
+  validate?: BlockValidator;
 }
 
-function hasNul(record: string[]): boolean {
-  for (const value of record) if (value.indexOf('\u0000') !== -1) return true;
-  return false;
+const decoder = new TextDecoder('utf-8', { fatal: false });
+
+function readHeader(bytes: Buffer): { layout: HeaderLayout; rest: Buffer; lines: number } {
+  const end = firstBoundary(bytes);
+  let header: string[] | undefined;
+  const lines = parseCsvText(decoder.decode(bytes.subarray(0, end)), 1, {
+    line: (text, start, stop) => void (header ??= text.slice(start, stop).split(',')),
+    record: (fields) => void (header ??= fields),
+  });
+  if (!header) throw new AudienceFileError('the file is empty: it needs a header line with an "email" column');
+  return { layout: layoutOf(header), rest: bytes.subarray(end), lines: Math.max(lines, 1) };
 }
 
-export async function* readAudience(source: Readable, options: ReadAudienceOptions): AsyncGenerator<AudienceRow[]> {
+export async function readAudience(source: Readable, options: ReadAudienceOptions): Promise<void> {
+  const validate = options.validate ?? validateInline;
+  const seen = new KeySet();
+  const inFlight: Promise<ValidatedBlock>[] = [];
   let layout: HeaderLayout | undefined;
-  // The common file (email first, no deployment column) takes a path that never splits a line.
-  let simple = false;
-  const seen = new Set<string>();
-  const invalid = (lineNo: number, detail: string) => options.onProblem({ lineNo, kind: 'invalid', detail });
+  let nextLine = 1;
 
-  /** Adds the key; false when it was already there (one hash lookup, not two). */
-  const firstSighting = (key: string) => {
-    const before = seen.size;
-    seen.add(key);
-    return seen.size !== before;
+  /** Hands over a validated block in file order, merging its problems with the duplicates found here. */
+  const consume = (block: ValidatedBlock) => {
+    const base = nextLine;
+    const problems = block.problems;
+    let p = 0;
+    for (let i = 0; i < block.count; i++) {
+      const lineOffset = block.lineOffsets[i]!;
+      while (p < problems.length && problems[p]!.lineNo < lineOffset) {
+        options.onProblem({ ...problems[p]!, lineNo: base + problems[p]!.lineNo });
+        p++;
+      }
+      const email = block.emails[i]!;
+      if (!seen.add(block.keys[i] || email, block.hashes[i]!)) {
+        options.onProblem({ lineNo: base + lineOffset, kind: 'duplicate', detail: `duplicate address ${email}` });
+        continue;
+      }
+      const deployment = block.deployments[i]!;
+      options.onRow(deployment === -1 ? undefined : deployment, email, block.valuesJson[i]!);
+    }
+    for (; p < problems.length; p++) options.onProblem({ ...problems[p]!, lineNo: base + problems[p]!.lineNo });
+    nextLine += block.lines;
+  };
+
+  const settle = async () => {
+    const block = inFlight.shift()!;
+    try {
+      consume(await block);
+    } catch (error) {
+      if (error instanceof CsvSyntaxError) {
+        throw new AudienceFileError(`the file is not valid CSV: line ${nextLine + error.lineNo}: ${error.detail}`);
+      }
+      throw error;
+    }
   };
 
   try {
-    for await (const records of readCsvRecords(source)) {
-      const rows: AudienceRow[] = [];
-      for (const record of records) {
-        const { lineNo } = record;
-        if (!layout) {
-          layout = layoutOf(fieldsOf(record));
-          simple = layout.emailIndex === 0 && layout.deploymentIndex === undefined;
-          options.onHeader?.(layout.fieldColumns.map((c) => c.name));
-          continue;
-        }
-        if (simple && record.raw !== undefined) {
-          const raw = record.raw;
-          if (raw.indexOf('\u0000') !== -1) {
-            invalid(lineNo, 'contains a NUL byte');
-            continue;
-          }
-          const comma = raw.indexOf(',');
-          let commas = 0;
-          for (let i = comma; i !== -1; i = raw.indexOf(',', i + 1)) commas++;
-          if (commas !== layout.width - 1) {
-            if (commas === 0 && raw.trim() === '') continue; // a blank line
-            invalid(lineNo, `expected ${layout.width} fields, found ${commas + 1}`);
-            continue;
-          }
-          const check = checkEmail(comma === -1 ? raw : raw.slice(0, comma));
-          if (!check.ok) {
-            invalid(lineNo, check.problem);
-            continue;
-          }
-          if (!firstSighting(check.key)) {
-            options.onProblem({ lineNo, kind: 'duplicate', detail: `duplicate address ${check.address}` });
-            continue;
-          }
-          let valuesJson = '[]';
-          if (comma !== -1) {
-            const rest = raw.slice(comma + 1);
-            valuesJson = NEEDS_JSON_ESCAPE.test(rest) ? jsonStrings(rest.split(',')) : `["${rest.replaceAll(',', '","')}"]`;
-          }
-          rows.push({ lineNo, email: check.address, deployment: undefined, valuesJson });
-          continue;
-        }
-
-        const fields = fieldsOf(record);
-        if (fields.length !== layout.width) {
-          if (fields.length === 1 && fields[0]!.trim() === '') continue; // a blank line
-          invalid(lineNo, `expected ${layout.width} fields, found ${fields.length}`);
-          continue;
-        }
-        if (hasNul(fields)) {
-          invalid(lineNo, 'contains a NUL byte');
-          continue;
-        }
-        const check = checkEmail(fields[layout.emailIndex]!);
-        if (!check.ok) {
-          invalid(lineNo, check.problem);
-          continue;
-        }
-        let deployment: number | undefined;
-        if (layout.deploymentIndex !== undefined) {
-          const text = fields[layout.deploymentIndex]!.trim();
-          if (text !== '') {
-            const n = Number(text);
-            if (!/^\d+$/.test(text) || n < 1 || n > options.deploymentCount) {
-              invalid(lineNo, `deployment must be a number from 1 to ${options.deploymentCount}`);
-              continue;
-            }
-            deployment = n - 1;
-          }
-        }
-        if (!firstSighting(check.key)) {
-          options.onProblem({ lineNo, kind: 'duplicate', detail: `duplicate address ${check.address}` });
-          continue;
-        }
-        rows.push({ lineNo, email: check.address, deployment, valuesJson: jsonStrings(layout.fieldColumns.map((column) => fields[column.index]!)) });
+    for await (const bytes of csvBlocks(source)) {
+      let block = bytes;
+      if (!layout) {
+        const header = readHeader(bytes);
+        layout = header.layout;
+        nextLine += header.lines;
+        block = header.rest;
+        options.onHeader?.(layout.fieldColumns.map((c) => c.name));
       }
-      if (rows.length) yield rows;
+      if (block.length > 0) {
+        const pending = validate(block, layout, options.deploymentCount);
+        pending.catch(() => undefined); // awaited in order by settle(); not unhandled meanwhile
+        inFlight.push(pending);
+      }
+      while (inFlight.length >= BLOCKS_IN_FLIGHT) await settle();
+      await options.afterBlock?.();
+    }
+    while (inFlight.length > 0) {
+      await settle();
+      await options.afterBlock?.();
     }
   } catch (error) {
+    await Promise.allSettled(inFlight);
     if (error instanceof CsvSyntaxError) throw new AudienceFileError(`the file is not valid CSV: ${error.message}`);
     throw error;
   }

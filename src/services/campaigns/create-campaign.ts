@@ -10,6 +10,7 @@ import { insertCampaign, setCampaignFieldNames } from '../../db/queries/campaign
 import { insertDeployments, setDeploymentTotal } from '../../db/queries/deployments.js';
 import { newId } from '../../lib/ids.js';
 import { createChunkWriter } from './audience-chunks.js';
+import type { BlockValidator } from './audience-workers.js';
 import { AudienceFileError, MAX_LISTED_PROBLEMS, readAudience, type RowProblem } from './audience-csv.js';
 
 export interface CreateCampaignInput {
@@ -54,7 +55,7 @@ class EmptyAudience extends Error {}
 const PROGRESS_EVERY = 10_000;
 
 
-export function createCampaignCreator(deps: { database: DatabaseHandle; clock: () => Date }) {
+export function createCampaignCreator(deps: { database: DatabaseHandle; clock: () => Date; validateBlock?: BlockValidator }) {
   return async function createCampaign(input: CreateCampaignInput): Promise<CreateCampaignOutcome> {
     const now = deps.clock();
     const campaignId = newId('campaign');
@@ -101,7 +102,7 @@ export function createCampaignCreator(deps: { database: DatabaseHandle; clock: (
         const chunks = createChunkWriter(copy, deploymentIds);
         let spread = 0;
         let imported = 0;
-        for await (const rows of readAudience(input.recipients, {
+        const reading = readAudience(input.recipients, {
           deploymentCount: input.deployments,
           onHeader(names) {
             fieldNames = names;
@@ -111,12 +112,20 @@ export function createCampaignCreator(deps: { database: DatabaseHandle; clock: (
             else duplicateCount++;
             if (problems.length < MAX_LISTED_PROBLEMS) problems.push(problem);
           },
-        })) {
-          for (const row of rows) chunks.add(row.deployment ?? spread++ % input.deployments, row.email, row.valuesJson);
-          await chunks.drain();
-          const before = imported;
-          imported += rows.length;
-          if (Math.floor(imported / PROGRESS_EVERY) > Math.floor(before / PROGRESS_EVERY)) input.onProgress?.(imported);
+          onRow(deployment, email, valuesJson) {
+            chunks.add(deployment ?? spread++ % input.deployments, email, valuesJson);
+            if (++imported % PROGRESS_EVERY === 0) input.onProgress?.(imported);
+          },
+          afterBlock: chunks.drain,
+          validate: deps.validateBlock,
+        });
+        try {
+          await reading;
+        } catch (error) {
+          // Abort the COPY (CopyFail) so the transaction can roll back on this connection.
+          copy.destroy(error as Error);
+          await copyDone.catch(() => undefined);
+          throw error;
         }
         await chunks.finish();
         copy.end();

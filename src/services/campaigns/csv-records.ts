@@ -1,25 +1,27 @@
 /**
- * A streaming RFC 4180 CSV reader tuned for audience files: lines without quotes (nearly all of
- * them) are split directly; quoted fields, doubled quotes and line breaks inside quotes go through
- * a small state machine. Records come out in arrays per input chunk, with the line each starts on.
- * csv-parse is correct but spends ~10× longer per row, which the import benchmark cannot afford.
+ * A streaming RFC 4180 CSV reader tuned for audience files. Lines without quotes (nearly all of
+ * them) are handed over as offsets into the decoded text, so a caller on a fast path never has to
+ * split or copy them; records with quoted fields, doubled quotes or line breaks inside quotes go
+ * through a small state machine and are handed over as fields. csv-parse is correct but costs
+ * about ten times more per row than the import benchmark can afford.
  */
-/**
- * A record is either a raw line without quotes (split on commas when needed, so a caller on a
- * fast path can avoid the split) or the fields of a record that had quotes.
- */
-export type CsvRecord = { lineNo: number; raw: string; fields?: undefined } | { lineNo: number; fields: string[]; raw?: undefined };
-
-export const fieldsOf = (record: CsvRecord): string[] => record.fields ?? record.raw.split(',');
-
 export class CsvSyntaxError extends Error {
   constructor(
-    message: string,
+    readonly detail: string,
     readonly lineNo: number,
   ) {
-    super(`line ${lineNo}: ${message}`);
+    super(`line ${lineNo}: ${detail}`);
     this.name = 'CsvSyntaxError';
   }
+}
+
+export interface CsvHandler {
+  /** A line without quotes: text[start, end), line break excluded; may be empty. */
+  line(text: string, start: number, end: number, lineNo: number): void;
+  /** A record that had quoted fields, starting on line `lineNo`. */
+  record(fields: string[], lineNo: number): void;
+  /** Called after each input block: the place to apply backpressure. */
+  afterBlock?(): Promise<void>;
 }
 
 export interface CsvReaderOptions {
@@ -27,7 +29,7 @@ export interface CsvReaderOptions {
   maxRecordChars?: number;
 }
 
-export async function* readCsvRecords(chunks: AsyncIterable<Buffer | string>, options: CsvReaderOptions = {}): AsyncGenerator<CsvRecord[]> {
+export async function readCsv(chunks: AsyncIterable<Buffer | string>, handler: CsvHandler, options: CsvReaderOptions = {}): Promise<void> {
   const maxRecord = options.maxRecordChars ?? 64 * 1024;
   const decoder = new TextDecoder('utf-8', { fatal: false });
   let text = '';
@@ -40,19 +42,20 @@ export async function* readCsvRecords(chunks: AsyncIterable<Buffer | string>, op
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
       first = false;
     }
-    const { records, consumed, lines } = parseComplete(text, lineNo, false, maxRecord);
+    const { consumed, lines } = parseComplete(text, lineNo, false, maxRecord, handler);
     text = text.slice(consumed);
     lineNo += lines;
     if (text.length > maxRecord) throw new CsvSyntaxError(`a record is longer than ${maxRecord} characters (unclosed quote?)`, lineNo);
-    if (records.length) yield records;
+    await handler.afterBlock?.();
   }
   text += decoder.decode();
-  const { records } = parseComplete(text, lineNo, true, maxRecord);
-  if (records.length) yield records;
+  parseComplete(text, lineNo, true, maxRecord, handler);
+  await handler.afterBlock?.();
 }
 
-function parseComplete(text: string, startLine: number, final: boolean, maxRecord: number) {
-  const records: CsvRecord[] = [];
+export const splitLine = (text: string, start: number, end: number) => text.slice(start, end).split(',');
+
+function parseComplete(text: string, startLine: number, final: boolean, maxRecord: number, handler: CsvHandler) {
   let pos = 0;
   let line = startLine;
   const length = text.length;
@@ -66,9 +69,7 @@ function parseComplete(text: string, startLine: number, final: boolean, maxRecor
     }
     if (quote !== -1 && quote < pos) quote = text.indexOf('"', pos);
     if (quote === -1 || quote > end) {
-      let lineEnd = end;
-      if (lineEnd > pos && text.charCodeAt(lineEnd - 1) === 13) lineEnd--;
-      if (lineEnd > pos) records.push({ raw: text.slice(pos, lineEnd), lineNo: line });
+      handler.line(text, pos, end > pos && text.charCodeAt(end - 1) === 13 ? end - 1 : end, line);
       pos = end + 1;
       line++;
       continue;
@@ -76,11 +77,11 @@ function parseComplete(text: string, startLine: number, final: boolean, maxRecor
     const quoted = parseQuotedRecord(text, pos, line, final);
     if (!quoted) break; // needs more input
     if (quoted.end - pos > maxRecord) throw new CsvSyntaxError(`a record is longer than ${maxRecord} characters`, line);
-    records.push({ fields: quoted.fields, lineNo: line });
+    handler.record(quoted.fields, line);
     line += quoted.lines;
     pos = quoted.end;
   }
-  return { records, consumed: Math.min(pos, length), lines: line - startLine };
+  return { consumed: Math.min(pos, length), lines: line - startLine };
 }
 
 /** Parses one record containing quotes from `start`; undefined when the input ends inside it. */
@@ -92,7 +93,6 @@ function parseQuotedRecord(text: string, start: number, line: number, final: boo
   const length = text.length;
   for (;;) {
     if (pos < length && text.charCodeAt(pos) === 34) {
-      // quoted field
       pos++;
       for (;;) {
         const close = text.indexOf('"', pos);
@@ -121,8 +121,7 @@ function parseQuotedRecord(text: string, start: number, line: number, final: boo
       while (stop < length) {
         const c = text.charCodeAt(stop);
         if (c === 44 || c === 10 || c === 13) break;
-        stop++; // a quote inside an unquoted field is kept as a literal, as most exporters mean it
-
+        stop++; // a quote inside an unquoted field is kept as a literal, as exporters mean it
       }
       if (stop >= length && !final) return undefined;
       field += text.slice(pos, stop);
@@ -144,4 +143,9 @@ function parseQuotedRecord(text: string, start: number, line: number, final: boo
     }
     return { fields, end: pos, lines: Math.max(lines, 1) };
   }
+}
+
+/** Parses a complete text (a block cut at a record boundary); returns how many lines it spans. */
+export function parseCsvText(text: string, startLine: number, handler: Omit<CsvHandler, 'afterBlock'>, options: CsvReaderOptions = {}): number {
+  return parseComplete(text, startLine, true, options.maxRecordChars ?? 64 * 1024, handler as CsvHandler).lines;
 }

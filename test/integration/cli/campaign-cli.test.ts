@@ -153,9 +153,9 @@ describe('campaign create', () => {
     const before = await countCampaigns();
     const file = await writeTempCsv(['address,first_name', 'a@example.com,A']);
     const result = await cli(['campaign', 'create', '--name', 'No header', '--recipients', file, '--now']);
-    expect(result.code).not.toBe(0);
+    expect(result.code, result.stderr).toBe(1);
     const lines = stderrLines(result.stderr);
-    expect(lines).toHaveLength(1);
+    expect(lines, result.stderr).toHaveLength(1);
     expect(lines[0]).toMatch(/"email" column/);
     expect(await countCampaigns()).toBe(before);
   });
@@ -166,7 +166,7 @@ describe('campaign create', () => {
   ])('refuses %s and creates nothing', async (_title, content, message) => {
     const before = await countCampaigns();
     const result = await cli(['campaign', 'create', '--name', 'Nothing in it', '--recipients', await writeTempCsv(content), '--now']);
-    expect(result.code).toBe(1);
+    expect(result.code, result.stderr).toBe(1);
     expect(result.stderr).not.toMatch(STACK_LINE);
     expect(stderrLines(result.stderr).at(-1)).toMatch(message);
     expect(await countCampaigns()).toBe(before);
