@@ -103,6 +103,7 @@ export function registerCampaign(program: Command) {
           strict: Boolean(options.strict),
           actor: `cli:${os.userInfo().username}`,
           recipients: source,
+          expectedRows: size ? Math.ceil(size / 40) : undefined,
           onProgress: (rows) => progress.update(rows, size ? Math.min(1, (source as { bytesRead?: number }).bytesRead! / size) : undefined),
         });
         if (!outcome.ok) {

@@ -1,11 +1,12 @@
 import type { Readable } from 'node:stream';
-import { AudienceFileError, layoutOf, type HeaderLayout, type RowProblem, type ValidatedBlock } from './audience-rows.js';
+import { AudienceFileError, dedupeKey, layoutOf, SEPARATOR, type HeaderLayout, type ValidatedBlock } from './audience-rows.js';
 import { validateInline, type BlockValidator } from './audience-workers.js';
 import { csvBlocks, firstBoundary } from './csv-blocks.js';
 import { CsvSyntaxError, parseCsvText } from './csv-records.js';
 import { KeySet } from './key-set.js';
 
 export { AudienceFileError, type RowProblem } from './audience-rows.js';
+import type { RowProblem } from './audience-rows.js';
 
 /**
  * Reads a recipients CSV: the header must name an `email` column; other columns become merge
@@ -23,10 +24,12 @@ export interface ReadAudienceOptions {
   onHeader?(fieldNames: string[]): void;
   onProblem(problem: RowProblem): void;
   /**
-   * A valid, first-seen recipient: the deployment it is pinned to (0-based) or undefined, its
-   * address, and its merge-field values as a JSON array in the order given to `onHeader`.
+   * Valid, first-seen recipients of one deployment (0-based), in file order: `count` addresses
+   * and their merge-field JSON arrays (COPY-escaped), each joined by the COPY escape `\n`.
    */
-  onRow(deployment: number | undefined, email: string, valuesJson: string): void;
+  onPiece(deployment: number, count: number, emails: string, fields: string): void;
+  /** A guess of the number of rows (e.g. file size / 40), to size the duplicate table. */
+  expectedRows?: number;
   /** Awaited after each block, for backpressure towards the database. */
   afterBlock?(): Promise<void>;
   validate?: BlockValidator;
@@ -47,31 +50,95 @@ function readHeader(bytes: Buffer): { layout: HeaderLayout; rest: Buffer; lines:
 
 export async function readAudience(source: Readable, options: ReadAudienceOptions): Promise<void> {
   const validate = options.validate ?? validateInline;
-  const seen = new KeySet();
   const inFlight: Promise<ValidatedBlock>[] = [];
+  const deployments = options.deploymentCount;
   let layout: HeaderLayout | undefined;
   let nextLine = 1;
 
-  /** Hands over a validated block in file order, merging its problems with the duplicates found here. */
+  // Every accepted address stays readable by id (piece text + offset) so the key set can confirm
+  // a hash match by comparing keys.
+  const retained: string[] = [];
+  let refPiece = new Int32Array(1 << 16);
+  let refOffset = new Int32Array(1 << 16);
+  let refLength = new Int32Array(1 << 16);
+  let accepted = 0;
+  const addressOf = (id: number) => retained[refPiece[id]!]!.slice(refOffset[id]!, refOffset[id]! + refLength[id]!);
+  const seen = new KeySet((id) => dedupeKey(addressOf(id)), options.expectedRows);
+  const remember = (piece: number, offset: number, length: number) => {
+    if (accepted === refPiece.length) {
+      const grow = (from: Int32Array) => {
+        const to = new Int32Array(from.length * 2);
+        to.set(from);
+        return to;
+      };
+      refPiece = grow(refPiece);
+      refOffset = grow(refOffset);
+      refLength = grow(refLength);
+    }
+    refPiece[accepted] = piece;
+    refOffset[accepted] = offset;
+    refLength[accepted] = length;
+    return accepted++;
+  };
+
+  /** Decides duplicates in file order, then hands the pieces over in order, without the duplicates. */
   const consume = (block: ValidatedBlock) => {
     const base = nextLine;
-    const problems = block.problems;
-    let p = 0;
-    for (let i = 0; i < block.count; i++) {
-      const lineOffset = block.lineOffsets[i]!;
-      while (p < problems.length && problems[p]!.lineNo < lineOffset) {
-        options.onProblem({ ...problems[p]!, lineNo: base + problems[p]!.lineNo });
-        p++;
+    const pieceOf = new Int32Array(block.rows);
+    const emailStart = new Int32Array(block.rows);
+    const fieldStart = new Int32Array(block.rows);
+    let row = 0;
+    block.pieces.forEach((piece, index) => {
+      let emailAt = 0;
+      let fieldAt = 0;
+      for (let k = 0; k < piece.count; k++, row++) {
+        pieceOf[row] = index;
+        emailStart[row] = emailAt;
+        fieldStart[row] = fieldAt;
+        emailAt += block.emailLengths[row]! + SEPARATOR.length;
+        fieldAt += block.fieldLengths[row]! + SEPARATOR.length;
       }
-      const email = block.emails[i]!;
-      if (!seen.add(block.keys[i] || email, block.hashes[i]!)) {
-        options.onProblem({ lineNo: base + lineOffset, kind: 'duplicate', detail: `duplicate address ${email}` });
-        continue;
+    });
+    const firstRetained = retained.length;
+    for (const piece of block.pieces) retained.push(piece.emails);
+    const emailOf = (r: number) => block.pieces[pieceOf[r]!]!.emails.slice(emailStart[r]!, emailStart[r]! + block.emailLengths[r]!);
+
+    const duplicate = new Uint8Array(block.rows);
+    const problems = [...block.problems];
+    for (let k = 0; k < block.rows; k++) {
+      const r = block.fileOrder[k]!;
+      const id = remember(firstRetained + pieceOf[r]!, emailStart[r]!, block.emailLengths[r]!);
+      if (!seen.add(block.hashHi[r]!, block.hashLo[r]!, id)) {
+        accepted--; // not kept: its id is reused
+        duplicate[r] = 1;
+        problems.push({ lineNo: block.lineOffsets[r]!, kind: 'duplicate', detail: `duplicate address ${emailOf(r)}` });
       }
-      const deployment = block.deployments[i]!;
-      options.onRow(deployment === -1 ? undefined : deployment, email, block.valuesJson[i]!);
     }
-    for (; p < problems.length; p++) options.onProblem({ ...problems[p]!, lineNo: base + problems[p]!.lineNo });
+
+    row = 0;
+    for (const piece of block.pieces) {
+      // Spread rows go round-robin by line, starting with the first data line (2) on deployment 0.
+      const deployment = piece.group < deployments ? (((piece.group + base - 2) % deployments) + deployments) % deployments : piece.group - deployments;
+      let dups = 0;
+      for (let k = 0; k < piece.count; k++) dups += duplicate[row + k]!;
+      if (dups === 0) {
+        options.onPiece(deployment, piece.count, piece.emails, piece.fields);
+      } else if (dups < piece.count) {
+        const emails: string[] = [];
+        const fields: string[] = [];
+        for (let k = 0; k < piece.count; k++) {
+          const r = row + k;
+          if (duplicate[r]) continue;
+          emails.push(emailOf(r));
+          fields.push(piece.fields.slice(fieldStart[r]!, fieldStart[r]! + block.fieldLengths[r]!));
+        }
+        options.onPiece(deployment, emails.length, emails.join(SEPARATOR), fields.join(SEPARATOR));
+      }
+      row += piece.count;
+    }
+
+    problems.sort((a, b) => a.lineNo - b.lineNo);
+    for (const problem of problems) options.onProblem({ ...problem, lineNo: base + problem.lineNo });
     nextLine += block.lines;
   };
 

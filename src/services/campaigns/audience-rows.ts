@@ -27,22 +27,42 @@ export interface HeaderLayout {
   width: number;
 }
 
-/** Valid rows of a block in columns (cheap to pass between threads), plus its problems. */
-export interface ValidatedBlock {
+/**
+ * Up to CHUNK_SIZE valid rows of one group, in file order, already in COPY text: addresses and
+ * merge-field JSON arrays each joined by the COPY escape `\n`. A group is a spread class
+ * (line number mod K, turned into a deployment by the reader, which knows absolute line numbers)
+ * or, for rows with a `deployment` column, K + that deployment.
+ */
+export interface BlockPiece {
+  group: number;
   count: number;
-  emails: string[];
-  /** The dedupe key when it differs from the address (upper case in the local part), else ''. */
-  keys: string[];
-  hashes: Uint32Array;
-  /** 0-based deployment a row is pinned to, or -1. */
-  deployments: Int32Array;
-  valuesJson: string[];
+  emails: string;
+  fields: string;
+}
+
+/**
+ * The valid rows of a block, in pieces, with per-row columns (in piece order) that let the reader
+ * find duplicates without touching strings: a 64-bit key hash, the line, and each row's lengths
+ * in the piece texts (to cut a duplicate out, or read an address back).
+ */
+export interface ValidatedBlock {
+  rows: number;
+  pieces: BlockPiece[];
+  hashHi: Uint32Array;
+  hashLo: Uint32Array;
   /** Line numbers relative to the block: its first line is 0. */
   lineOffsets: Int32Array;
+  emailLengths: Int32Array;
+  fieldLengths: Int32Array;
+  /** Row indexes (in piece order) listed in file order: duplicates are decided in file order. */
+  fileOrder: Int32Array;
   problems: RowProblem[];
   /** Lines the block spans (its line breaks). */
   lines: number;
 }
+
+export const CHUNK_SIZE = 100;
+export const SEPARATOR = '\\n';
 
 const FIELD_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 
@@ -82,14 +102,35 @@ export function layoutOf(header: string[]): HeaderLayout {
   return { emailIndex: emailColumns[0]!, deploymentIndex, fieldColumns, width: header.length };
 }
 
-/** FNV-1a over UTF-16 code units: a cheap first filter for the duplicate check. */
-export function keyHash(key: string): number {
-  let hash = 0x811c9dc5;
+/**
+ * Two 32-bit hashes (FNV-1a and a multiplicative one) of a key, a 64-bit first filter for
+ * duplicates, written to `out` (no allocation per row).
+ */
+export function keyHashes(key: string, out: Uint32Array): void {
+  let a = 0x811c9dc5;
+  let b = 0x9e3779b9;
   for (let i = 0; i < key.length; i++) {
-    hash ^= key.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
+    const c = key.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b + c, 0x85ebca6b) ^ (b >>> 13);
   }
-  return hash >>> 0;
+  out[0] = a >>> 0;
+  out[1] = (b ^ (b >>> 16)) >>> 0;
+}
+
+/** The duplicate key of a validated address: lower case only when the local part has capitals. */
+export function dedupeKey(address: string): string {
+  const at = address.lastIndexOf('@');
+  for (let i = 0; i < at; i++) {
+    const c = address.charCodeAt(i);
+    if (c >= 65 && c <= 90) return address.toLowerCase();
+  }
+  return address;
+}
+
+/** COPY text format: the JSON has no raw tabs or newlines, so only backslashes need doubling. */
+function copyText(value: string): string {
+  return value.indexOf('\\') === -1 ? value : value.replace(/\\/g, '\\\\');
 }
 
 const NUL = 0;
@@ -102,28 +143,73 @@ function hasNul(record: string[]): boolean {
   return false;
 }
 
+/** Rows were accepted in file order, so row index order is file order; invert piece order. */
+function fileOrderOf(order: Int32Array, rows: number): Int32Array {
+  const positions = new Int32Array(rows);
+  for (let position = 0; position < rows; position++) positions[order[position]!] = position;
+  return positions;
+}
+
+interface OpenPiece extends BlockPiece {
+  rowIndexes: number[];
+}
+
+/** A growable column of 32-bit integers. */
+class Column {
+  values = new Int32Array(4096);
+  length = 0;
+  push(value: number) {
+    if (this.length === this.values.length) {
+      const bigger = new Int32Array(this.values.length * 2);
+      bigger.set(this.values);
+      this.values = bigger;
+    }
+    this.values[this.length++] = value;
+  }
+}
+
 export function validateBlock(text: string, layout: HeaderLayout, deploymentCount: number): ValidatedBlock {
-  const emails: string[] = [];
-  const keys: string[] = [];
-  const hashes: number[] = [];
-  const deployments: number[] = [];
-  const valuesJson: string[] = [];
-  const lineOffsets: number[] = [];
   const problems: RowProblem[] = [];
+  const pieces: BlockPiece[] = [];
+  const open = new Map<number, OpenPiece>();
+  // Per-row columns in row (= file) order; `order` lists rows in piece order.
+  const hashHi = new Column();
+  const hashLo = new Column();
+  const lineOffsets = new Column();
+  const emailLengths = new Column();
+  const fieldLengths = new Column();
+  const order = new Column();
+  const hash = new Uint32Array(2);
   // The common file (email first, no deployment column) takes a path that never splits a line.
   const simple = layout.emailIndex === 0 && layout.deploymentIndex === undefined;
   const invalid = (lineNo: number, detail: string) => {
     problems.push({ lineNo, kind: 'invalid', detail });
   };
-  const accept = (lineNo: number, address: string, key: string, deployment: number, values: string) => {
-    emails.push(address);
-    keys.push(key === address ? '' : key);
-    hashes.push(keyHash(key));
-    deployments.push(deployment);
-    valuesJson.push(values);
-    lineOffsets.push(lineNo);
+  const close = (piece: OpenPiece) => {
+    pieces.push({ group: piece.group, count: piece.count, emails: piece.emails, fields: piece.fields });
+    for (const row of piece.rowIndexes) order.push(row);
+    open.delete(piece.group);
   };
-
+  const accept = (lineNo: number, address: string, key: string, pinned: number, valuesJson: string) => {
+    const row = lineOffsets.length;
+    keyHashes(key, hash);
+    const fields = copyText(valuesJson);
+    hashHi.push(hash[0]!);
+    hashLo.push(hash[1]!);
+    lineOffsets.push(lineNo);
+    emailLengths.push(address.length);
+    fieldLengths.push(fields.length);
+    const group = pinned === -1 ? lineNo % deploymentCount : deploymentCount + pinned;
+    const piece = open.get(group);
+    if (!piece) {
+      open.set(group, { group, count: 1, emails: address, fields, rowIndexes: [row] });
+      return;
+    }
+    piece.emails += SEPARATOR + address;
+    piece.fields += SEPARATOR + fields;
+    piece.rowIndexes.push(row);
+    if (++piece.count === CHUNK_SIZE) close(piece);
+  };
   const record = (fields: string[], lineNo: number) => {
     if (fields.length !== layout.width) {
       if (fields.length === 1 && fields[0]!.trim() === '') return; // a blank line
@@ -132,7 +218,7 @@ export function validateBlock(text: string, layout: HeaderLayout, deploymentCoun
     if (hasNul(fields)) return invalid(lineNo, 'contains a NUL byte');
     const check = checkEmail(fields[layout.emailIndex]!);
     if (!check.ok) return invalid(lineNo, check.problem);
-    let deployment = -1;
+    let pinned = -1;
     if (layout.deploymentIndex !== undefined) {
       const value = fields[layout.deploymentIndex]!.trim();
       if (value !== '') {
@@ -140,10 +226,10 @@ export function validateBlock(text: string, layout: HeaderLayout, deploymentCoun
         if (!/^\d+$/.test(value) || n < 1 || n > deploymentCount) {
           return invalid(lineNo, `deployment must be a number from 1 to ${deploymentCount}`);
         }
-        deployment = n - 1;
+        pinned = n - 1;
       }
     }
-    accept(lineNo, check.address, check.key, deployment, jsonStrings(layout.fieldColumns.map((column) => fields[column.index]!)));
+    accept(lineNo, check.address, check.key, pinned, jsonStrings(layout.fieldColumns.map((column) => fields[column.index]!)));
   };
 
   const commaAt: number[] = [];
@@ -182,14 +268,24 @@ export function validateBlock(text: string, layout: HeaderLayout, deploymentCoun
   };
 
   const lines = parseCsvText(text, 0, { line, record });
+  for (const piece of [...open.values()]) close(piece);
+  const rows = order.length;
+  const inPieceOrder = (column: Column) => {
+    const out = new Int32Array(rows);
+    for (let i = 0; i < rows; i++) out[i] = column.values[order.values[i]!]!;
+    return out;
+  };
+  const hi = inPieceOrder(hashHi);
+  const lo = inPieceOrder(hashLo);
   return {
-    count: emails.length,
-    emails,
-    keys,
-    hashes: Uint32Array.from(hashes),
-    deployments: Int32Array.from(deployments),
-    valuesJson,
-    lineOffsets: Int32Array.from(lineOffsets),
+    rows,
+    pieces,
+    hashHi: new Uint32Array(hi.buffer),
+    hashLo: new Uint32Array(lo.buffer),
+    lineOffsets: inPieceOrder(lineOffsets),
+    emailLengths: inPieceOrder(emailLengths),
+    fieldLengths: inPieceOrder(fieldLengths),
+    fileOrder: fileOrderOf(order.values, rows),
     problems,
     lines,
   };

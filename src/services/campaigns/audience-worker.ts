@@ -11,7 +11,8 @@ parentPort!.on('message', (request: BlockRequest) => {
   try {
     const result = validateBlock(decoder.decode(request.bytes), request.layout, request.deploymentCount);
     reply = { id: request.id, result };
-    parentPort!.postMessage(reply, [result.hashes.buffer as ArrayBuffer, result.deployments.buffer as ArrayBuffer, result.lineOffsets.buffer as ArrayBuffer]);
+    const columns = [result.hashHi, result.hashLo, result.lineOffsets, result.emailLengths, result.fieldLengths, result.fileOrder];
+    parentPort!.postMessage(reply, columns.map((column) => column.buffer as ArrayBuffer));
     return;
   } catch (error) {
     reply =

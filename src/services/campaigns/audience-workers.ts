@@ -27,14 +27,17 @@ const decoder = new TextDecoder('utf-8', { fatal: false });
 export const validateInline: BlockValidator = async (bytes, layout, deploymentCount) =>
   validateBlock(decoder.decode(bytes), layout, deploymentCount);
 
+// Validation allocates many short-lived strings; a larger young generation means fewer scavenges.
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 96 };
+
 function spawn(): Worker {
   const here = import.meta.url;
   if (here.endsWith('.ts')) {
     // Running from source (tsx, vitest): the worker registers the TypeScript loader first.
     const target = new URL('./audience-worker.ts', here).href;
-    return new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(target)}); })`, { eval: true });
+    return new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(target)}); })`, { eval: true, resourceLimits: WORKER_LIMITS });
   }
-  return new Worker(new URL('./audience-worker.js', here));
+  return new Worker(new URL('./audience-worker.js', here), { resourceLimits: WORKER_LIMITS });
 }
 
 export function createAudienceWorkerPool(size = Math.min(2, availableParallelism())) {

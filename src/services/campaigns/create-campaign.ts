@@ -27,6 +27,8 @@ export interface CreateCampaignInput {
   strict: boolean;
   actor: string;
   recipients: Readable;
+  /** A guess of the row count (file size / 40 is close for typical lists), for sizing. */
+  expectedRows?: number;
   onProgress?: (rowsImported: number) => void;
 }
 
@@ -100,7 +102,6 @@ export function createCampaignCreator(deps: { database: DatabaseHandle; clock: (
         const copy = await sql`copy audience_chunks (deployment_id, chunk_no, first_seq, row_count, emails, fields) from stdin`.writable();
         const copyDone = once(copy, 'finish');
         const chunks = createChunkWriter(copy, deploymentIds);
-        let spread = 0;
         let imported = 0;
         const reading = readAudience(input.recipients, {
           deploymentCount: input.deployments,
@@ -112,12 +113,15 @@ export function createCampaignCreator(deps: { database: DatabaseHandle; clock: (
             else duplicateCount++;
             if (problems.length < MAX_LISTED_PROBLEMS) problems.push(problem);
           },
-          onRow(deployment, email, valuesJson) {
-            chunks.add(deployment ?? spread++ % input.deployments, email, valuesJson);
-            if (++imported % PROGRESS_EVERY === 0) input.onProgress?.(imported);
+          onPiece(deployment, count, emails, fields) {
+            chunks.addPiece(deployment, count, emails, fields);
+            const before = imported;
+            imported += count;
+            if (Math.floor(imported / PROGRESS_EVERY) > Math.floor(before / PROGRESS_EVERY)) input.onProgress?.(imported);
           },
-          afterBlock: chunks.drain,
+          afterBlock: () => chunks.drain(),
           validate: deps.validateBlock,
+          expectedRows: input.expectedRows,
         });
         try {
           await reading;

@@ -85,9 +85,10 @@ describe('campaign import', () => {
       deployments: 2,
       csv: csv(['email,deployment', 'p1@example.com,2', 'p2@example.com,2', 'p3@example.com,1', 'p4@example.com,', 'p5@example.com,3']),
     });
-    expect(pinned.perDeployment).toEqual([2, 2]);
+    // p4 has no deployment: spread rows go round-robin by line (line 5 → the second deployment).
+    expect(pinned.perDeployment).toEqual([1, 3]);
     expect(pinned.problems).toEqual([{ lineNo: 6, kind: 'invalid', detail: 'deployment must be a number from 1 to 2' }]);
-    expect((await audienceOf(pinned.deploymentIds[1]!)).map((r) => r.email)).toEqual(['p1@example.com', 'p2@example.com']);
+    expect((await audienceOf(pinned.deploymentIds[1]!)).map((r) => r.email)).toEqual(['p1@example.com', 'p2@example.com', 'p4@example.com']);
   });
 
   it('splits each deployment into batches with their own send times and seq ranges', async () => {
@@ -142,5 +143,50 @@ describe('campaign import', () => {
     expect(rows[9_999]).toEqual({ seq: 10_000, email: 'user20000@example.com', fields: ['first_name-20000', 'city-20000'] });
     const [{ n }] = (await db.sql`select count(distinct email)::int as n from (select string_to_table(emails, e'\\n') as email from audience_chunks where deployment_id = any(${created.deploymentIds})) e`) as unknown as [{ n: number }];
     expect(n).toBe(20_000);
+  });
+});
+
+describe('campaign import on worker threads', () => {
+  it('gives the same audience, problems and line numbers as the main thread, across many blocks', async () => {
+    const { createAudienceWorkerPool } = await import('../../../src/services/campaigns/audience-workers.js');
+    const { createCampaignCreator } = await import('../../../src/services/campaigns/create-campaign.js');
+    const { checkCampaignSpec } = await import('../../../src/domain/campaign-spec.js');
+    const { Readable } = await import('node:stream');
+    const lines = ['email,first_name,note'];
+    for (let i = 1; i <= 30_000; i++) {
+      if (i % 997 === 0) lines.push(`broken-${i},x,y`);
+      else if (i % 1009 === 0) lines.push(`USER${i - 500}@Example.com,dup,"quoted, with ""quotes""\nand a line break"`);
+      else lines.push(`user${i}@example.com,Name ${i},${i % 7 === 0 ? '"a, b"' : 'plain'}`);
+    }
+    const file = csv(lines);
+    const spec = checkCampaignSpec({ name: 'parallel', kind: 'multi', deployments: 3, sendAt: 'now' }, new Date());
+    if (!spec.ok) throw new Error(spec.reason);
+    const pool = createAudienceWorkerPool(2);
+    try {
+      const run = (validateBlock?: typeof pool.validate) =>
+        createCampaignCreator({ database: db, clock: () => new Date(), validateBlock })({
+          ...spec.value,
+          body: 'hi',
+          strict: false,
+          actor: 'tester',
+          recipients: Readable.from([file]),
+        });
+      const [inline, parallel] = [await run(undefined), await run(pool.validate)];
+      if (!inline.ok || !parallel.ok) throw new Error('import refused');
+      expect(parallel.value.problems).toEqual(inline.value.problems);
+      expect(parallel.value.perDeployment).toEqual(inline.value.perDeployment);
+      expect(inline.value.problems.filter((p) => p.kind === 'duplicate')).toHaveLength(29);
+      expect(inline.value.problems.filter((p) => p.kind === 'invalid')).toHaveLength(30);
+      for (const [i, id] of inline.value.deploymentIds.entries()) {
+        const a = await audienceOf(id);
+        const b = await audienceOf(parallel.value.deploymentIds[i]!);
+        expect(b).toEqual(a);
+      }
+      const all = (await Promise.all(inline.value.deploymentIds.map(audienceOf))).flat();
+      expect(all).toHaveLength(30_000 - 30 - 29);
+      expect(all.find((r) => r.email === 'user7@example.com')?.fields).toEqual(['Name 7', 'a, b']);
+    } finally {
+      await pool.close();
+    }
   });
 });
