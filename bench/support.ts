@@ -4,7 +4,8 @@ import path from 'node:path';
 import { startEmbeddedPostgres } from '../src/lib/embedded/postgres.js';
 
 /** Benchmarks run against their own throwaway Postgres (or DATABASE_URL) and write results here. */
-export const RESULTS_DIR = path.resolve(import.meta.dirname, 'results');
+// Compiled benches run from .bench-build/bench; results go next to the sources either way.
+export const RESULTS_DIR = path.resolve(import.meta.dirname, import.meta.dirname.includes('.bench-build') ? '../../bench/results' : 'results');
 
 export async function benchPostgres() {
   if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, stop: async () => {} };

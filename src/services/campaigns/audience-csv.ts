@@ -33,6 +33,8 @@ export interface ReadAudienceOptions {
   /** Awaited after each block, for backpressure towards the database. */
   afterBlock?(): Promise<void>;
   validate?: BlockValidator;
+  /** Block size in bytes; small values exercise block boundaries in tests. */
+  blockBytes?: number;
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
@@ -155,7 +157,7 @@ export async function readAudience(source: Readable, options: ReadAudienceOption
   };
 
   try {
-    for await (const bytes of csvBlocks(source)) {
+    for await (const bytes of csvBlocks(source, options.blockBytes)) {
       let block = bytes;
       if (!layout) {
         const header = readHeader(bytes);

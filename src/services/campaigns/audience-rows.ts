@@ -29,7 +29,9 @@ export interface HeaderLayout {
 
 /**
  * Up to CHUNK_SIZE valid rows of one group, in file order, already in COPY text: addresses and
- * merge-field JSON arrays each joined by the COPY escape `\n`. A group is a spread class
+ * merge-field values each joined by the COPY escape `\n`. A row's values are a JSON array, or,
+ * for the common row with nothing to escape, a comma followed by the values as they were in the
+ * file (see `audienceFieldsJson` in db/queries/audience.ts, which reads both). A group is a spread class
  * (line number mod K, turned into a deployment by the reader, which knows absolute line numbers)
  * or, for rows with a `deployment` column, K + that deployment.
  */
@@ -190,10 +192,11 @@ export function validateBlock(text: string, layout: HeaderLayout, deploymentCoun
     for (const row of piece.rowIndexes) order.push(row);
     open.delete(piece.group);
   };
-  const accept = (lineNo: number, address: string, key: string, pinned: number, valuesJson: string) => {
+  /** `values`: a JSON array, or (`plain`) a comma followed by comma-separated plain values. */
+  const accept = (lineNo: number, address: string, key: string, pinned: number, values: string, plain: boolean) => {
     const row = lineOffsets.length;
     keyHashes(key, hash);
-    const fields = copyText(valuesJson);
+    const fields = plain ? values : copyText(values);
     hashHi.push(hash[0]!);
     hashLo.push(hash[1]!);
     lineOffsets.push(lineNo);
@@ -229,7 +232,7 @@ export function validateBlock(text: string, layout: HeaderLayout, deploymentCoun
         pinned = n - 1;
       }
     }
-    accept(lineNo, check.address, check.key, pinned, jsonStrings(layout.fieldColumns.map((column) => fields[column.index]!)));
+    accept(lineNo, check.address, check.key, pinned, jsonStrings(layout.fieldColumns.map((column) => fields[column.index]!)), false);
   };
 
   const commaAt: number[] = [];
@@ -253,18 +256,10 @@ export function validateBlock(text: string, layout: HeaderLayout, deploymentCoun
     }
     const check = checkEmail(source.slice(start, commas === 0 ? end : commaAt[0]));
     if (!check.ok) return invalid(lineNo, check.problem);
-    let values = '[]';
-    if (commas > 0) {
-      if (escapes) {
-        values = jsonStrings(source.slice(commaAt[0]! + 1, end).split(','));
-      } else {
-        // No quotes, backslashes or control characters: the values are valid JSON strings as they are.
-        values = '["';
-        for (let k = 1; k < commas; k++) values += `${source.slice(commaAt[k - 1]! + 1, commaAt[k])}","`;
-        values += `${source.slice(commaAt[commas - 1]! + 1, end)}"]`;
-      }
-    }
-    accept(lineNo, check.address, check.key, -1, values);
+    if (commas === 0) return accept(lineNo, check.address, check.key, -1, '[]', false);
+    if (escapes) return accept(lineNo, check.address, check.key, -1, jsonStrings(source.slice(commaAt[0]! + 1, end).split(',')), false);
+    // No quotes, backslashes or control characters: keep the values as they are, comma first.
+    accept(lineNo, check.address, check.key, -1, source.slice(commaAt[0]!, end), true);
   };
 
   const lines = parseCsvText(text, 0, { line, record });

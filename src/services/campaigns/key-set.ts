@@ -28,6 +28,8 @@ export class KeySet {
 
   /** Adds the key under `id` (readable through `keyOf` already); false when an equal key is present. */
   add(hi: number, lo: number, id: number): boolean {
+    hi >>>= 0;
+    lo >>>= 0;
     if ((this.used + 1) * 2 > this.ids.length) this.grow();
     const mask = this.ids.length - 1;
     let candidate: string | undefined;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+import { audienceFieldsJson } from '../../../src/db/queries/audience.js';
 import { audienceCsv, createCampaign, createCampaignOrThrow, csv } from '../../support/builders.js';
 
 let db: TestDatabase;
@@ -13,7 +14,7 @@ afterAll(async () => {
 /** The audience of a deployment as prefetch will see it: one row per recipient, in seq order. */
 async function audienceOf(deploymentId: string) {
   return db.sql<{ seq: number; email: string; fields: string[] }[]>`
-    select c.first_seq + r.ord::int - 1 as seq, r.email, r.fields::json as fields
+    select c.first_seq + r.ord::int - 1 as seq, r.email, ${db.sql.unsafe(audienceFieldsJson('r.fields'))} as fields
     from audience_chunks c,
          rows from (string_to_table(c.emails, e'\\n'), string_to_table(c.fields, e'\\n')) with ordinality as r(email, fields, ord)
     where c.deployment_id = ${deploymentId}
@@ -66,6 +67,15 @@ describe('campaign import', () => {
       ['q3@example.com', ['two\nlines']],
       ['q4@example.com', ['back\\slash\ttab']],
     ]);
+  });
+
+  it('keeps empty values, bracketed values and email-only files exact', async () => {
+    const one = await createCampaignOrThrow(db, { csv: csv(['email,tag', 'e1@example.com,', 'e2@example.com,[VIP]', 'e3@example.com,{x}']) });
+    expect((await audienceOf(one.deploymentIds[0]!)).map((r) => r.fields)).toEqual([[''], ['[VIP]'], ['{x}']]);
+    const two = await createCampaignOrThrow(db, { csv: csv(['email,a,b', 'e4@example.com,,', 'e5@example.com,x,']) });
+    expect((await audienceOf(two.deploymentIds[0]!)).map((r) => r.fields)).toEqual([['', ''], ['x', '']]);
+    const none = await createCampaignOrThrow(db, { csv: csv(['email', 'e6@example.com']) });
+    expect((await audienceOf(none.deploymentIds[0]!)).map((r) => r.fields)).toEqual([[]]);
   });
 
   it('refuses rows with a NUL byte and keeps unicode merge fields intact', async () => {
