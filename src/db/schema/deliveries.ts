@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, json, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { check, index, integer, json, pgTable, primaryKey, smallint, text, timestamp } from 'drizzle-orm/pg-core';
 import { deployments } from './deployments.js';
 
 /**
@@ -36,9 +36,7 @@ export const deliveries = pgTable(
     ),
     // Claiming: the next pending rows of one batch, in order, without scanning settled ones.
     index('deliveries_pending_idx').on(t.deploymentId, t.batchId, t.seq).where(sql`${t.status} = 'pending'`),
-    // The lease sweeper looks only at claimed rows.
-    index('deliveries_claimed_idx').on(t.claimExpiresAt).where(sql`${t.status} = 'claimed'`),
-    index('deliveries_status_idx').on(t.deploymentId, t.status),
-    uniqueIndex('deliveries_message_id_key').on(t.messageId).where(sql`${t.messageId} is not null`),
+    // The lease sweeper and the lease heartbeat look only at claimed rows.
+    index('deliveries_claimed_idx').on(t.claimedBy, t.claimExpiresAt).where(sql`${t.status} = 'claimed'`),
   ],
 );

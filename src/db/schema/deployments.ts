@@ -16,6 +16,8 @@ export const deployments = pgTable(
     sendAt: timestamp('send_at', { withTimezone: true }),
     /** Gap between batch send times; kept so a draft can be scheduled later. */
     batchIntervalMs: integer('batch_interval_ms').notNull().default(0),
+    /** Bumped by every resume, so the jobs a resume enqueues get ids of their own. */
+    generation: integer('generation').notNull().default(0),
     /** How many ledger rows prefetch has materialised so far (resumable in bounded chunks). */
     prefetchedCount: integer('prefetched_count').notNull().default(0),
     ...deliveryCounters(),

@@ -1,0 +1,5 @@
+DROP INDEX "deliveries_status_idx";--> statement-breakpoint
+DROP INDEX "deliveries_message_id_key";--> statement-breakpoint
+DROP INDEX "deliveries_claimed_idx";--> statement-breakpoint
+ALTER TABLE "deployments" ADD COLUMN "generation" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
+CREATE INDEX "deliveries_claimed_idx" ON "deliveries" USING btree ("claimed_by","claim_expires_at") WHERE "deliveries"."status" = 'claimed';

@@ -1,0 +1,205 @@
+import { Readable } from 'node:stream';
+import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
+import MailComposer from 'nodemailer/lib/mail-composer/index.js';
+import { classifyFailure, type AttemptOutcome } from '../domain/smtp.js';
+import type { OutgoingMessage } from './message.js';
+
+/**
+ * Outgoing SMTP over a small pool of nodemailer SMTP connections of our own, one message per
+ * connection at a time. Callers keep outstanding sends ≤ `connections`, so a message handed to
+ * `send` is on the wire, never in a queue. We drive the connections ourselves (not nodemailer's
+ * pool) to know whether a failure happened before DATA (nothing delivered: safe to retry) or after
+ * (maybe delivered: `unknown`, never resent); nodemailer reports both as a closed connection, and
+ * its pool would requeue such a message onto another connection.
+ */
+export interface AttemptResult {
+  outcome: AttemptOutcome;
+  code: number | undefined;
+  reply: string | undefined;
+}
+
+export interface Transport {
+  readonly connections: number;
+  send(message: OutgoingMessage): Promise<AttemptResult>;
+  close(): Promise<void>;
+}
+
+export interface SmtpTransportOptions {
+  url: string;
+  connections: number;
+  timeouts?: { connectionMs?: number; greetingMs?: number; socketMs?: number };
+  /** Messages per connection before it is renewed. */
+  maxMessagesPerConnection?: number;
+}
+
+interface PooledConnection {
+  connection: SMTPConnection;
+  sent: number;
+  broken: boolean;
+  /** Settles the send in progress when the connection fails without calling back. */
+  onLost?: (error: SmtpError) => void;
+}
+
+type SmtpError = Error & { code?: string; responseCode?: number; command?: string; response?: string };
+
+const truncate = (text: string | undefined) => (text === undefined ? undefined : text.slice(0, 500));
+const replyCode = (reply: string | undefined) => {
+  const code = Number(reply?.slice(0, 3));
+  return Number.isInteger(code) && code >= 200 ? code : undefined;
+};
+const addressOf = (from: string) => /<([^<>]+)>\s*$/.exec(from)?.[1] ?? from;
+
+function compose(message: OutgoingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    new MailComposer({
+      from: message.from,
+      to: message.to,
+      subject: message.subject,
+      text: message.text,
+      messageId: message.messageId,
+      headers: message.headers,
+    })
+      .compile()
+      .build((error, body) => (error ? reject(error) : resolve(body)));
+  });
+}
+
+export function createSmtpTransport(options: SmtpTransportOptions): Transport {
+  const url = new URL(options.url);
+  const connectionOptions: SMTPConnection.Options = {
+    host: url.hostname,
+    port: Number(url.port || (url.protocol === 'smtps:' ? 465 : 25)),
+    secure: url.protocol === 'smtps:',
+    connectionTimeout: options.timeouts?.connectionMs ?? 10_000,
+    greetingTimeout: options.timeouts?.greetingMs ?? 10_000,
+    socketTimeout: options.timeouts?.socketMs ?? 60_000,
+    tls: { rejectUnauthorized: url.searchParams.get('tls') !== 'insecure' },
+  };
+  const auth = url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined;
+  const maxMessages = options.maxMessagesPerConnection ?? 1000;
+  const idle: PooledConnection[] = [];
+  const open = new Set<PooledConnection>();
+  let closed = false;
+
+  const discard = (pooled: PooledConnection) => {
+    pooled.broken = true;
+    open.delete(pooled);
+    try {
+      pooled.connection.close();
+    } catch {
+      // already closed
+    }
+  };
+
+  const connect = () =>
+    new Promise<PooledConnection>((resolve, reject) => {
+      const connection = new SMTPConnection(connectionOptions);
+      const pooled: PooledConnection = { connection, sent: 0, broken: false };
+      // Until connected, a failure (refused, 421 greeting, timeout) settles the connect itself.
+      pooled.onLost = (error) => {
+        pooled.onLost = undefined;
+        discard(pooled);
+        reject(error);
+      };
+      connection.on('error', (error: SmtpError) => {
+        pooled.broken = true;
+        pooled.onLost?.(error);
+      });
+      connection.on('end', () => {
+        pooled.broken = true;
+        open.delete(pooled);
+        pooled.onLost?.(Object.assign(new Error('Connection closed'), { code: 'ECONNECTION' }));
+      });
+      const ready = () => {
+        pooled.onLost = undefined;
+        open.add(pooled);
+        resolve(pooled);
+      };
+      connection.connect((error) => {
+        if (error) return pooled.onLost?.(error as SmtpError);
+        if (!auth) return ready();
+        connection.login(auth, (loginError) => (loginError ? pooled.onLost?.(loginError as SmtpError) : ready()));
+      });
+    });
+
+  const acquire = async () => {
+    for (let pooled = idle.pop(); pooled; pooled = idle.pop()) {
+      if (!pooled.broken && pooled.sent < maxMessages) return pooled;
+      if (!pooled.broken) pooled.connection.quit();
+      open.delete(pooled);
+    }
+    return connect();
+  };
+
+  const release = (pooled: PooledConnection, needsReset: boolean) => {
+    if (pooled.broken || closed) return discard(pooled);
+    if (!needsReset) {
+      idle.push(pooled);
+      return;
+    }
+    pooled.connection.reset((error) => (error ? discard(pooled) : idle.push(pooled)));
+  };
+
+  return {
+    connections: options.connections,
+    async send(message) {
+      const body = await compose(message);
+      let pooled: PooledConnection;
+      try {
+        pooled = await acquire();
+      } catch (error) {
+        const failure = error as SmtpError;
+        return { outcome: classifyFailure({ ...failure, command: failure.command ?? 'CONN' }), code: failure.responseCode, reply: truncate(failure.response ?? failure.message) };
+      }
+      // The body stream is piped into the DATA stream only once the envelope was accepted.
+      let dataStarted = false;
+      const stream = Readable.from([body]);
+      const pipe = stream.pipe.bind(stream);
+      stream.pipe = ((destination: NodeJS.WritableStream, pipeOptions?: { end?: boolean }) => {
+        dataStarted = true;
+        return pipe(destination, pipeOptions);
+      }) as typeof stream.pipe;
+
+      return new Promise<AttemptResult>((resolve) => {
+        let settled = false;
+        const fail = (failure: SmtpError) => {
+          if (settled) return;
+          settled = true;
+          pooled.onLost = undefined;
+          pooled.sent++;
+          const envelopeRefused = failure.command === 'MAIL FROM' || failure.command === 'RCPT TO';
+          let outcome: AttemptOutcome;
+          if (failure.responseCode !== undefined) outcome = classifyFailure(failure);
+          else if (envelopeRefused || !dataStarted) outcome = 'transient';
+          else outcome = 'unknown';
+          release(pooled, true);
+          resolve({ outcome, code: failure.responseCode, reply: truncate(failure.response ?? failure.message) });
+        };
+        pooled.onLost = fail;
+        pooled.connection.send({ from: addressOf(message.from), to: [message.to] }, stream, (error, info) => {
+          if (error) return fail(error as SmtpError);
+          if (settled) return;
+          settled = true;
+          pooled.onLost = undefined;
+          pooled.sent++;
+          release(pooled, false);
+          const response = (info as { response?: string }).response;
+          resolve({ outcome: 'sent', code: replyCode(response), reply: truncate(response) });
+        });
+      });
+    },
+    async close() {
+      closed = true;
+      for (const pooled of [...open, ...idle]) {
+        try {
+          if (!pooled.broken) pooled.connection.quit();
+          else pooled.connection.close();
+        } catch {
+          // already closed
+        }
+      }
+      idle.length = 0;
+      open.clear();
+    },
+  };
+}
