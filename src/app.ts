@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { connectDatabase, type DatabaseHandle } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
@@ -11,6 +10,14 @@ import { createAudienceWorkerPool } from './services/campaigns/audience-workers.
 import { createCampaignCreator } from './services/campaigns/create-campaign.js';
 import { createLockService } from './services/campaigns/locks.js';
 import { createStatusService } from './services/status.js';
+import type { BatchJob } from './queue/jobs.js';
+import { createQueues } from './queue/queues.js';
+import { createRedis } from './queue/redis.js';
+import { startSendingRuntime, type SendingRuntime } from './queue/runtime.js';
+import { createStopAnnouncer, type StopAnnouncer } from './queue/stop-signal.js';
+import { createPauseResume } from './services/sending/pause-resume.js';
+import type { JobQueue } from './services/sending/scheduler.js';
+import { silentLogger } from './lib/logger.js';
 
 /**
  * The composition root: the one place that turns configuration into connected adapters and
@@ -18,9 +25,15 @@ import { createStatusService } from './services/status.js';
  */
 export type Role = 'all' | 'web' | 'worker';
 
-export function buildServices(database: DatabaseHandle, clock: () => Date = () => new Date()) {
+export interface SendingLinks {
+  announcer: StopAnnouncer;
+  batchQueue?: JobQueue<BatchJob>;
+}
+
+export function buildServices(database: DatabaseHandle, links: SendingLinks = { announcer: createStopAnnouncer({ redis: undefined, prefix: '', logger: silentLogger }) }, clock: () => Date = () => new Date()) {
   const audienceWorkers = createAudienceWorkerPool();
   return {
+    sending: createPauseResume({ database, announcer: links.announcer, batchQueue: links.batchQueue }),
     createCampaign: createCampaignCreator({ database, clock, validateBlock: audienceWorkers.validate }),
     locks: createLockService({ db: database.db, clock }),
     status: createStatusService({ db: database.db }),
@@ -57,13 +70,14 @@ export async function openCommandContext(config: Config, logger: Logger) {
 }
 
 export interface RunningApp {
-  url: string;
+  url: string | undefined;
+  runtime: SendingRuntime | undefined;
   infrastructure: Infrastructure;
   services: Services;
   stop(): Promise<void>;
 }
 
-/** `serve`: migrate, then the HTTP server (and, in later issues, workers and Slack) by role. */
+/** `serve`: migrate, then by role the HTTP server (web), the sending runtime (worker), or both. */
 export async function startApp(config: Config, logger: Logger, options: { role: Role }): Promise<RunningApp> {
   const infrastructure = await resolveInfrastructure(config, logger, { redis: true });
   const closers: (() => Promise<void>)[] = [() => infrastructure.stop()];
@@ -76,35 +90,46 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
     await reachable('Postgres', 'DATABASE_URL', () => runMigrations(infrastructure.databaseUrl));
     const database = connectDatabase(infrastructure.databaseUrl, { max: 10, applicationName: `campaign-guard-${options.role}` });
     closers.push(() => database.close());
-    const redis = new Redis(infrastructure.redisUrl!, {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      connectionName: `campaign-guard-${options.role}`,
-    });
-    redis.on('error', (error) => logger.debug({ err: error }, 'redis connection error'));
-    await reachable('Redis', 'REDIS_URL', () => redis.connect());
+    const redisUrl = infrastructure.redisUrl!;
+    const readiness = createRedis(redisUrl, `readiness-${options.role}`, logger);
+    closers.push(async () => readiness.disconnect());
+    await reachable('Redis', 'REDIS_URL', () => readiness.ping());
+    const queueConnection = createRedis(redisUrl, `queues-${options.role}`, logger, { blocking: true });
+    const queues = createQueues(queueConnection, config.redisPrefix);
     closers.push(async () => {
-      redis.disconnect();
+      await queues.close();
+      queueConnection.disconnect();
     });
 
-    const services = buildServices(database);
+    const announcer = createStopAnnouncer({ redis: readiness, prefix: config.redisPrefix, logger });
+    const services = buildServices(database, { announcer, batchQueue: queues.batches });
     closers.push(() => services.close());
-    const server = createHttpServer({
-      logger,
-      checks: {
-        postgres: async () => {
-          await database.sql`select 1`;
+
+    let runtime: SendingRuntime | undefined;
+    if (options.role !== 'web') {
+      runtime = await startSendingRuntime({ config, database, redisUrl, queues, logger });
+      closers.push(() => runtime!.stop());
+    }
+
+    let url: string | undefined;
+    if (options.role !== 'worker') {
+      const server = createHttpServer({
+        logger,
+        checks: {
+          postgres: async () => {
+            await database.sql`select 1`;
+          },
+          redis: async () => {
+            await readiness.ping();
+          },
         },
-        redis: async () => {
-          await redis.ping();
-        },
-      },
-    });
-    const url = await server.listen({ port: config.http.port, host: config.http.host });
-    closers.push(() => server.close());
+      });
+      url = await server.listen({ port: config.http.port, host: config.http.host });
+      // Stop accepting requests before anything else stops.
+      closers.push(() => server.close());
+    }
     logger.info({ url, role: options.role, embeddedPostgres: infrastructure.embedded.postgres, embeddedRedis: infrastructure.embedded.redis }, 'campaign guard is serving');
-    return { url, infrastructure, services, stop };
+    return { url, infrastructure, services, runtime, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -124,6 +124,7 @@ const environmentSchema = z.object({
   ALERT_SUSTAIN_SECONDS: integer(0, 86_400, 15),
   AUTO_PAUSE_ON_CRITICAL: boolean(false),
   PREFETCH_LEAD_SECONDS: integer(0, 7 * 86_400, 300),
+  SEND_LEASE_SECONDS: integer(1, 3600, 30),
   DATA_DIR: z.preprocess(blankToUndefined, z.string().optional().transform((v) => path.resolve(v ?? '.data'))),
   REDIS_PREFIX: optionalMatching(/^[A-Za-z0-9:_-]{1,64}$/, 'must be 1-64 letters, digits, ":", "_" or "-"'),
   LOG_LEVEL: z.preprocess(
@@ -156,7 +157,7 @@ export interface Config {
         alertChannel: string | undefined;
         allowedTeams: string[];
       };
-  sending: { concurrency: number; ratePerSecond: number; prefetchLeadSeconds: number };
+  sending: { concurrency: number; ratePerSecond: number; prefetchLeadSeconds: number; leaseSeconds: number };
   alerts: {
     bounceRate: { warn: number; critical: number };
     errorRate: { warn: number; critical: number };
@@ -192,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       concurrency: e.SEND_CONCURRENCY,
       ratePerSecond: e.SEND_RATE_PER_SECOND,
       prefetchLeadSeconds: e.PREFETCH_LEAD_SECONDS,
+      leaseSeconds: e.SEND_LEASE_SECONDS,
     },
     alerts: {
       bounceRate: { warn: e.BOUNCE_RATE_WARN, critical: e.BOUNCE_RATE_CRITICAL },

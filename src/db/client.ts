@@ -7,6 +7,9 @@ export type Database = PostgresJsDatabase<typeof schema>;
 /** A database or a transaction: query functions take either, so services compose them in one transaction. */
 export type Executor = Database | Parameters<Parameters<Database['transaction']>[0]>[0];
 
+/** The raw postgres.js client or a transaction of it, for set-based SQL that drizzle cannot express. */
+export type SqlExecutor = postgres.Sql | postgres.TransactionSql;
+
 export interface DatabaseHandle {
   db: Database;
   sql: postgres.Sql;

@@ -17,3 +17,6 @@ export function createLogger(level: string, bindings: Record<string, unknown> = 
     pino.destination({ fd: 2, sync: true }),
   );
 }
+
+/** For code paths that must log nothing (a disabled dependency's no-op). */
+export const silentLogger: Logger = pino({ level: 'silent' });

@@ -1,0 +1,283 @@
+import type { SqlExecutor } from '../client.js';
+import { audienceFieldsJson } from './audience.js';
+
+/**
+ * The ledger's hot paths, as set-based SQL on the raw client (arrays as parameters, CTEs that
+ * update a row and its books in one statement). Every function takes the client or a transaction.
+ * Timestamps come back as strings from this client.
+ */
+export interface ClaimedRow {
+  seq: number;
+  email: string;
+  fields: string[];
+}
+
+export interface SettledRow {
+  seq: number;
+  status: 'sent' | 'bounced' | 'failed' | 'unknown';
+  code: number | null;
+  reply: string | null;
+  messageId: string | null;
+}
+
+const COUNTER_SETS = {
+  sent: 'sent_count',
+  bounced: 'bounced_count',
+  failed: 'failed_count',
+  unknown: 'unknown_count',
+} as const;
+
+/** Deployments whose prefetch is due (or was cut short by a crash). */
+export async function deploymentsDueForPrefetch(sql: SqlExecutor, leadSeconds: number, limit = 50) {
+  return sql<{ id: string }[]>`
+    select id from deployments
+    where (status = 'scheduled' and send_at <= now() + make_interval(secs => ${leadSeconds}))
+       or status = 'prefetching'
+    order by send_at
+    limit ${limit}`;
+}
+
+/** Batches whose trigger should be queued: scheduled, due within the horizon, audience ready. */
+export async function batchesDueForTrigger(sql: SqlExecutor, horizonSeconds: number, limit = 200) {
+  return sql<{ id: string; deployment_id: string; send_at: string; generation: number }[]>`
+    select b.id, b.deployment_id, b.send_at, d.generation
+    from batches b join deployments d on d.id = b.deployment_id
+    where b.status = 'scheduled' and b.send_at <= now() + make_interval(secs => ${horizonSeconds})
+      and d.status in ('prefetched', 'sending')
+    order by b.send_at
+    limit ${limit}`;
+}
+
+export async function beginPrefetch(sql: SqlExecutor, deploymentId: string) {
+  const [row] = await sql<{ status: string; prefetched_count: number; total_count: number }[]>`
+    update deployments set status = 'prefetching', updated_at = now()
+    where id = ${deploymentId} and status in ('scheduled', 'prefetching')
+    returning status, prefetched_count, total_count`;
+  return row;
+}
+
+/**
+ * Materialises the next `chunks` audience chunks after the recipients already prefetched into
+ * pending ledger rows, with their batch, and advances the deployment's prefetch mark — only while
+ * the deployment is still prefetching (a cancel or pause in between stops it). Returns the rows
+ * inserted, or undefined when the deployment is no longer prefetching.
+ */
+export async function prefetchNextChunks(sql: SqlExecutor, deploymentId: string, chunks: number): Promise<number | undefined> {
+  const [row] = await sql<{ inserted: number | null; prefetching: boolean }[]>`
+    with dep as (
+      select id, prefetched_count from deployments where id = ${deploymentId} and status = 'prefetching' for update
+    ), next as (
+      select c.* from audience_chunks c, dep
+      where c.deployment_id = dep.id and c.first_seq > dep.prefetched_count
+      order by c.chunk_no
+      limit ${chunks}
+    ), inserted as (
+      insert into deliveries (deployment_id, seq, batch_id, email, fields, status)
+      select n.deployment_id, n.first_seq + r.ord::int - 1, b.id, r.email, ${sql.unsafe(audienceFieldsJson('r.fields'))}, 'pending'
+      from next n
+      cross join lateral rows from (string_to_table(n.emails, e'\\n'), string_to_table(n.fields, e'\\n')) with ordinality as r(email, fields, ord)
+      join batches b on b.deployment_id = n.deployment_id and n.first_seq + r.ord::int - 1 between b.first_seq and b.last_seq
+      on conflict do nothing
+      returning 1
+    ), advanced as (
+      update deployments set prefetched_count = coalesce((select max(first_seq + row_count - 1) from next), prefetched_count), updated_at = now()
+      where id = (select id from dep)
+      returning 1
+    )
+    select (select count(*)::int from inserted) as inserted, exists (select 1 from dep) as prefetching`;
+  return row!.prefetching ? row!.inserted ?? 0 : undefined;
+}
+
+export async function finishPrefetch(sql: SqlExecutor, deploymentId: string): Promise<boolean> {
+  const rows = await sql`
+    update deployments set status = 'prefetched', updated_at = now()
+    where id = ${deploymentId} and status = 'prefetching' and prefetched_count >= total_count
+    returning 1`;
+  return rows.length === 1;
+}
+
+/**
+ * Starts a batch at its time: scheduled → sending (or already sending, for a resume), and the
+ * deployment prefetched → sending. Returns the batch's seq range, or undefined when it may not send.
+ */
+export async function startBatch(sql: SqlExecutor, batchId: string) {
+  const [batch] = await sql<{ deployment_id: string; first_seq: number; last_seq: number; total_count: number }[]>`
+    with dep as (
+      select d.id from deployments d join batches b on b.deployment_id = d.id
+      where b.id = ${batchId} and d.status in ('prefetched', 'sending') for update of d
+    ), started_dep as (
+      update deployments set status = 'sending', started_at = coalesce(started_at, now()), updated_at = now()
+      where id = (select id from dep) and status = 'prefetched'
+      returning 1
+    )
+    update batches set status = 'sending', started_at = coalesce(started_at, now()), updated_at = now()
+    where id = ${batchId} and status in ('scheduled', 'sending') and deployment_id = (select id from dep)
+    returning deployment_id, first_seq, last_seq, total_count`;
+  return batch;
+}
+
+/**
+ * Claims up to `limit` pending rows of a send job's range for this worker — only while the
+ * deployment and the batch are sending. The locks make a claim and a pause or cancel serialize:
+ * once the status change commits, no claim can succeed. The books count the rows in flight.
+ */
+export async function claimRows(
+  sql: SqlExecutor,
+  claim: { deploymentId: string; batchId: string; fromSeq: number; toSeq: number; limit: number; workerId: string; leaseSeconds: number },
+): Promise<ClaimedRow[]> {
+  return sql<ClaimedRow[]>`
+    with dep as (
+      select id from deployments where id = ${claim.deploymentId} and status = 'sending' for share
+    ), bat as (
+      select id from batches where id = ${claim.batchId} and status = 'sending' for share
+    ), picked as (
+      select d.seq from deliveries d
+      where d.deployment_id = ${claim.deploymentId} and d.batch_id = ${claim.batchId} and d.status = 'pending'
+        and d.seq between ${claim.fromSeq} and ${claim.toSeq}
+        and exists (select 1 from dep) and exists (select 1 from bat)
+      order by d.seq
+      limit ${claim.limit}
+      for update skip locked
+    ), claimed as (
+      update deliveries d set status = 'claimed', claimed_by = ${claim.workerId}, attempts = attempts + 1,
+        claim_expires_at = now() + make_interval(secs => ${claim.leaseSeconds}), handed_over_at = now(), updated_at = now()
+      from picked where d.deployment_id = ${claim.deploymentId} and d.seq = picked.seq
+      returning d.seq, d.email, d.fields
+    ), batch_books as (
+      update batches set in_flight_count = in_flight_count + (select count(*) from claimed)
+      where id = ${claim.batchId} and exists (select 1 from claimed)
+    ), deployment_books as (
+      update deployments set in_flight_count = in_flight_count + (select count(*) from claimed)
+      where id = ${claim.deploymentId} and exists (select 1 from claimed)
+    )
+    select seq, email, fields from claimed order by seq`;
+}
+
+/** Records final outcomes of claimed rows and moves the books: one statement per sub-batch. */
+export async function settleRows(sql: SqlExecutor, deploymentId: string, rows: SettledRow[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const counts = Object.entries(COUNTER_SETS).map(([status, column]) => `${column} = ${column} + coalesce(t.${status}, 0)`).join(', ');
+  const [result] = await sql<{ settled: number }[]>`
+    with input as (
+      select * from unnest(${sql.array(rows.map((r) => r.seq))}::int[], ${sql.array(rows.map((r) => r.status))}::text[],
+        ${sql.array(rows.map((r) => r.code))}::int[], ${sql.array(rows.map((r) => r.reply))}::text[], ${sql.array(rows.map((r) => r.messageId))}::text[])
+        as i(seq, status, code, reply, message_id)
+    ), updated as (
+      update deliveries d set status = i.status, smtp_code = i.code, smtp_reply = i.reply, message_id = i.message_id,
+        settled_at = now(), claim_expires_at = null, updated_at = now()
+      from input i
+      where d.deployment_id = ${deploymentId} and d.seq = i.seq and d.status = 'claimed'
+      returning d.batch_id, d.status
+    ), per_batch as (
+      select batch_id, count(*)::int as n,
+        count(*) filter (where status = 'sent')::int as sent, count(*) filter (where status = 'bounced')::int as bounced,
+        count(*) filter (where status = 'failed')::int as failed, count(*) filter (where status = 'unknown')::int as unknown
+      from updated group by batch_id
+    ), batch_books as (
+      update batches b set in_flight_count = in_flight_count - t.n, ${sql.unsafe(counts)}
+      from per_batch t where b.id = t.batch_id
+    ), totals as (
+      select sum(n)::int as n, sum(sent)::int as sent, sum(bounced)::int as bounced, sum(failed)::int as failed, sum(unknown)::int as unknown from per_batch
+    ), deployment_books as (
+      update deployments set in_flight_count = in_flight_count - t.n, ${sql.unsafe(counts)}
+      from totals t where id = ${deploymentId} and t.n > 0
+    )
+    select coalesce((select n from totals), 0) as settled`;
+  return result!.settled;
+}
+
+/** Returns claimed rows that were never handed over (a stop arrived first) to pending. */
+export async function releaseRows(sql: SqlExecutor, deploymentId: string, seqs: number[]): Promise<number> {
+  if (seqs.length === 0) return 0;
+  const [result] = await sql<{ released: number }[]>`
+    with released as (
+      update deliveries set status = 'pending', claimed_by = null, claim_expires_at = null, handed_over_at = null, updated_at = now()
+      where deployment_id = ${deploymentId} and seq = any(${sql.array(seqs)}::int[]) and status = 'claimed'
+      returning batch_id
+    ), per_batch as (select batch_id, count(*)::int as n from released group by batch_id),
+    batch_books as (update batches b set in_flight_count = in_flight_count - t.n from per_batch t where b.id = t.batch_id),
+    deployment_books as (
+      update deployments set in_flight_count = in_flight_count - (select count(*) from released)
+      where id = ${deploymentId} and exists (select 1 from released)
+    )
+    select count(*)::int as released from released`;
+  return result!.released;
+}
+
+/** A live worker extends the lease on what it holds; only a dead worker's claims expire. */
+export async function renewLeases(sql: SqlExecutor, workerId: string, leaseSeconds: number): Promise<number> {
+  const rows = await sql`
+    update deliveries set claim_expires_at = now() + make_interval(secs => ${leaseSeconds})
+    where claimed_by = ${workerId} and status = 'claimed'
+    returning 1`;
+  return rows.length;
+}
+
+/**
+ * Claims whose worker died become `unknown`: the message may or may not have left, so it is
+ * counted and shown, never sent again. Returns the batches touched (to check for completion).
+ */
+export async function expireClaims(sql: SqlExecutor, limit = 1000): Promise<{ deployment_id: string; batch_id: string; n: number }[]> {
+  return sql<{ deployment_id: string; batch_id: string; n: number }[]>`
+    with expired as (
+      select deployment_id, seq from deliveries
+      where status = 'claimed' and claim_expires_at < now()
+      limit ${limit}
+      for update skip locked
+    ), marked as (
+      update deliveries d set status = 'unknown', settled_at = now(), updated_at = now(),
+        smtp_reply = 'lease expired: the worker stopped while the message was in flight'
+      from expired e where d.deployment_id = e.deployment_id and d.seq = e.seq and d.status = 'claimed'
+      returning d.deployment_id, d.batch_id
+    ), per_batch as (
+      select deployment_id, batch_id, count(*)::int as n from marked group by deployment_id, batch_id
+    ), batch_books as (
+      update batches b set in_flight_count = in_flight_count - t.n, unknown_count = unknown_count + t.n
+      from per_batch t where b.id = t.batch_id
+    ), deployment_books as (
+      update deployments d set in_flight_count = in_flight_count - t.n, unknown_count = unknown_count + t.n
+      from (select deployment_id, sum(n)::int as n from per_batch group by deployment_id) t where d.id = t.deployment_id
+    )
+    select deployment_id, batch_id, n from per_batch`;
+}
+
+/** A batch is done when every recipient has a final status and nothing is in flight. */
+export async function completeBatchIfDone(sql: SqlExecutor, batchId: string): Promise<boolean> {
+  const rows = await sql`
+    update batches set status = 'completed', completed_at = now(), updated_at = now()
+    where id = ${batchId} and status = 'sending' and in_flight_count = 0
+      and sent_count + bounced_count + failed_count + unknown_count + cancelled_count >= total_count
+    returning 1`;
+  return rows.length === 1;
+}
+
+/** A deployment is done when all its batches are (completed or cancelled) and it was sending. */
+export async function completeDeploymentIfDone(sql: SqlExecutor, deploymentId: string): Promise<string | undefined> {
+  const [row] = await sql<{ campaign_id: string }[]>`
+    update deployments set status = 'completed', completed_at = now(), updated_at = now()
+    where id = ${deploymentId} and status = 'sending' and in_flight_count = 0
+      and not exists (select 1 from batches where deployment_id = ${deploymentId} and status not in ('completed', 'cancelled'))
+    returning campaign_id`;
+  return row?.campaign_id;
+}
+
+export async function deploymentStatuses(sql: SqlExecutor, campaignId: string) {
+  return sql<{ status: string }[]>`select status from deployments where campaign_id = ${campaignId}`;
+}
+
+export async function setCampaignStatus(sql: SqlExecutor, campaignId: string, status: string): Promise<void> {
+  await sql`update campaigns set status = ${status}, updated_at = now() where id = ${campaignId} and status <> ${status} and status <> 'cancelled'`;
+}
+
+/** What a send needs besides the recipient: the campaign's content and merge-field names. */
+export async function contentForDeployment(sql: SqlExecutor, deploymentId: string) {
+  const [row] = await sql<{ campaign_id: string; from_address: string; subject: string; body_text: string; field_names: string[] }[]>`
+    select c.id as campaign_id, c.from_address, c.subject, c.body_text, c.field_names
+    from deployments d join campaigns c on c.id = d.campaign_id where d.id = ${deploymentId}`;
+  return row;
+}
+
+export async function statusesOf(sql: SqlExecutor, deploymentIds: string[]) {
+  if (deploymentIds.length === 0) return [];
+  return sql<{ id: string; status: string }[]>`select id, status from deployments where id = any(${sql.array(deploymentIds)}::text[])`;
+}

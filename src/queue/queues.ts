@@ -1,0 +1,29 @@
+import { Queue, type ConnectionOptions } from 'bullmq';
+import { QUEUES, type BatchJob, type PrefetchJob, type SendJob } from './jobs.js';
+
+/**
+ * The three queues, as producers. Completed and failed jobs are removed: every job is derived
+ * from Postgres and idempotent, so the scheduler may queue the same id again when it is due
+ * again (a prefetch resumed after a pause), which a kept job would silently swallow.
+ */
+export function createQueues(connection: ConnectionOptions, prefix: string) {
+  const defaultJobOptions = {
+    removeOnComplete: true,
+    removeOnFail: true,
+    attempts: 5,
+    backoff: { type: 'exponential' as const, delay: 1000 },
+  };
+  const prefetch = new Queue<PrefetchJob>(QUEUES.prefetch, { connection, prefix, defaultJobOptions });
+  const batches = new Queue<BatchJob>(QUEUES.batches, { connection, prefix, defaultJobOptions });
+  const send = new Queue<SendJob>(QUEUES.send, { connection, prefix, defaultJobOptions });
+  return {
+    prefetch,
+    batches,
+    send,
+    async close() {
+      await Promise.all([prefetch.close(), batches.close(), send.close()]);
+    },
+  };
+}
+
+export type Queues = ReturnType<typeof createQueues>;

@@ -1,0 +1,165 @@
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import { DelayedError, Worker, type Job } from 'bullmq';
+import type { Config } from '../config.js';
+import type { DatabaseHandle } from '../db/client.js';
+import type { Logger } from '../lib/logger.js';
+import { captureFaults, startSmtpSink, type SmtpSink } from '../mail/sink.js';
+import { createSmtpTransport, type Transport } from '../mail/transport.js';
+import { createBatchProcessor } from '../services/sending/batch-job.js';
+import { createLeaseKeeper } from '../services/sending/leases.js';
+import { createPrefetchProcessor } from '../services/sending/prefetch-job.js';
+import { createScheduler } from '../services/sending/scheduler.js';
+import { createSendJobProcessor } from '../services/sending/send-job.js';
+import { batchJob, prefetchJob, QUEUES, sendJob, type BatchJob, type PrefetchJob, type SendJob } from './jobs.js';
+import type { Queues } from './queues.js';
+import { createRateLimiter } from './rate-limiter.js';
+import { createRedis } from './redis.js';
+import { createStopWatcher } from './stop-signal.js';
+
+/**
+ * A worker process's sending machinery: BullMQ workers for prefetch, batch triggers and send
+ * jobs, the scheduler tick, the lease heartbeat and sweeper, the stop watcher, the rate limiter
+ * and the SMTP transport (or, with no SMTP_URL, a local capture sink). `stop()` stops claiming,
+ * lets in-flight messages finish and their outcomes be recorded, and puts unfinished send jobs
+ * back in the queue for the next worker.
+ */
+export interface SendingRuntime {
+  workerId: string;
+  smtpUrl: string;
+  captureSink: SmtpSink | undefined;
+  stop(): Promise<void>;
+}
+
+export async function startSendingRuntime(deps: {
+  config: Config;
+  database: DatabaseHandle;
+  redisUrl: string;
+  queues: Queues;
+  logger: Logger;
+  transport?: Transport;
+}): Promise<SendingRuntime> {
+  const { config, database, logger } = deps;
+  const prefix = config.redisPrefix;
+  const workerId = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const leaseSeconds = config.sending.leaseSeconds;
+  const log = logger.child({ component: 'sending', workerId });
+
+  let captureSink: SmtpSink | undefined;
+  let smtpUrl = config.smtpUrl;
+  if (!smtpUrl) {
+    captureSink = await startSmtpSink({ faultFor: captureFaults, keep: 1000 });
+    smtpUrl = captureSink.url;
+    log.info({ smtpUrl }, 'no SMTP_URL: sending to a local capture sink (nothing leaves this machine)');
+  }
+  const transport = deps.transport ?? createSmtpTransport({ url: smtpUrl, connections: config.sending.concurrency });
+
+  const commands = createRedis(deps.redisUrl, 'commands', log);
+  const subscriber = createRedis(deps.redisUrl, 'stops', log, { blocking: true });
+  const workerConnection = createRedis(deps.redisUrl, 'workers', log, { blocking: true });
+  const stops = createStopWatcher({ subscriber, prefix, sql: database.sql, logger: log });
+  const rateLimiter = createRateLimiter({ redis: commands, prefix, ratePerSecond: config.sending.ratePerSecond });
+  let shuttingDown = false;
+
+  const prefetch = createPrefetchProcessor({ sql: database.sql, logger: log });
+  const trigger = createBatchProcessor({ sql: database.sql, sendQueue: deps.queues.send });
+  const send = createSendJobProcessor({
+    database,
+    transport,
+    stops,
+    rateLimiter,
+    workerId,
+    leaseSeconds,
+    logger: log,
+    shuttingDown: () => shuttingDown,
+  });
+  const scheduler = createScheduler({
+    sql: database.sql,
+    prefetchQueue: deps.queues.prefetch,
+    batchQueue: deps.queues.batches,
+    leadSeconds: config.sending.prefetchLeadSeconds,
+  });
+  const leases = createLeaseKeeper({ sql: database.sql, workerId, leaseSeconds });
+
+  const common = { connection: workerConnection, prefix, lockDuration: leaseSeconds * 1000, stalledInterval: leaseSeconds * 1000, maxStalledCount: 1000 };
+  const workers = [
+    new Worker<PrefetchJob>(
+      QUEUES.prefetch,
+      async (job) => {
+        const outcome = await prefetch(prefetchJob.parse(job.data).deploymentId);
+        // Batches due now need not wait for the next tick.
+        if (outcome === 'prefetched') await scheduler();
+        return outcome;
+      },
+      { ...common, concurrency: 1 },
+    ),
+    new Worker<BatchJob>(
+      QUEUES.batches,
+      async (job: Job<BatchJob>, token?: string) => {
+        const outcome = await trigger(batchJob.parse(job.data));
+        if (!outcome.started && outcome.reason === 'not-ready') {
+          await job.moveToDelayed(Date.now() + 1000, token);
+          throw new DelayedError();
+        }
+        return outcome;
+      },
+      { ...common, concurrency: 4 },
+    ),
+    new Worker<SendJob>(
+      QUEUES.send,
+      async (job: Job<SendJob>, token?: string) => {
+        const result = await send(sendJob.parse(job.data));
+        if (!result.finished && shuttingDown) {
+          // Unfinished because this worker is stopping: back to the queue for the next one.
+          await job.moveToDelayed(Date.now() + 500, token);
+          throw new DelayedError();
+        }
+        return result;
+      },
+      { ...common, concurrency: 1 },
+    ),
+  ];
+  for (const worker of workers) {
+    worker.on('failed', (job, error) => log.warn({ err: error, queue: worker.name, jobId: job?.id }, 'job failed'));
+    worker.on('error', (error) => log.warn({ err: error, queue: worker.name }, 'worker error'));
+  }
+
+  const every = (ms: number, name: string, task: () => Promise<unknown>) => {
+    let running = false;
+    const timer = setInterval(async () => {
+      if (running || shuttingDown) return;
+      running = true;
+      try {
+        await task();
+      } catch (error) {
+        log.warn({ err: error, task: name }, 'periodic task failed');
+      } finally {
+        running = false;
+      }
+    }, ms);
+    timer.unref();
+    return timer;
+  };
+  const timers = [
+    every(1000, 'scheduler', scheduler),
+    every(Math.max(250, (leaseSeconds * 1000) / 3), 'lease-heartbeat', leases.renew),
+    every(Math.max(500, (leaseSeconds * 1000) / 2), 'lease-sweeper', leases.sweep),
+  ];
+  log.info({ concurrency: transport.connections, ratePerSecond: config.sending.ratePerSecond }, 'sending runtime started');
+
+  return {
+    workerId,
+    smtpUrl,
+    captureSink,
+    async stop() {
+      shuttingDown = true;
+      for (const timer of timers) clearInterval(timer);
+      await Promise.all(workers.map((worker) => worker.close()));
+      await stops.close();
+      await transport.close();
+      await captureSink?.close();
+      for (const connection of [commands, subscriber, workerConnection]) connection.disconnect();
+      log.info('sending runtime stopped');
+    },
+  };
+}

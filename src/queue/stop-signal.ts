@@ -1,0 +1,114 @@
+import type { Redis } from 'ioredis';
+import type { SqlExecutor } from '../db/client.js';
+import { statusesOf } from '../db/queries/sending.js';
+import type { Logger } from '../lib/logger.js';
+
+/**
+ * How a stop (pause or cancel) reaches the workers at once. Postgres decides; after the commit the
+ * deciding process publishes on Redis, and every worker keeps an in-memory set of stopped
+ * deployments that it checks before every hand-off to the transport. The set is also refreshed
+ * from Postgres at least every `pollMs` (for the deployments the worker is sending) and on every
+ * Redis reconnect, so a lost message or a Redis outage delays a stop by at most a poll.
+ */
+export type StopState = 'paused' | 'cancelled' | 'resumed';
+
+export const stopChannel = (prefix: string) => `${prefix}:stops`;
+
+export interface StopAnnouncer {
+  announce(deploymentIds: string[], state: StopState): Promise<void>;
+}
+
+export function createStopAnnouncer(deps: { redis: Redis | undefined; prefix: string; logger: Logger }): StopAnnouncer {
+  return {
+    async announce(deploymentIds, state) {
+      if (!deps.redis || deploymentIds.length === 0) return;
+      try {
+        await deps.redis.publish(stopChannel(deps.prefix), JSON.stringify({ deploymentIds, state }));
+      } catch (error) {
+        // Postgres already decided; workers pick it up on their next poll.
+        deps.logger.warn({ err: error, deploymentIds, state }, 'could not publish a stop; workers will see it within a poll');
+      }
+    },
+  };
+}
+
+export interface StopWatcher {
+  isStopped(deploymentId: string): boolean;
+  /** Registers a deployment this worker is sending; returns the unregister function. */
+  watch(deploymentId: string): () => void;
+  /** Re-reads the watched deployments' statuses from Postgres now. */
+  refresh(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createStopWatcher(deps: {
+  subscriber: Redis | undefined;
+  prefix: string;
+  sql: SqlExecutor;
+  logger: Logger;
+  pollMs?: number;
+}): StopWatcher {
+  const stopped = new Set<string>();
+  const watched = new Map<string, number>();
+  const channel = stopChannel(deps.prefix);
+  let refreshing: Promise<void> | undefined;
+
+  const refresh = () =>
+    (refreshing ??= (async () => {
+      try {
+        const ids = [...watched.keys()];
+        for (const row of await statusesOf(deps.sql, ids)) {
+          if (row.status === 'sending') stopped.delete(row.id);
+          else stopped.add(row.id);
+        }
+      } catch (error) {
+        deps.logger.warn({ err: error }, 'could not refresh stopped deployments');
+      } finally {
+        refreshing = undefined;
+      }
+    })());
+
+  const onMessage = (from: string, text: string) => {
+    if (from !== channel) return;
+    try {
+      const { deploymentIds, state } = JSON.parse(text) as { deploymentIds: string[]; state: StopState };
+      for (const id of deploymentIds) {
+        if (state === 'resumed') stopped.delete(id);
+        else stopped.add(id);
+      }
+    } catch {
+      deps.logger.warn({ text: text.slice(0, 200) }, 'ignored a malformed stop message');
+    }
+  };
+
+  if (deps.subscriber) {
+    deps.subscriber.on('message', onMessage);
+    deps.subscriber.on('ready', () => void refresh());
+    deps.subscriber.subscribe(channel).catch((error) => deps.logger.warn({ err: error }, 'could not subscribe to stops'));
+  }
+  const timer = setInterval(() => {
+    if (watched.size > 0) void refresh();
+  }, deps.pollMs ?? 500);
+  timer.unref();
+
+  return {
+    isStopped: (deploymentId) => stopped.has(deploymentId),
+    watch(deploymentId) {
+      watched.set(deploymentId, (watched.get(deploymentId) ?? 0) + 1);
+      return () => {
+        const left = (watched.get(deploymentId) ?? 1) - 1;
+        if (left > 0) watched.set(deploymentId, left);
+        else {
+          watched.delete(deploymentId);
+          stopped.delete(deploymentId);
+        }
+      };
+    },
+    refresh,
+    async close() {
+      clearInterval(timer);
+      deps.subscriber?.removeListener('message', onMessage);
+      await deps.subscriber?.unsubscribe(channel).catch(() => undefined);
+    },
+  };
+}

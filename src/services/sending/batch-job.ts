@@ -1,0 +1,38 @@
+import type { SqlExecutor } from '../../db/client.js';
+import { startBatch } from '../../db/queries/sending.js';
+import { jobIds, RECIPIENTS_PER_SEND_JOB, type BatchJob, type SendJob } from '../../queue/jobs.js';
+import { closeFinishedWork } from './books.js';
+
+/**
+ * A batch's trigger, at its send time: starts the batch if its deployment may send, and queues
+ * its send jobs (one per few hundred recipients, deterministic ids, one addBulk). Run again for a
+ * resume (a new generation), it queues the same ranges; rows already sent are simply not claimed.
+ */
+export type BatchOutcome = { started: false; reason: 'not-ready' | 'not-sendable' } | { started: true; jobs: number };
+
+export interface SendQueue {
+  addBulk(jobs: { name: string; data: SendJob; opts: { jobId: string } }[]): Promise<unknown>;
+}
+
+export function createBatchProcessor(deps: { sql: SqlExecutor; sendQueue: SendQueue }) {
+  return async function trigger(job: BatchJob): Promise<BatchOutcome> {
+    const [state] = await deps.sql<{ status: string }[]>`select status from deployments where id = ${job.deploymentId}`;
+    if (state && ['scheduled', 'prefetching'].includes(state.status)) return { started: false, reason: 'not-ready' };
+    const batch = await startBatch(deps.sql, job.batchId);
+    if (!batch) return { started: false, reason: 'not-sendable' };
+    const jobs: { name: string; data: SendJob; opts: { jobId: string } }[] = [];
+    for (let from = batch.first_seq; from <= batch.last_seq; from += RECIPIENTS_PER_SEND_JOB) {
+      const data: SendJob = {
+        deploymentId: batch.deployment_id,
+        batchId: job.batchId,
+        fromSeq: from,
+        toSeq: Math.min(batch.last_seq, from + RECIPIENTS_PER_SEND_JOB - 1),
+        generation: job.generation,
+      };
+      jobs.push({ name: 'send', data, opts: { jobId: jobIds.send(job.batchId, from, job.generation) } });
+    }
+    if (jobs.length > 0) await deps.sendQueue.addBulk(jobs);
+    else await closeFinishedWork(deps.sql, { id: job.batchId, deploymentId: batch.deployment_id });
+    return { started: true, jobs: jobs.length };
+  };
+}

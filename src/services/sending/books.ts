@@ -1,0 +1,23 @@
+import { campaignStatusFromDeployments, type DeploymentStatus } from '../../domain/lifecycle.js';
+import type { SqlExecutor } from '../../db/client.js';
+import {
+  completeBatchIfDone,
+  completeDeploymentIfDone,
+  deploymentStatuses,
+  setCampaignStatus,
+} from '../../db/queries/sending.js';
+
+/**
+ * After settled rows: a batch with nothing left completes, a deployment whose batches are all
+ * done completes, and its campaign's status follows its deployments.
+ */
+export async function closeFinishedWork(sql: SqlExecutor, batch: { id: string; deploymentId: string }): Promise<void> {
+  if (!(await completeBatchIfDone(sql, batch.id))) return;
+  const campaignId = await completeDeploymentIfDone(sql, batch.deploymentId);
+  if (campaignId) await refreshCampaignStatus(sql, campaignId);
+}
+
+export async function refreshCampaignStatus(sql: SqlExecutor, campaignId: string): Promise<void> {
+  const statuses = (await deploymentStatuses(sql, campaignId)).map((r) => r.status as DeploymentStatus);
+  await setCampaignStatus(sql, campaignId, campaignStatusFromDeployments(statuses));
+}

@@ -1,0 +1,87 @@
+import { canPause, canResume, resumeTarget, type DeploymentStatus, type LifecycleRefusal } from '../../domain/lifecycle.js';
+import { ok, refused, type Result } from '../../domain/result.js';
+import { inTransaction, type DatabaseHandle, type SqlExecutor } from '../../db/client.js';
+import { recordAudit } from '../../db/queries/audit.js';
+import { jobIds, type BatchJob } from '../../queue/jobs.js';
+import type { StopAnnouncer } from '../../queue/stop-signal.js';
+import { refreshCampaignStatus } from './books.js';
+import type { JobQueue } from './scheduler.js';
+
+/**
+ * Pause and resume, the reversible tools. A pause is one conditional update in Postgres (after
+ * which no claim can succeed), then a stop announcement so workers stop handing over at once. A
+ * resume puts the deployment back where it was and re-queues the triggers of batches that were
+ * sending, under a new generation of job ids; rows already sent are never claimed again.
+ * Permission checks are the cancellation service's (they wrap these).
+ */
+export type PauseRefusal = 'not_found' | LifecycleRefusal;
+
+export interface PauseOutcome {
+  deploymentIds: string[];
+}
+
+const PAUSABLE_DEPLOYMENT: DeploymentStatus[] = ['scheduled', 'prefetching', 'prefetched', 'sending'];
+
+async function deploymentsOf(sql: SqlExecutor, target: { deploymentId?: string; campaignId?: string }) {
+  return target.deploymentId
+    ? sql<{ id: string; status: DeploymentStatus; campaign_id: string }[]>`select id, status, campaign_id from deployments where id = ${target.deploymentId} for update`
+    : sql<{ id: string; status: DeploymentStatus; campaign_id: string }[]>`select id, status, campaign_id from deployments where campaign_id = ${target.campaignId!} order by position for update`;
+}
+
+export function createPauseResume(deps: { database: DatabaseHandle; announcer: StopAnnouncer; batchQueue?: JobQueue<BatchJob> }) {
+  return {
+    async pause(target: { deploymentId?: string; campaignId?: string }, actor: string): Promise<Result<PauseOutcome, PauseRefusal>> {
+      const outcome = await inTransaction(deps.database, async (tx, sql): Promise<Result<PauseOutcome, PauseRefusal>> => {
+        const rows = await deploymentsOf(sql, target);
+        if (rows.length === 0) return refused('not_found', 'No such deployment or campaign.');
+        const pausable = rows.filter((r) => PAUSABLE_DEPLOYMENT.includes(r.status));
+        if (pausable.length === 0) {
+          const check = canPause('single', rows[0]!.status);
+          return check.ok ? refused('not_cancellable', 'Nothing to pause.') : check;
+        }
+        const ids = pausable.map((r) => r.id);
+        await sql`update deployments set status = 'paused', paused_by = ${actor}, paused_at = now(), updated_at = now() where id = any(${sql.array(ids)}::text[])`;
+        await refreshCampaignStatus(sql, rows[0]!.campaign_id);
+        await recordAudit(tx, { actor, action: 'pause', targetType: target.deploymentId ? 'deployment' : 'campaign', targetId: target.deploymentId ?? target.campaignId!, outcome: 'ok', details: { deploymentIds: ids } });
+        return ok({ deploymentIds: ids });
+      });
+      if (outcome.ok) await deps.announcer.announce(outcome.value.deploymentIds, 'paused');
+      return outcome;
+    },
+
+    async resume(target: { deploymentId?: string; campaignId?: string }, actor: string): Promise<Result<PauseOutcome, PauseRefusal>> {
+      const retrigger: BatchJob[] = [];
+      const outcome = await inTransaction(deps.database, async (tx, sql): Promise<Result<PauseOutcome, PauseRefusal>> => {
+        const rows = await deploymentsOf(sql, target);
+        if (rows.length === 0) return refused('not_found', 'No such deployment or campaign.');
+        const paused = rows.filter((r) => r.status === 'paused');
+        if (paused.length === 0) {
+          const check = canResume('single', rows[0]!.status);
+          return check.ok ? refused('not_paused', 'It is not paused.') : check;
+        }
+        for (const row of paused) {
+          const [facts] = await sql<{ prefetched: boolean; started: boolean; generation: number }[]>`
+            select d.prefetched_count >= d.total_count as prefetched, d.generation + 1 as generation,
+              exists (select 1 from batches b where b.deployment_id = d.id and b.status in ('sending', 'completed')) as started
+            from deployments d where d.id = ${row.id}`;
+          const status = resumeTarget({ prefetched: facts!.prefetched, sendAtReached: facts!.started });
+          await sql`update deployments set status = ${status}, generation = ${facts!.generation}, paused_by = null, paused_at = null, updated_at = now() where id = ${row.id}`;
+          if (status === 'sending') {
+            const sending = await sql<{ id: string }[]>`select id from batches where deployment_id = ${row.id} and status = 'sending'`;
+            for (const b of sending) retrigger.push({ batchId: b.id, deploymentId: row.id, generation: facts!.generation });
+          }
+        }
+        await refreshCampaignStatus(sql, rows[0]!.campaign_id);
+        const ids = paused.map((r) => r.id);
+        await recordAudit(tx, { actor, action: 'resume', targetType: target.deploymentId ? 'deployment' : 'campaign', targetId: target.deploymentId ?? target.campaignId!, outcome: 'ok', details: { deploymentIds: ids } });
+        return ok({ deploymentIds: ids });
+      });
+      if (outcome.ok) {
+        await deps.announcer.announce(outcome.value.deploymentIds, 'resumed');
+        // Postgres decided; if Redis is down the batches' triggers are queued again by the scheduler.
+        for (const job of retrigger) await deps.batchQueue?.add('batch', job, { jobId: jobIds.batch(job.batchId, job.generation) }).catch(() => undefined);
+      }
+      return outcome;
+    },
+  };
+}

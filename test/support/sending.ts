@@ -1,0 +1,65 @@
+import { loadConfig, type Config } from '../../src/config.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { createQueues } from '../../src/queue/queues.js';
+import { createRedis } from '../../src/queue/redis.js';
+import { startSendingRuntime, type SendingRuntime } from '../../src/queue/runtime.js';
+import { createStopAnnouncer } from '../../src/queue/stop-signal.js';
+import { createPauseResume } from '../../src/services/sending/pause-resume.js';
+import type { TestDatabase } from './database.js';
+import { redisUrl, uniquePrefix } from './database.js';
+
+export const testLogger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+
+export function testConfig(database: TestDatabase, env: Record<string, string> = {}): Config {
+  return loadConfig({
+    DATABASE_URL: database.url,
+    REDIS_URL: redisUrl(),
+    REDIS_PREFIX: uniquePrefix('cg'),
+    SEND_CONCURRENCY: '4',
+    SEND_RATE_PER_SECOND: '100000',
+    SEND_LEASE_SECONDS: '3',
+    PREFETCH_LEAD_SECONDS: '0',
+    ...env,
+  });
+}
+
+/** A worker in this process, plus the producer side (queues, pause/resume) a web process would have. */
+export async function startWorker(database: TestDatabase, config: Config) {
+  const queueConnection = createRedis(config.redisUrl!, 'test-queues', testLogger, { blocking: true });
+  const queues = createQueues(queueConnection, config.redisPrefix);
+  const announceConnection = createRedis(config.redisUrl!, 'test-announce', testLogger);
+  const announcer = createStopAnnouncer({ redis: announceConnection, prefix: config.redisPrefix, logger: testLogger });
+  const runtime: SendingRuntime = await startSendingRuntime({ config, database, redisUrl: config.redisUrl!, queues, logger: testLogger });
+  const control = createPauseResume({ database, announcer, batchQueue: queues.batches });
+  return {
+    runtime,
+    queues,
+    control,
+    async stop() {
+      await runtime.stop();
+      await queues.close();
+      queueConnection.disconnect();
+      announceConnection.disconnect();
+    },
+  };
+}
+
+export async function waitFor<T>(probe: () => Promise<T | undefined | false>, { timeoutMs = 20_000, everyMs = 50, what = 'condition' } = {}): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+export async function deploymentRow(database: TestDatabase, id: string) {
+  const [row] = await database.sql`select * from deployments where id = ${id}`;
+  return row!;
+}
+
+export async function ledgerCounts(database: TestDatabase, deploymentId: string) {
+  const rows = await database.sql<{ status: string; n: number }[]>`select status, count(*)::int as n from deliveries where deployment_id = ${deploymentId} group by status`;
+  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+}
