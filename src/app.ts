@@ -12,7 +12,7 @@ import { createLockService } from './services/campaigns/locks.js';
 import { createStatusService } from './services/status.js';
 import type { BatchJob } from './queue/jobs.js';
 import { createQueues } from './queue/queues.js';
-import { createRedis } from './queue/redis.js';
+import { createRedis, whenReady } from './queue/redis.js';
 import { startSendingRuntime, type SendingRuntime } from './queue/runtime.js';
 import { createStopAnnouncer, type StopAnnouncer } from './queue/stop-signal.js';
 import { createPauseResume } from './services/sending/pause-resume.js';
@@ -93,7 +93,7 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
     const redisUrl = infrastructure.redisUrl!;
     const readiness = createRedis(redisUrl, `readiness-${options.role}`, logger);
     closers.push(async () => readiness.disconnect());
-    await reachable('Redis', 'REDIS_URL', () => readiness.ping());
+    await reachable('Redis', 'REDIS_URL', () => whenReady(readiness));
     const queueConnection = createRedis(redisUrl, `queues-${options.role}`, logger, { blocking: true });
     const queues = createQueues(queueConnection, config.redisPrefix);
     closers.push(async () => {

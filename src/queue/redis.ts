@@ -21,3 +21,22 @@ export function createRedis(url: string, name: string, logger: Logger, options: 
   });
   return redis;
 }
+
+/** Resolves once the connection is ready; rejects with the connection error, or after `timeoutMs`. */
+export function whenReady(redis: Redis, timeoutMs = 10_000): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => done(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })), timeoutMs);
+    const onReady = () => done();
+    const onError = (error: Error) => done(error);
+    const done = (error?: Error) => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      redis.off('error', onError);
+      if (error) reject(error);
+      else resolve();
+    };
+    redis.on('ready', onReady);
+    redis.on('error', onError);
+  });
+}

@@ -38,6 +38,8 @@ export async function startSendingRuntime(deps: {
   queues: Queues;
   logger: Logger;
   transport?: Transport;
+  /** Called right before each hand-off to the transport (metrics, tests). */
+  onHandOff?: (deploymentId: string) => void;
 }): Promise<SendingRuntime> {
   const { config, database, logger } = deps;
   const prefix = config.redisPrefix;
@@ -72,6 +74,7 @@ export async function startSendingRuntime(deps: {
     leaseSeconds,
     logger: log,
     shuttingDown: () => shuttingDown,
+    onHandOff: deps.onHandOff,
   });
   const scheduler = createScheduler({
     sql: database.sql,
@@ -79,7 +82,7 @@ export async function startSendingRuntime(deps: {
     batchQueue: deps.queues.batches,
     leadSeconds: config.sending.prefetchLeadSeconds,
   });
-  const leases = createLeaseKeeper({ sql: database.sql, workerId, leaseSeconds });
+  const leases = createLeaseKeeper({ database, workerId, leaseSeconds });
 
   const common = { connection: workerConnection, prefix, lockDuration: leaseSeconds * 1000, stalledInterval: leaseSeconds * 1000, maxStalledCount: 1000 };
   const workers = [

@@ -24,12 +24,12 @@ export function testConfig(database: TestDatabase, env: Record<string, string> =
 }
 
 /** A worker in this process, plus the producer side (queues, pause/resume) a web process would have. */
-export async function startWorker(database: TestDatabase, config: Config) {
+export async function startWorker(database: TestDatabase, config: Config, hooks: { onHandOff?: (deploymentId: string) => void } = {}) {
   const queueConnection = createRedis(config.redisUrl!, 'test-queues', testLogger, { blocking: true });
   const queues = createQueues(queueConnection, config.redisPrefix);
   const announceConnection = createRedis(config.redisUrl!, 'test-announce', testLogger);
   const announcer = createStopAnnouncer({ redis: announceConnection, prefix: config.redisPrefix, logger: testLogger });
-  const runtime: SendingRuntime = await startSendingRuntime({ config, database, redisUrl: config.redisUrl!, queues, logger: testLogger });
+  const runtime: SendingRuntime = await startSendingRuntime({ config, database, redisUrl: config.redisUrl!, queues, logger: testLogger, ...hooks });
   const control = createPauseResume({ database, announcer, batchQueue: queues.batches });
   return {
     runtime,
@@ -62,4 +62,29 @@ export async function deploymentRow(database: TestDatabase, id: string) {
 export async function ledgerCounts(database: TestDatabase, deploymentId: string) {
   const rows = await database.sql<{ status: string; n: number }[]>`select status, count(*)::int as n from deliveries where deployment_id = ${deploymentId} group by status`;
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+}
+
+/** The environment of a `serve --role worker` process for this test. */
+export function workerEnv(config: Config, database: TestDatabase, smtpUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: database.url,
+    REDIS_URL: config.redisUrl!,
+    REDIS_PREFIX: config.redisPrefix,
+    SMTP_URL: smtpUrl,
+    SEND_CONCURRENCY: String(config.sending.concurrency),
+    SEND_RATE_PER_SECOND: String(config.sending.ratePerSecond),
+    SEND_LEASE_SECONDS: String(config.sending.leaseSeconds),
+    PREFETCH_LEAD_SECONDS: '0',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    ...extra,
+  };
+}
+
+/** What the sink received for one deployment: delivery tag → copies. */
+export function sinkCopies(byDelivery: Map<string, number>, deploymentId: string): Map<number, number> {
+  const copies = new Map<number, number>();
+  for (const [tag, n] of byDelivery) {
+    if (tag.startsWith(`${deploymentId}.`)) copies.set(Number(tag.slice(deploymentId.length + 1)), n);
+  }
+  return copies;
 }

@@ -63,6 +63,7 @@ export async function beginPrefetch(sql: SqlExecutor, deploymentId: string) {
  * inserted, or undefined when the deployment is no longer prefetching.
  */
 export async function prefetchNextChunks(sql: SqlExecutor, deploymentId: string, chunks: number): Promise<number | undefined> {
+  // The deployment row is locked first (for update in `dep`), as every other writer does.
   const [row] = await sql<{ inserted: number | null; prefetching: boolean }[]>`
     with dep as (
       select id, prefetched_count from deployments where id = ${deploymentId} and status = 'prefetching' for update
@@ -117,24 +118,33 @@ export async function startBatch(sql: SqlExecutor, batchId: string) {
 }
 
 /**
- * Claims up to `limit` pending rows of a send job's range for this worker — only while the
- * deployment and the batch are sending. The locks make a claim and a pause or cancel serialize:
- * once the status change commits, no claim can succeed. The books count the rows in flight.
+ * Every writer of a deployment's ledger or books (claim, settle, release, sweep, pause, cancel)
+ * first takes this lock on the deployment row, inside its transaction. One lock order (deployment,
+ * then batches, then ledger rows) means no deadlocks between workers; and a claim can never
+ * slip past a pause or cancel: once the status change commits, the next claim sees it.
+ */
+export async function lockDeployment(sql: SqlExecutor, deploymentId: string): Promise<string | undefined> {
+  const [row] = await sql<{ status: string }[]>`select status from deployments where id = ${deploymentId} for no key update`;
+  return row?.status;
+}
+
+/**
+ * Claims up to `limit` pending rows of a send job's range for this worker, only while the
+ * deployment (locked by the caller) and the batch are sending. The books count them in flight.
  */
 export async function claimRows(
   sql: SqlExecutor,
   claim: { deploymentId: string; batchId: string; fromSeq: number; toSeq: number; limit: number; workerId: string; leaseSeconds: number },
 ): Promise<ClaimedRow[]> {
   return sql<ClaimedRow[]>`
-    with dep as (
-      select id from deployments where id = ${claim.deploymentId} and status = 'sending' for share
-    ), bat as (
-      select id from batches where id = ${claim.batchId} and status = 'sending' for share
+    with bat as (
+      select id from batches where id = ${claim.batchId} and status = 'sending'
     ), picked as (
       select d.seq from deliveries d
       where d.deployment_id = ${claim.deploymentId} and d.batch_id = ${claim.batchId} and d.status = 'pending'
         and d.seq between ${claim.fromSeq} and ${claim.toSeq}
-        and exists (select 1 from dep) and exists (select 1 from bat)
+        and exists (select 1 from bat)
+        and exists (select 1 from deployments where id = ${claim.deploymentId} and status = 'sending')
       order by d.seq
       limit ${claim.limit}
       for update skip locked
@@ -213,32 +223,39 @@ export async function renewLeases(sql: SqlExecutor, workerId: string, leaseSecon
   return rows.length;
 }
 
+/** Deployments that hold claims whose lease has run out (their worker died). */
+export async function deploymentsWithExpiredClaims(sql: SqlExecutor, limit = 100) {
+  return sql<{ deployment_id: string }[]>`
+    select distinct deployment_id from deliveries where status = 'claimed' and claim_expires_at < now() limit ${limit}`;
+}
+
 /**
  * Claims whose worker died become `unknown`: the message may or may not have left, so it is
- * counted and shown, never sent again. Returns the batches touched (to check for completion).
+ * counted and shown, never sent again. Caller holds the deployment lock. Returns the batches
+ * touched (to check for completion).
  */
-export async function expireClaims(sql: SqlExecutor, limit = 1000): Promise<{ deployment_id: string; batch_id: string; n: number }[]> {
-  return sql<{ deployment_id: string; batch_id: string; n: number }[]>`
+export async function expireClaims(sql: SqlExecutor, deploymentId: string, limit = 1000): Promise<{ batch_id: string; n: number }[]> {
+  return sql<{ batch_id: string; n: number }[]>`
     with expired as (
-      select deployment_id, seq from deliveries
-      where status = 'claimed' and claim_expires_at < now()
+      select seq from deliveries
+      where deployment_id = ${deploymentId} and status = 'claimed' and claim_expires_at < now()
       limit ${limit}
       for update skip locked
     ), marked as (
       update deliveries d set status = 'unknown', settled_at = now(), updated_at = now(),
         smtp_reply = 'lease expired: the worker stopped while the message was in flight'
-      from expired e where d.deployment_id = e.deployment_id and d.seq = e.seq and d.status = 'claimed'
-      returning d.deployment_id, d.batch_id
+      from expired e where d.deployment_id = ${deploymentId} and d.seq = e.seq and d.status = 'claimed'
+      returning d.batch_id
     ), per_batch as (
-      select deployment_id, batch_id, count(*)::int as n from marked group by deployment_id, batch_id
+      select batch_id, count(*)::int as n from marked group by batch_id
     ), batch_books as (
       update batches b set in_flight_count = in_flight_count - t.n, unknown_count = unknown_count + t.n
       from per_batch t where b.id = t.batch_id
     ), deployment_books as (
-      update deployments d set in_flight_count = in_flight_count - t.n, unknown_count = unknown_count + t.n
-      from (select deployment_id, sum(n)::int as n from per_batch group by deployment_id) t where d.id = t.deployment_id
+      update deployments set in_flight_count = in_flight_count - t.n, unknown_count = unknown_count + t.n
+      from (select sum(n)::int as n from per_batch) t where id = ${deploymentId} and t.n > 0
     )
-    select deployment_id, batch_id, n from per_batch`;
+    select batch_id, n from per_batch`;
 }
 
 /** A batch is done when every recipient has a final status and nothing is in flight. */

@@ -1,4 +1,4 @@
-import type { SqlExecutor } from '../../db/client.js';
+import type postgres from 'postgres';
 import { startBatch } from '../../db/queries/sending.js';
 import { jobIds, RECIPIENTS_PER_SEND_JOB, type BatchJob, type SendJob } from '../../queue/jobs.js';
 import { closeFinishedWork } from './books.js';
@@ -14,7 +14,7 @@ export interface SendQueue {
   addBulk(jobs: { name: string; data: SendJob; opts: { jobId: string } }[]): Promise<unknown>;
 }
 
-export function createBatchProcessor(deps: { sql: SqlExecutor; sendQueue: SendQueue }) {
+export function createBatchProcessor(deps: { sql: postgres.Sql; sendQueue: SendQueue }) {
   return async function trigger(job: BatchJob): Promise<BatchOutcome> {
     const [state] = await deps.sql<{ status: string }[]>`select status from deployments where id = ${job.deploymentId}`;
     if (state && ['scheduled', 'prefetching'].includes(state.status)) return { started: false, reason: 'not-ready' };
@@ -32,7 +32,7 @@ export function createBatchProcessor(deps: { sql: SqlExecutor; sendQueue: SendQu
       jobs.push({ name: 'send', data, opts: { jobId: jobIds.send(job.batchId, from, job.generation) } });
     }
     if (jobs.length > 0) await deps.sendQueue.addBulk(jobs);
-    else await closeFinishedWork(deps.sql, { id: job.batchId, deploymentId: batch.deployment_id });
+    else await deps.sql.begin((tx) => closeFinishedWork(tx, { id: job.batchId, deploymentId: batch.deployment_id }));
     return { started: true, jobs: jobs.length };
   };
 }

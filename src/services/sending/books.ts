@@ -4,6 +4,7 @@ import {
   completeBatchIfDone,
   completeDeploymentIfDone,
   deploymentStatuses,
+  lockDeployment,
   setCampaignStatus,
 } from '../../db/queries/sending.js';
 
@@ -12,6 +13,7 @@ import {
  * done completes, and its campaign's status follows its deployments.
  */
 export async function closeFinishedWork(sql: SqlExecutor, batch: { id: string; deploymentId: string }): Promise<void> {
+  await lockDeployment(sql, batch.deploymentId);
   if (!(await completeBatchIfDone(sql, batch.id))) return;
   const campaignId = await completeDeploymentIfDone(sql, batch.deploymentId);
   if (campaignId) await refreshCampaignStatus(sql, campaignId);

@@ -1,15 +1,25 @@
-import type { SqlExecutor } from '../../db/client.js';
-import { expireClaims, renewLeases } from '../../db/queries/sending.js';
+import type { DatabaseHandle } from '../../db/client.js';
+import { deploymentsWithExpiredClaims, expireClaims, lockDeployment, renewLeases } from '../../db/queries/sending.js';
 import { closeFinishedWork } from './books.js';
 
 /** Keeps this worker's claims alive, and turns dead workers' expired claims into `unknown`. */
-export function createLeaseKeeper(deps: { sql: SqlExecutor; workerId: string; leaseSeconds: number }) {
+export function createLeaseKeeper(deps: { database: DatabaseHandle; workerId: string; leaseSeconds: number }) {
+  const { sql } = deps.database;
   return {
-    renew: () => renewLeases(deps.sql, deps.workerId, deps.leaseSeconds),
+    renew: () => renewLeases(sql, deps.workerId, deps.leaseSeconds),
     async sweep(): Promise<number> {
-      const touched = await expireClaims(deps.sql);
-      for (const t of touched) await closeFinishedWork(deps.sql, { id: t.batch_id, deploymentId: t.deployment_id });
-      return touched.reduce((sum, t) => sum + t.n, 0);
+      let expired = 0;
+      for (const { deployment_id: deploymentId } of await deploymentsWithExpiredClaims(sql)) {
+        const touched = await sql.begin(async (tx) => {
+          await lockDeployment(tx, deploymentId);
+          return expireClaims(tx, deploymentId);
+        });
+        for (const t of touched) {
+          expired += t.n;
+          await sql.begin((tx) => closeFinishedWork(tx, { id: t.batch_id, deploymentId }));
+        }
+      }
+      return expired;
     },
   };
 }

@@ -1,6 +1,6 @@
 import { finalStatus } from '../../domain/smtp.js';
-import type { DatabaseHandle } from '../../db/client.js';
-import { claimRows, contentForDeployment, releaseRows, settleRows, type ClaimedRow, type SettledRow } from '../../db/queries/sending.js';
+import type { DatabaseHandle, SqlExecutor } from '../../db/client.js';
+import { claimRows, contentForDeployment, lockDeployment, releaseRows, settleRows, type ClaimedRow, type SettledRow } from '../../db/queries/sending.js';
 import type { Logger } from '../../lib/logger.js';
 import { sleep } from '../../lib/processes.js';
 import { buildMessage, type CampaignContent } from '../../mail/message.js';
@@ -64,7 +64,15 @@ export function createSendJobProcessor(deps: SendJobDeps) {
   const lanes = deps.transport.connections;
   const retry = deps.retry ?? { attempts: 3, backoffMs: [500, 2000] };
 
+  /** Runs `work` in a transaction that holds the deployment's lock (see lockDeployment). */
+  const lockedFor = <T>(deploymentId: string, work: (tx: SqlExecutor) => Promise<T>) =>
+    sql.begin(async (tx) => {
+      await lockDeployment(tx, deploymentId);
+      return work(tx);
+    }) as Promise<T>;
+
   return async function processSendJob(job: SendJob): Promise<SendJobResult> {
+    const locked = <T>(work: (tx: SqlExecutor) => Promise<T>) => lockedFor(job.deploymentId, work);
     const unwatch = deps.stops.watch(job.deploymentId);
     const stopped = () => deps.stops.isStopped(job.deploymentId) || Boolean(deps.shuttingDown?.());
     const row = await contentForDeployment(sql, job.deploymentId);
@@ -83,7 +91,7 @@ export function createSendJobProcessor(deps: SendJobDeps) {
       if (settled.length === 0 || (!force && settled.length < FLUSH_ROWS && Date.now() - lastFlush < FLUSH_MS)) return flushing;
       const rows = settled.splice(0);
       lastFlush = Date.now();
-      flushing = flushing.then(() => persistently(() => settleRows(sql, job.deploymentId, rows), deps.logger));
+      flushing = flushing.then(() => persistently(() => locked((tx) => settleRows(tx, job.deploymentId, rows)), deps.logger));
       return flushing;
     };
 
@@ -117,7 +125,7 @@ export function createSendJobProcessor(deps: SendJobDeps) {
         }
         const tokens = await deps.rateLimiter.take(free, stopped);
         if (tokens === 0) break;
-        const claimed = await claimRows(sql, { ...job, limit: tokens, workerId: deps.workerId, leaseSeconds: deps.leaseSeconds });
+        const claimed = await locked((tx) => claimRows(tx, { ...job, limit: tokens, workerId: deps.workerId, leaseSeconds: deps.leaseSeconds }));
         if (claimed.length === 0) {
           exhausted = true;
           break;
@@ -132,10 +140,10 @@ export function createSendJobProcessor(deps: SendJobDeps) {
     } finally {
       await Promise.allSettled(inFlight);
       await flush(true);
-      if (toRelease.length > 0) await persistently(() => releaseRows(sql, job.deploymentId, toRelease), deps.logger);
+      if (toRelease.length > 0) await persistently(() => locked((tx) => releaseRows(tx, job.deploymentId, toRelease)), deps.logger);
       unwatch();
     }
-    if (exhausted) await closeFinishedWork(sql, { id: job.batchId, deploymentId: job.deploymentId });
+    if (exhausted) await sql.begin((tx) => closeFinishedWork(tx, { id: job.batchId, deploymentId: job.deploymentId }));
     return { handedOver, released: toRelease.length, finished: exhausted };
   };
 }
