@@ -78,4 +78,22 @@ describe('two worker processes', () => {
     expect(ledger).toHaveLength(3000);
     void survivor;
   }, 120_000);
+
+  it('hold the global send rate within 10% over 10 s', async () => {
+    const config = testConfig(db, { SEND_CONCURRENCY: '4', SEND_RATE_PER_SECOND: '100' });
+    const env = workerEnv(config, db, sink.url);
+    const workers = [worker(env), worker(env)];
+    const created = await createCampaignOrThrow(db, { csv: audienceCsv(1500, { domain: () => 'rate.example' }) });
+    const deploymentId = created.deploymentIds[0]!;
+    const arrivals = () => sink.received.filter((m) => m.delivery?.startsWith(`${deploymentId}.`)).map((m) => m.at);
+    await waitFor(async () => arrivals().length > 0, { timeoutMs: 30_000, what: 'the first message' });
+    const start = arrivals()[0]! + 1000; // past the initial burst
+    await new Promise((resolve) => setTimeout(resolve, 11_500));
+    const inWindow = arrivals().filter((t) => t >= start && t < start + 10_000).length;
+    expect(inWindow).toBeGreaterThanOrEqual(900);
+    expect(inWindow).toBeLessThanOrEqual(1100);
+    const byWorker = await db.sql`select count(*)::int as n from deliveries where deployment_id = ${deploymentId} and status = 'sent' group by claimed_by`;
+    expect(byWorker).toHaveLength(2);
+    await Promise.all(workers.map((w) => w.stop('SIGTERM')));
+  }, 60_000);
 });
