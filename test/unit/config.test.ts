@@ -39,7 +39,7 @@ describe('loadConfig: defaults', () => {
     expect(config.redisPrefix).toBe('cg');
     expect(config.http).toEqual({ port: 3000, host: '0.0.0.0' });
     expect(config.slack).toEqual({ mode: 'off' });
-    expect(config.sending).toEqual({ concurrency: 8, ratePerSecond: 200, prefetchLeadSeconds: 300 });
+    expect(config.sending).toEqual({ concurrency: 8, ratePerSecond: 200, prefetchLeadSeconds: 300, leaseSeconds: 30 });
     expect(config.alerts).toEqual({
       bounceRate: { warn: 0.05, critical: 0.1 },
       errorRate: { warn: 0.05, critical: 0.1 },
@@ -108,6 +108,7 @@ const ALL_VARIABLES = [
   'ALERT_SUSTAIN_SECONDS',
   'AUTO_PAUSE_ON_CRITICAL',
   'PREFETCH_LEAD_SECONDS',
+  'SEND_LEASE_SECONDS',
   'DATA_DIR',
   'REDIS_PREFIX',
   'LOG_LEVEL',
@@ -193,6 +194,9 @@ const INVALID: ReadonlyArray<readonly [variable: string, value: string]> = [
   ['PREFETCH_LEAD_SECONDS', '-1'],
   ['PREFETCH_LEAD_SECONDS', String(7 * 86_400 + 1)],
   ['PREFETCH_LEAD_SECONDS', '5m'],
+  ['SEND_LEASE_SECONDS', '0'],
+  ['SEND_LEASE_SECONDS', '3601'],
+  ['SEND_LEASE_SECONDS', '30s'],
   ['REDIS_PREFIX', 'has space'],
   ['REDIS_PREFIX', 'x'.repeat(65)],
   ['REDIS_PREFIX', 'cg{1}'],

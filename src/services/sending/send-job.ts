@@ -11,12 +11,12 @@ import type { StopWatcher } from '../../queue/stop-signal.js';
 import { closeFinishedWork } from './books.js';
 
 /**
- * Sends one send job's range of recipients. Lanes = the transport's connections: a row is
- * claimed (one conditional UPDATE for the free lanes, after taking rate tokens) only when a lane
- * can hand it over at once, so a claimed row is a row on the wire and a crash leaves at most one
- * `unknown` per lane. Right before each hand-off the lane checks the stop set; a stopped
- * deployment's claimed rows go back to pending untouched. Outcomes are written back in sub-batches
- * together with the books.
+ * Sends one send job's range of recipients. Lanes = the transport's connections. Rows are claimed
+ * (one conditional UPDATE, after taking rate tokens) only for lanes that are free, in the same
+ * transaction that records the outcomes of the lanes that just finished. So the rows a worker
+ * holds claimed are never more than its lanes: a crash leaves at most that many `unknown`.
+ * Right before each hand-off a lane checks the stop set; a stopped deployment's claimed rows go
+ * back to pending untouched.
  */
 export interface SendJobResult {
   handedOver: number;
@@ -38,26 +38,6 @@ export interface SendJobDeps {
   onHandOff?: (deploymentId: string) => void;
   retry?: { attempts: number; backoffMs: number[] };
 }
-
-/**
- * Outcomes already happened and must be recorded: through a Postgres outage, keep trying (the
- * rows stay claimed meanwhile, so nothing is sent twice), for up to ten minutes.
- */
-async function persistently(write: () => Promise<unknown>, logger: Logger): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await write();
-      return;
-    } catch (error) {
-      if (attempt >= 600) throw error;
-      if (attempt === 1 || attempt % 30 === 0) logger.warn({ err: error, attempt }, 'could not record send outcomes yet; retrying');
-      await sleep(1000);
-    }
-  }
-}
-
-const FLUSH_ROWS = 64;
-const FLUSH_MS = 50;
 
 export function createSendJobProcessor(deps: SendJobDeps) {
   const { sql } = deps.database;
@@ -84,15 +64,32 @@ export function createSendJobProcessor(deps: SendJobDeps) {
     const inFlight = new Set<Promise<void>>();
     let handedOver = 0;
     let exhausted = false;
-    let flushing: Promise<void> = Promise.resolve();
-    let lastFlush = Date.now();
+    let failures = 0;
 
-    const flush = (force: boolean) => {
-      if (settled.length === 0 || (!force && settled.length < FLUSH_ROWS && Date.now() - lastFlush < FLUSH_MS)) return flushing;
-      const rows = settled.splice(0);
-      lastFlush = Date.now();
-      flushing = flushing.then(() => persistently(() => locked((tx) => settleRows(tx, job.deploymentId, rows)), deps.logger));
-      return flushing;
+    /**
+     * Records finished lanes' outcomes and, unless `claim` is 0, claims rows for free lanes, in one
+     * transaction. Outcomes already happened: if Postgres is unreachable they stay queued here
+     * (their rows stay claimed, so nothing is sent twice) and are retried, for up to ten minutes.
+     */
+    const recordAndClaim = async (claim: number): Promise<ClaimedRow[] | undefined> => {
+      const outcomes = settled.splice(0);
+      const released = claim === 0 ? toRelease.splice(0) : [];
+      try {
+        const claimed = await locked(async (tx) => {
+          await settleRows(tx, job.deploymentId, outcomes);
+          await releaseRows(tx, job.deploymentId, released);
+          return claim > 0 ? claimRows(tx, { ...job, limit: claim, workerId: deps.workerId, leaseSeconds: deps.leaseSeconds }) : [];
+        });
+        failures = 0;
+        return claimed;
+      } catch (error) {
+        settled.unshift(...outcomes);
+        toRelease.unshift(...released);
+        if (++failures >= 600) throw error;
+        if (failures === 1 || failures % 30 === 0) deps.logger.warn({ err: error, failures }, 'could not record send outcomes yet; retrying');
+        await sleep(1000);
+        return undefined;
+      }
     };
 
     /** One recipient on one lane: hand over, retry a transient failure with backoff, report. */
@@ -114,36 +111,36 @@ export function createSendJobProcessor(deps: SendJobDeps) {
       }
     };
 
+    let released = 0;
     try {
       while (!exhausted && !stopped()) {
-        const free = lanes - inFlight.size;
         // Claim for several lanes at once unless nothing is moving.
-        if (free === 0 || (inFlight.size > 0 && free < Math.ceil(lanes / 2))) {
+        const wanted = inFlight.size === 0 ? 1 : Math.ceil(lanes / 2);
+        if (lanes - inFlight.size < wanted) {
           await Promise.race(inFlight);
-          await flush(false);
           continue;
         }
-        const tokens = await deps.rateLimiter.take(free, stopped);
+        const tokens = await deps.rateLimiter.take(lanes - inFlight.size, stopped);
         if (tokens === 0) break;
-        const claimed = await locked((tx) => claimRows(tx, { ...job, limit: tokens, workerId: deps.workerId, leaseSeconds: deps.leaseSeconds }));
+        const claimed = await recordAndClaim(tokens);
+        if (claimed === undefined) continue;
         if (claimed.length === 0) {
-          exhausted = true;
-          break;
+          exhausted = inFlight.size === 0;
+          if (!exhausted) await Promise.race(inFlight);
+          continue;
         }
         for (const next of claimed) {
           const lane: Promise<void> = deliver(next).finally(() => inFlight.delete(lane));
           inFlight.add(lane);
         }
-        await flush(false);
       }
-      await Promise.all(inFlight);
     } finally {
       await Promise.allSettled(inFlight);
-      await flush(true);
-      if (toRelease.length > 0) await persistently(() => locked((tx) => releaseRows(tx, job.deploymentId, toRelease)), deps.logger);
+      released = toRelease.length;
+      while (settled.length > 0 || toRelease.length > 0) await recordAndClaim(0);
       unwatch();
     }
     if (exhausted) await sql.begin((tx) => closeFinishedWork(tx, { id: job.batchId, deploymentId: job.deploymentId }));
-    return { handedOver, released: toRelease.length, finished: exhausted };
+    return { handedOver, released, finished: exhausted };
   };
 }
