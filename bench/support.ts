@@ -11,7 +11,8 @@ export async function benchPostgres() {
   if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, stop: async () => {} };
   const dir = await mkdtemp(path.join(os.tmpdir(), 'cg-bench-'));
   await chmod(dir, 0o755);
-  const pg = await startEmbeddedPostgres({ dir: path.join(dir, 'pg'), database: 'bench', ephemeral: true });
+  // Default durability (fsync, synchronous commit), as production runs.
+  const pg = await startEmbeddedPostgres({ dir: path.join(dir, 'pg'), database: 'bench' });
   return {
     url: pg.url,
     stop: async () => {

@@ -7,3 +7,10 @@
  */
 export const audienceFieldsJson = (column: string) =>
   `case when left(${column}, 1) = ',' then to_json(regexp_split_to_array(substr(${column}, 2), ',')) else (${column})::json end`;
+
+/** The same reading in TypeScript, for a ledger row's stored field line. */
+export function parseFieldLine(line: string): string[] {
+  if (line.startsWith(',')) return line.slice(1).split(',');
+  const parsed: unknown = JSON.parse(line);
+  return Array.isArray(parsed) ? parsed.map(String) : [];
+}

@@ -1,5 +1,4 @@
 import type { SqlExecutor } from '../client.js';
-import { audienceFieldsJson } from './audience.js';
 
 /**
  * The ledger's hot paths, as set-based SQL on the raw client (arrays as parameters, CTEs that
@@ -9,7 +8,8 @@ import { audienceFieldsJson } from './audience.js';
 export interface ClaimedRow {
   seq: number;
   email: string;
-  fields: string[];
+  /** The stored field line; see parseFieldLine. */
+  fields: string;
 }
 
 export interface SettledRow {
@@ -58,30 +58,31 @@ export async function beginPrefetch(sql: SqlExecutor, deploymentId: string) {
 
 /**
  * Materialises the next `chunks` audience chunks after the recipients already prefetched into
- * pending ledger rows, with their batch, and advances the deployment's prefetch mark — only while
- * the deployment is still prefetching (a cancel or pause in between stops it). Returns the rows
- * inserted, or undefined when the deployment is no longer prefetching.
+ * pending ledger rows, with their batch, and advances the deployment's prefetch mark in the same
+ * statement (so a chunk is never inserted twice) — only while the deployment is still
+ * prefetching (a cancel or pause in between stops it). Returns the rows inserted, or undefined
+ * when the deployment is no longer prefetching.
  */
 export async function prefetchNextChunks(sql: SqlExecutor, deploymentId: string, chunks: number): Promise<number | undefined> {
   // The deployment row is locked first (for update in `dep`), as every other writer does.
   const [row] = await sql<{ inserted: number | null; prefetching: boolean }[]>`
     with dep as (
-      select id, prefetched_count from deployments where id = ${deploymentId} and status = 'prefetching' for update
+      select id, prefetched_chunks from deployments where id = ${deploymentId} and status = 'prefetching' for update
     ), next as (
       select c.* from audience_chunks c, dep
-      where c.deployment_id = dep.id and c.first_seq > dep.prefetched_count
+      where c.deployment_id = dep.id and c.chunk_no >= dep.prefetched_chunks
       order by c.chunk_no
       limit ${chunks}
     ), inserted as (
       insert into deliveries (deployment_id, seq, batch_id, email, fields, status)
-      select n.deployment_id, n.first_seq + r.ord::int - 1, b.id, r.email, ${sql.unsafe(audienceFieldsJson('r.fields'))}, 'pending'
+      select n.deployment_id, n.first_seq + r.ord::int - 1, b.id, r.email, r.fields, 'pending'
       from next n
       cross join lateral rows from (string_to_table(n.emails, e'\\n'), string_to_table(n.fields, e'\\n')) with ordinality as r(email, fields, ord)
       join batches b on b.deployment_id = n.deployment_id and n.first_seq + r.ord::int - 1 between b.first_seq and b.last_seq
-      on conflict do nothing
       returning 1
     ), advanced as (
-      update deployments set prefetched_count = coalesce((select max(first_seq + row_count - 1) from next), prefetched_count), updated_at = now()
+      update deployments set prefetched_count = coalesce((select max(first_seq + row_count - 1) from next), prefetched_count),
+        prefetched_chunks = prefetched_chunks + (select count(*) from next), updated_at = now()
       where id = (select id from dep)
       returning 1
     )

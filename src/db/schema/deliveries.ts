@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, json, pgTable, primaryKey, smallint, text, timestamp } from 'drizzle-orm/pg-core';
-import { deployments } from './deployments.js';
+import { check, index, integer, pgTable, primaryKey, smallint, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
  * The per-recipient ledger: pending → claimed → sent | failed | bounced | unknown | cancelled.
@@ -9,14 +8,17 @@ import { deployments } from './deployments.js';
 export const deliveries = pgTable(
   'deliveries',
   {
-    deploymentId: text('deployment_id')
-      .notNull()
-      .references(() => deployments.id),
+    // No foreign key: only prefetch inserts rows, for a deployment it has locked, and a
+    // per-row constraint check cost ~40% of prefetch time.
+    deploymentId: text('deployment_id').notNull(),
     seq: integer('seq').notNull(),
     batchId: text('batch_id').notNull(),
     email: text('email').notNull(),
-    /** Merge-field values, in the order of campaigns.field_names. */
-    fields: json('fields').$type<string[]>().notNull(),
+    /**
+     * Merge-field values, in the order of campaigns.field_names, as the audience line stores them
+     * (a JSON array, or "," and plain comma-separated values); read by `parseFieldLine`.
+     */
+    fields: text('fields').notNull(),
     status: text('status').notNull().default('pending'),
     attempts: smallint('attempts').notNull().default(0),
     claimedBy: text('claimed_by'),
@@ -34,8 +36,8 @@ export const deliveries = pgTable(
       'deliveries_status_check',
       sql`${t.status} in ('pending', 'claimed', 'sent', 'failed', 'bounced', 'unknown', 'cancelled')`,
     ),
-    // Claiming: the next pending rows of one batch, in order, without scanning settled ones.
-    index('deliveries_pending_idx').on(t.deploymentId, t.batchId, t.seq).where(sql`${t.status} = 'pending'`),
+    // Claiming needs no index of its own: a send job claims within a range of ~250 seqs, which
+    // the primary key serves; one index fewer makes prefetch a third faster.
     // The lease sweeper and the lease heartbeat look only at claimed rows.
     index('deliveries_claimed_idx').on(t.claimedBy, t.claimExpiresAt).where(sql`${t.status} = 'claimed'`),
   ],

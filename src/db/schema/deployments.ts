@@ -20,6 +20,8 @@ export const deployments = pgTable(
     generation: integer('generation').notNull().default(0),
     /** How many ledger rows prefetch has materialised so far (resumable in bounded chunks). */
     prefetchedCount: integer('prefetched_count').notNull().default(0),
+    /** How many audience chunks those are: where the next prefetch statement starts. */
+    prefetchedChunks: integer('prefetched_chunks').notNull().default(0),
     ...deliveryCounters(),
     pausedBy: text('paused_by'),
     pausedAt: timestamp('paused_at', { withTimezone: true }),

@@ -1,5 +1,6 @@
 import { finalStatus } from '../../domain/smtp.js';
 import type { DatabaseHandle, SqlExecutor } from '../../db/client.js';
+import { parseFieldLine } from '../../db/queries/audience.js';
 import { claimRows, contentForDeployment, lockDeployment, releaseRows, settleRows, type ClaimedRow, type SettledRow } from '../../db/queries/sending.js';
 import type { Logger } from '../../lib/logger.js';
 import { sleep } from '../../lib/processes.js';
@@ -94,7 +95,7 @@ export function createSendJobProcessor(deps: SendJobDeps) {
 
     /** One recipient on one lane: hand over, retry a transient failure with backoff, report. */
     const deliver = async (claimed: ClaimedRow) => {
-      const message = buildMessage(content, { deploymentId: job.deploymentId, seq: claimed.seq, email: claimed.email, fields: claimed.fields });
+      const message = buildMessage(content, { deploymentId: job.deploymentId, seq: claimed.seq, email: claimed.email, fields: parseFieldLine(claimed.fields) });
       for (let attempt = 1; ; attempt++) {
         if (stopped()) {
           toRelease.push(claimed.seq);
