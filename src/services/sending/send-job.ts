@@ -76,10 +76,15 @@ export function createSendJobProcessor(deps: SendJobDeps) {
       const outcomes = settled.splice(0);
       const released = claim === 0 ? toRelease.splice(0) : [];
       try {
-        const claimed = await locked(async (tx) => {
-          await settleRows(tx, job.deploymentId, outcomes);
-          await releaseRows(tx, job.deploymentId, released);
-          return claim > 0 ? claimRows(tx, { ...job, limit: claim, workerId: deps.workerId, leaseSeconds: deps.leaseSeconds }) : [];
+        // Sent together (postgres.js pipelines a transaction's queries), run in this order.
+        const claimed = await sql.begin(async (tx) => {
+          const [, , , rows]: [unknown, unknown, unknown, ClaimedRow[]] = await Promise.all([
+            lockDeployment(tx, job.deploymentId),
+            settleRows(tx, job.deploymentId, outcomes),
+            releaseRows(tx, job.deploymentId, released),
+            claim > 0 ? claimRows(tx, { ...job, limit: claim, workerId: deps.workerId, leaseSeconds: deps.leaseSeconds }) : [],
+          ]);
+          return rows;
         });
         failures = 0;
         return claimed;
