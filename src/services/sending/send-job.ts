@@ -1,5 +1,5 @@
 import { finalStatus } from '../../domain/smtp.js';
-import type { DatabaseHandle, SqlExecutor } from '../../db/client.js';
+import type { DatabaseHandle } from '../../db/client.js';
 import { parseFieldLine } from '../../db/queries/audience.js';
 import { claimRows, contentForDeployment, lockDeployment, releaseRows, settleRows, type ClaimedRow, type SettledRow } from '../../db/queries/sending.js';
 import type { Logger } from '../../lib/logger.js';
@@ -45,15 +45,7 @@ export function createSendJobProcessor(deps: SendJobDeps) {
   const lanes = deps.transport.connections;
   const retry = deps.retry ?? { attempts: 3, backoffMs: [500, 2000] };
 
-  /** Runs `work` in a transaction that holds the deployment's lock (see lockDeployment). */
-  const lockedFor = <T>(deploymentId: string, work: (tx: SqlExecutor) => Promise<T>) =>
-    sql.begin(async (tx) => {
-      await lockDeployment(tx, deploymentId);
-      return work(tx);
-    }) as Promise<T>;
-
   return async function processSendJob(job: SendJob): Promise<SendJobResult> {
-    const locked = <T>(work: (tx: SqlExecutor) => Promise<T>) => lockedFor(job.deploymentId, work);
     const unwatch = deps.stops.watch(job.deploymentId);
     const stopped = () => deps.stops.isStopped(job.deploymentId) || Boolean(deps.shuttingDown?.());
     const row = await contentForDeployment(sql, job.deploymentId);
