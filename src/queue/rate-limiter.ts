@@ -4,6 +4,8 @@ import { sleep } from '../lib/processes.js';
 /**
  * One send rate for all workers: a token bucket in Redis, refilled by Redis's own clock, with a
  * burst of a twentieth of a second's worth so the rate holds over any window of a few seconds.
+ * Each worker keeps a small reserve (at most one claim's worth) topped up in the background, so
+ * a claim rarely waits for a Redis round trip.
  */
 const TAKE = `
 local rate = tonumber(ARGV[1])
@@ -25,28 +27,41 @@ return {granted, wait}
 `;
 
 export interface RateLimiter {
-  /** Waits until at least one of `want` tokens is granted; returns how many were. */
+  /** Waits until at least one of `want` tokens is granted; returns how many were (0 if stopped). */
   take(want: number, stopped?: () => boolean): Promise<number>;
 }
 
-export function createRateLimiter(deps: { redis: Redis; prefix: string; ratePerSecond: number }): RateLimiter {
+export function createRateLimiter(deps: { redis: Redis; prefix: string; ratePerSecond: number; reserve?: number }): RateLimiter {
   const key = `${deps.prefix}:send-rate`;
   const burst = Math.max(1, Math.floor(deps.ratePerSecond / 20));
+  const reserveTarget = Math.max(0, Math.min(deps.reserve ?? 0, burst));
+  let reserve = 0;
+  let waitMs = 0;
+  let refilling: Promise<void> | undefined;
+
+  const request = async (want: number) => {
+    try {
+      const [granted, wait] = (await deps.redis.eval(TAKE, 1, key, deps.ratePerSecond, burst, Math.max(1, want))) as [number, number];
+      reserve += granted;
+      waitMs = granted > 0 ? 0 : Math.min(1000, Math.max(1, wait));
+    } catch {
+      waitMs = 250; // Redis unreachable: no token, no send; try again shortly.
+    }
+  };
+  const refill = (want: number) => (refilling ??= request(want).finally(() => (refilling = undefined)));
+
   return {
     async take(want, stopped) {
       for (;;) {
         if (stopped?.()) return 0;
-        let granted: number;
-        let wait: number;
-        try {
-          [granted, wait] = (await deps.redis.eval(TAKE, 1, key, deps.ratePerSecond, burst, Math.max(1, want))) as [number, number];
-        } catch {
-          // Redis unreachable: no token, no send; try again shortly.
-          await sleep(250);
-          continue;
+        if (reserve > 0) {
+          const granted = Math.min(want, reserve);
+          reserve -= granted;
+          if (reserve < reserveTarget) void refill(reserveTarget - reserve);
+          return granted;
         }
-        if (granted > 0) return granted;
-        await sleep(Math.min(1000, Math.max(1, wait)));
+        await refill(want + reserveTarget);
+        if (reserve === 0 && waitMs > 0) await sleep(waitMs);
       }
     },
   };

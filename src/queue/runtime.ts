@@ -60,7 +60,7 @@ export async function startSendingRuntime(deps: {
   const subscriber = createRedis(deps.redisUrl, 'stops', log, { blocking: true });
   const workerConnection = createRedis(deps.redisUrl, 'workers', log, { blocking: true });
   const stops = createStopWatcher({ subscriber, prefix, sql: database.sql, logger: log });
-  const rateLimiter = createRateLimiter({ redis: commands, prefix, ratePerSecond: config.sending.ratePerSecond });
+  const rateLimiter = createRateLimiter({ redis: commands, prefix, ratePerSecond: config.sending.ratePerSecond, reserve: config.sending.concurrency });
   let shuttingDown = false;
 
   const prefetch = createPrefetchProcessor({ sql: database.sql, logger: log });

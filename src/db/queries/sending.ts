@@ -299,3 +299,76 @@ export async function statusesOf(sql: SqlExecutor, deploymentIds: string[]) {
   if (deploymentIds.length === 0) return [];
   return sql<{ id: string; status: string }[]>`select id, status from deployments where id = any(${sql.array(deploymentIds)}::text[])`;
 }
+
+/**
+ * A send job's round trip, as one statement: lock the deployment row (first, as every writer
+ * does), record finished outcomes, return released rows to pending, and — only while the
+ * deployment and the batch are sending — claim up to `limit` pending rows of the job's range;
+ * the books move once, by the net change. One statement means one round trip and one commit per
+ * sub-batch.
+ */
+export async function settleAndClaim(
+  sql: SqlExecutor,
+  step: {
+    deploymentId: string;
+    batchId: string;
+    fromSeq: number;
+    toSeq: number;
+    limit: number;
+    workerId: string;
+    leaseSeconds: number;
+    settled: SettledRow[];
+    released: number[];
+  },
+): Promise<ClaimedRow[]> {
+  const { deploymentId, batchId, settled } = step;
+  return sql<ClaimedRow[]>`
+    with lock as (
+      select status from deployments where id = ${deploymentId} for no key update
+    ), input as (
+      select * from unnest(${sql.array(settled.map((r) => r.seq))}::int[], ${sql.array(settled.map((r) => r.status))}::text[],
+        ${sql.array(settled.map((r) => r.code))}::int[], ${sql.array(settled.map((r) => r.reply))}::text[], ${sql.array(settled.map((r) => r.messageId))}::text[])
+        as i(seq, status, code, reply, message_id)
+    ), settled as (
+      update deliveries d set status = i.status, smtp_code = i.code, smtp_reply = i.reply, message_id = i.message_id,
+        settled_at = now(), claim_expires_at = null, updated_at = now()
+      from input i
+      where d.deployment_id = ${deploymentId} and d.seq = i.seq and d.status = 'claimed' and exists (select 1 from lock)
+      returning d.status
+    ), released as (
+      update deliveries set status = 'pending', claimed_by = null, claim_expires_at = null, handed_over_at = null, updated_at = now()
+      where deployment_id = ${deploymentId} and seq = any(${sql.array(step.released)}::int[]) and status = 'claimed' and exists (select 1 from lock)
+      returning 1
+    ), picked as (
+      select d.seq from deliveries d
+      where d.deployment_id = ${deploymentId} and d.batch_id = ${batchId} and d.status = 'pending'
+        and d.seq between ${step.fromSeq} and ${step.toSeq}
+        and (select status from lock) = 'sending'
+        and exists (select 1 from batches where id = ${batchId} and status = 'sending')
+      order by d.seq
+      limit ${step.limit}
+      for update skip locked
+    ), claimed as (
+      update deliveries d set status = 'claimed', claimed_by = ${step.workerId}, attempts = attempts + 1,
+        claim_expires_at = now() + make_interval(secs => ${step.leaseSeconds}), handed_over_at = now(), updated_at = now()
+      from picked where d.deployment_id = ${deploymentId} and d.seq = picked.seq
+      returning d.seq, d.email, d.fields
+    ), t as (
+      select
+        (select count(*) from claimed)::int - (select count(*) from settled)::int - (select count(*) from released)::int as in_flight,
+        (select count(*) from settled where status = 'sent')::int as sent,
+        (select count(*) from settled where status = 'bounced')::int as bounced,
+        (select count(*) from settled where status = 'failed')::int as failed,
+        (select count(*) from settled where status = 'unknown')::int as unknown,
+        (select count(*) from claimed) + (select count(*) from settled) + (select count(*) from released) as touched
+    ), batch_books as (
+      update batches set in_flight_count = in_flight_count + t.in_flight, sent_count = sent_count + t.sent,
+        bounced_count = bounced_count + t.bounced, failed_count = failed_count + t.failed, unknown_count = unknown_count + t.unknown
+      from t where id = ${batchId} and t.touched > 0
+    ), deployment_books as (
+      update deployments set in_flight_count = in_flight_count + t.in_flight, sent_count = sent_count + t.sent,
+        bounced_count = bounced_count + t.bounced, failed_count = failed_count + t.failed, unknown_count = unknown_count + t.unknown
+      from t where id = ${deploymentId} and t.touched > 0
+    )
+    select seq, email, fields from claimed order by seq`;
+}

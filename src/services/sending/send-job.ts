@@ -1,7 +1,7 @@
 import { finalStatus } from '../../domain/smtp.js';
 import type { DatabaseHandle } from '../../db/client.js';
 import { parseFieldLine } from '../../db/queries/audience.js';
-import { claimRows, contentForDeployment, lockDeployment, releaseRows, settleRows, type ClaimedRow, type SettledRow } from '../../db/queries/sending.js';
+import { contentForDeployment, settleAndClaim, type ClaimedRow, type SettledRow } from '../../db/queries/sending.js';
 import type { Logger } from '../../lib/logger.js';
 import { sleep } from '../../lib/processes.js';
 import { buildMessage, type CampaignContent } from '../../mail/message.js';
@@ -68,15 +68,13 @@ export function createSendJobProcessor(deps: SendJobDeps) {
       const outcomes = settled.splice(0);
       const released = claim === 0 ? toRelease.splice(0) : [];
       try {
-        // Sent together (postgres.js pipelines a transaction's queries), run in this order.
-        const claimed = await sql.begin(async (tx) => {
-          const [, , , rows]: [unknown, unknown, unknown, ClaimedRow[]] = await Promise.all([
-            lockDeployment(tx, job.deploymentId),
-            settleRows(tx, job.deploymentId, outcomes),
-            releaseRows(tx, job.deploymentId, released),
-            claim > 0 ? claimRows(tx, { ...job, limit: claim, workerId: deps.workerId, leaseSeconds: deps.leaseSeconds }) : [],
-          ]);
-          return rows;
+        const claimed = await settleAndClaim(sql, {
+          ...job,
+          limit: claim,
+          workerId: deps.workerId,
+          leaseSeconds: deps.leaseSeconds,
+          settled: outcomes,
+          released,
         });
         failures = 0;
         return claimed;
