@@ -16,6 +16,9 @@ import { createRedis, whenReady } from './queue/redis.js';
 import { startSendingRuntime, type SendingRuntime } from './queue/runtime.js';
 import { createStopAnnouncer, type StopAnnouncer } from './queue/stop-signal.js';
 import { createPauseResume } from './services/sending/pause-resume.js';
+import { createCancellationService } from './services/cancellation.js';
+import { runningEmbeddedRedis } from './lib/embedded/redis.js';
+import path from 'node:path';
 import type { JobQueue } from './services/sending/scheduler.js';
 import { silentLogger } from './lib/logger.js';
 
@@ -28,12 +31,15 @@ export type Role = 'all' | 'web' | 'worker';
 export interface SendingLinks {
   announcer: StopAnnouncer;
   batchQueue?: JobQueue<BatchJob>;
+  logger?: Logger;
 }
 
 export function buildServices(database: DatabaseHandle, links: SendingLinks = { announcer: createStopAnnouncer({ redis: undefined, prefix: '', logger: silentLogger }) }, clock: () => Date = () => new Date()) {
   const audienceWorkers = createAudienceWorkerPool();
+  const sending = createPauseResume({ database, announcer: links.announcer, batchQueue: links.batchQueue });
   return {
-    sending: createPauseResume({ database, announcer: links.announcer, batchQueue: links.batchQueue }),
+    sending,
+    control: createCancellationService({ database, announcer: links.announcer, pauseResume: sending, logger: links.logger ?? silentLogger }),
     createCampaign: createCampaignCreator({ database, clock, validateBlock: audienceWorkers.validate }),
     locks: createLockService({ db: database.db, clock }),
     status: createStatusService({ db: database.db }),
@@ -44,25 +50,38 @@ export function buildServices(database: DatabaseHandle, links: SendingLinks = { 
 }
 export type Services = ReturnType<typeof buildServices>;
 
-/** For one-shot CLI commands: the database (migrated), the services, and a way to let go. */
+/**
+ * For one-shot CLI commands: the database (migrated), the services, and a way to let go. A stop
+ * (cancel, pause) is also announced on Redis when one is configured or the embedded one is
+ * running; otherwise workers see it at their next poll of Postgres.
+ */
 export async function openCommandContext(config: Config, logger: Logger) {
   const infrastructure = await resolveInfrastructure(config, logger, { redis: false });
   let database: DatabaseHandle | undefined;
+  let redis: ReturnType<typeof createRedis> | undefined;
   try {
     await reachable('Postgres', 'DATABASE_URL', () => runMigrations(infrastructure.databaseUrl));
     database = connectDatabase(infrastructure.databaseUrl, { max: 4, applicationName: 'campaign-guard-cli' });
-    const services = buildServices(database);
+    const redisUrl = config.redisUrl ?? (await runningEmbeddedRedis(path.join(config.dataDir, 'redis')));
+    if (redisUrl) {
+      redis = createRedis(redisUrl, 'cli', silentLogger);
+      await whenReady(redis, 1000).catch(() => logger.warn('Redis is not reachable: workers will see stops at their next poll of Postgres'));
+    }
+    const announcer = createStopAnnouncer({ redis: redis?.status === 'ready' ? redis : undefined, prefix: config.redisPrefix, logger });
+    const services = buildServices(database, { announcer, logger });
     const opened = database;
     return {
       services,
       database: opened,
       close: async () => {
         await services.close();
+        redis?.disconnect();
         await opened.close();
         await infrastructure.stop();
       },
     };
   } catch (error) {
+    redis?.disconnect();
     await database?.close().catch(() => undefined);
     await infrastructure.stop().catch(() => undefined);
     throw error;
@@ -102,7 +121,7 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
     });
 
     const announcer = createStopAnnouncer({ redis: readiness, prefix: config.redisPrefix, logger });
-    const services = buildServices(database, { announcer, batchQueue: queues.batches });
+    const services = buildServices(database, { announcer, batchQueue: queues.batches, logger });
     closers.push(() => services.close());
 
     let runtime: SendingRuntime | undefined;

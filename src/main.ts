@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAccess } from './cli/commands/access.js';
 import { registerCampaign } from './cli/commands/campaign.js';
+import { registerControl } from './cli/commands/control.js';
 import { registerDemo } from './cli/commands/demo.js';
 import { registerServe } from './cli/commands/serve.js';
 import { registerStatus } from './cli/commands/status.js';
@@ -18,6 +19,7 @@ const program = new Command('campaign-guard')
 registerServe(program);
 registerCampaign(program);
 registerStatus(program);
+registerControl(program);
 registerAccess(program);
 registerDemo(program);
 

@@ -5,6 +5,7 @@ import { createRedis } from '../../src/queue/redis.js';
 import { startSendingRuntime, type SendingRuntime } from '../../src/queue/runtime.js';
 import { createStopAnnouncer } from '../../src/queue/stop-signal.js';
 import { createPauseResume } from '../../src/services/sending/pause-resume.js';
+import { createCancellationService } from '../../src/services/cancellation.js';
 import type { TestDatabase } from './database.js';
 import { redisUrl, uniquePrefix } from './database.js';
 
@@ -31,10 +32,12 @@ export async function startWorker(database: TestDatabase, config: Config, hooks:
   const announcer = createStopAnnouncer({ redis: announceConnection, prefix: config.redisPrefix, logger: testLogger });
   const runtime: SendingRuntime = await startSendingRuntime({ config, database, redisUrl: config.redisUrl!, queues, logger: testLogger, ...hooks });
   const control = createPauseResume({ database, announcer, batchQueue: queues.batches });
+  const cancellation = createCancellationService({ database, announcer, pauseResume: control, logger: testLogger });
   return {
     runtime,
     queues,
     control,
+    cancellation,
     async stop() {
       await runtime.stop();
       await queues.close();

@@ -37,15 +37,23 @@ export async function deploymentsDueForPrefetch(sql: SqlExecutor, leadSeconds: n
     limit ${limit}`;
 }
 
-/** Batches whose trigger should be queued: scheduled, due within the horizon, audience ready. */
+/**
+ * Batches whose trigger should be queued: scheduled ones due within the horizon whose audience is
+ * ready, and sending ones whose send jobs were not queued for the current generation yet (after a
+ * resume, or when Redis lost them).
+ */
 export async function batchesDueForTrigger(sql: SqlExecutor, horizonSeconds: number, limit = 200) {
   return sql<{ id: string; deployment_id: string; send_at: string; generation: number }[]>`
     select b.id, b.deployment_id, b.send_at, d.generation
     from batches b join deployments d on d.id = b.deployment_id
-    where b.status = 'scheduled' and b.send_at <= now() + make_interval(secs => ${horizonSeconds})
-      and d.status in ('prefetched', 'sending')
+    where (b.status = 'scheduled' and b.send_at <= now() + make_interval(secs => ${horizonSeconds}) and d.status in ('prefetched', 'sending'))
+       or (b.status = 'sending' and d.status = 'sending' and b.triggered_generation < d.generation)
     order by b.send_at
     limit ${limit}`;
+}
+
+export async function markBatchTriggered(sql: SqlExecutor, batchId: string, generation: number): Promise<void> {
+  await sql`update batches set triggered_generation = greatest(triggered_generation, ${generation}) where id = ${batchId}`;
 }
 
 export async function beginPrefetch(sql: SqlExecutor, deploymentId: string) {
@@ -75,7 +83,8 @@ export async function prefetchNextChunks(sql: SqlExecutor, deploymentId: string,
       limit ${chunks}
     ), inserted as (
       insert into deliveries (deployment_id, seq, batch_id, email, fields, status)
-      select n.deployment_id, n.first_seq + r.ord::int - 1, b.id, r.email, r.fields, 'pending'
+      select n.deployment_id, n.first_seq + r.ord::int - 1, b.id, r.email, r.fields,
+        case when b.status = 'cancelled' then 'cancelled' else 'pending' end
       from next n
       cross join lateral rows from (string_to_table(n.emails, e'\\n'), string_to_table(n.fields, e'\\n')) with ordinality as r(email, fields, ord)
       join batches b on b.deployment_id = n.deployment_id and n.first_seq + r.ord::int - 1 between b.first_seq and b.last_seq

@@ -14,6 +14,8 @@ export const batches = pgTable(
     position: integer('position').notNull(),
     status: text('status').notNull(),
     sendAt: timestamp('send_at', { withTimezone: true }),
+    /** The deployment generation whose send jobs this batch's trigger has queued (see resume). */
+    triggeredGeneration: integer('triggered_generation').notNull().default(-1),
     firstSeq: integer('first_seq').notNull(),
     lastSeq: integer('last_seq').notNull(),
     ...deliveryCounters(),

@@ -110,3 +110,9 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
     },
   };
 }
+
+/** The URL of an embedded Redis already running under `dir`, without starting one. */
+export async function runningEmbeddedRedis(dir: string): Promise<string | undefined> {
+  const live = await running(path.resolve(dir));
+  return live ? `redis://127.0.0.1:${live.port}` : undefined;
+}

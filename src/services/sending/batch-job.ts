@@ -1,5 +1,5 @@
 import type postgres from 'postgres';
-import { startBatch } from '../../db/queries/sending.js';
+import { markBatchTriggered, startBatch } from '../../db/queries/sending.js';
 import { jobIds, RECIPIENTS_PER_SEND_JOB, type BatchJob, type SendJob } from '../../queue/jobs.js';
 import { closeFinishedWork } from './books.js';
 
@@ -32,7 +32,8 @@ export function createBatchProcessor(deps: { sql: postgres.Sql; sendQueue: SendQ
       jobs.push({ name: 'send', data, opts: { jobId: jobIds.send(job.batchId, from, job.generation) } });
     }
     if (jobs.length > 0) await deps.sendQueue.addBulk(jobs);
-    else await deps.sql.begin((tx) => closeFinishedWork(tx, { id: job.batchId, deploymentId: batch.deployment_id }));
+    await markBatchTriggered(deps.sql, job.batchId, job.generation);
+    if (jobs.length === 0) await deps.sql.begin((tx) => closeFinishedWork(tx, { id: job.batchId, deploymentId: batch.deployment_id }));
     return { started: true, jobs: jobs.length };
   };
 }

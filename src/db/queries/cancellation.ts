@@ -1,0 +1,88 @@
+import type { SqlExecutor } from '../client.js';
+
+// JSON goes in as text with a cast: drizzle replaces this client's json serializers.
+
+/** The cancel path's SQL: O(1) in audience size inside the transaction; the ledger follows later. */
+export interface LockedDeployment {
+  id: string;
+  campaign_id: string;
+  name: string;
+  status: string;
+  total_count: number;
+  in_flight_count: number;
+  sent_count: number;
+  bounced_count: number;
+  failed_count: number;
+  unknown_count: number;
+  cancelled_count: number;
+  cancelled_by: string | null;
+  cancelled_at: string | null;
+}
+
+export async function lockDeployments(sql: SqlExecutor, where: { deploymentId?: string; campaignId?: string }): Promise<LockedDeployment[]> {
+  return where.deploymentId
+    ? sql<LockedDeployment[]>`select * from deployments where id = ${where.deploymentId} for update`
+    : sql<LockedDeployment[]>`select * from deployments where campaign_id = ${where.campaignId!} order by id for update`;
+}
+
+export async function lockCampaign(sql: SqlExecutor, campaignId: string) {
+  const [row] = await sql<{ id: string; name: string; kind: 'single' | 'multi'; status: string; locked_by: string | null; locked_at: string | null; cancelled_by: string | null; cancelled_at: string | null }[]>`
+    select id, name, kind, status, locked_by, locked_at, cancelled_by, cancelled_at from campaigns where id = ${campaignId} for update`;
+  return row;
+}
+
+/** Everything not yet sent or in flight becomes `cancelled` in the books, at once. */
+export async function cancelDeployments(sql: SqlExecutor, ids: string[], actor: string, reason: string | null): Promise<void> {
+  await sql`
+    update deployments set status = 'cancelled', cancelled_by = ${actor}, cancelled_at = now(), cancel_reason = ${reason}, updated_at = now(),
+      cancelled_count = greatest(0, total_count - sent_count - bounced_count - failed_count - unknown_count - in_flight_count)
+    where id = any(${sql.array(ids)}::text[])`;
+  await sql`
+    update batches set status = 'cancelled', cancelled_by = ${actor}, cancelled_at = now(), updated_at = now(),
+      cancelled_count = greatest(0, total_count - sent_count - bounced_count - failed_count - unknown_count - in_flight_count)
+    where deployment_id = any(${sql.array(ids)}::text[]) and status not in ('completed', 'cancelled')`;
+}
+
+export async function cancelCampaignRow(sql: SqlExecutor, campaignId: string, actor: string, reason: string | null): Promise<void> {
+  await sql`update campaigns set status = 'cancelled', cancelled_by = ${actor}, cancelled_at = now(), cancel_reason = ${reason}, updated_at = now() where id = ${campaignId}`;
+}
+
+export async function lockBatch(sql: SqlExecutor, batchId: string) {
+  const [row] = await sql<{ id: string; deployment_id: string; position: number; status: string; total_count: number; sent_count: number; in_flight_count: number; cancelled_by: string | null; cancelled_at: string | null }[]>`
+    select * from batches where id = ${batchId} for update`;
+  return row;
+}
+
+/** A batch that has not started: all of it will never be sent; the deployment's books follow. */
+export async function cancelBatchRow(sql: SqlExecutor, batchId: string, deploymentId: string, actor: string): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`
+    update batches set status = 'cancelled', cancelled_by = ${actor}, cancelled_at = now(), updated_at = now(),
+      cancelled_count = greatest(0, total_count - sent_count - bounced_count - failed_count - unknown_count - in_flight_count)
+    where id = ${batchId} returning cancelled_count as n`;
+  await sql`update deployments set cancelled_count = cancelled_count + ${row!.n}, updated_at = now() where id = ${deploymentId}`;
+  return row!.n;
+}
+
+export async function auditByRequestKey(sql: SqlExecutor, requestKey: string) {
+  const [row] = await sql<{ details: Record<string, unknown> }[]>`select details from audit_log where request_key = ${requestKey}`;
+  return row;
+}
+
+export async function enqueueSlackMessage(sql: SqlExecutor, message: { kind: string; dedupeKey: string; payload: unknown }): Promise<void> {
+  await sql`
+    insert into slack_outbox (kind, dedupe_key, payload) values (${message.kind}, ${message.dedupeKey}, ${JSON.stringify(message.payload)}::jsonb)
+    on conflict (dedupe_key) do nothing`;
+}
+
+/**
+ * After the commit: the ledger's pending rows of a cancelled deployment (or one of its batches),
+ * one seq range at a time, so each statement is bounded and the whole pass is linear.
+ */
+export async function markPendingCancelled(sql: SqlExecutor, deploymentId: string, batchId: string | null, fromSeq: number, toSeq: number): Promise<number> {
+  const rows = await sql`
+    update deliveries set status = 'cancelled', updated_at = now()
+    where deployment_id = ${deploymentId} and seq between ${fromSeq} and ${toSeq} and status = 'pending'
+      and (${batchId}::text is null or batch_id = ${batchId})
+    returning 1`;
+  return rows.length;
+}

@@ -1,0 +1,206 @@
+import { addCounts, countsAtCommit, describeOutcome, type ControlOutcome } from '../domain/cancel-outcome.js';
+import { canCancel, canCancelBatch, type BatchStatus, type CampaignStatus, type DeploymentStatus } from '../domain/lifecycle.js';
+import type { DatabaseHandle, SqlExecutor } from '../db/client.js';
+import {
+  auditByRequestKey,
+  cancelBatchRow,
+  cancelCampaignRow,
+  cancelDeployments,
+  enqueueSlackMessage,
+  lockBatch,
+  lockCampaign,
+  lockDeployments,
+  markPendingCancelled,
+  type LockedDeployment,
+} from '../db/queries/cancellation.js';
+import { ID_PATTERN, idKind } from '../lib/ids.js';
+import type { Logger } from '../lib/logger.js';
+import type { StopAnnouncer } from '../queue/stop-signal.js';
+import { closeFinishedWork } from './sending/books.js';
+import type { createPauseResume } from './sending/pause-resume.js';
+
+/**
+ * The irreversible cancel. One transaction: permission from the operators table, the rows locked
+ * (deployments first, as every ledger writer does), a conditional status change that a racing
+ * cancel loses (and is told who won), the cascade, the books (O(1): "never sent" is arithmetic on
+ * the counters), the audit row with the request key, the Slack outbox row. After the commit, the
+ * stop announcement; then the ledger's pending rows are marked in bounded ranges. No queue is
+ * drained or cleaned: leftover jobs find nothing to claim.
+ */
+export interface ControlRequest {
+  /** cmp_…, dep_… or bat_… */
+  target: string;
+  actor: string;
+  reason?: string | null;
+  /** Makes a retried request (a double click, a resent Slack action) return the first outcome. */
+  requestKey?: string;
+}
+
+const CANCEL_ROLES = new Set(['responder', 'admin']);
+const MARK_RANGE = 10_000;
+const MAX_REASON = 500;
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]+/g;
+
+const counterCounts = (d: LockedDeployment) =>
+  countsAtCommit({ total: d.total_count, inFlight: d.in_flight_count, sent: d.sent_count, bounced: d.bounced_count, failed: d.failed_count, unknown: d.unknown_count, cancelled: d.cancelled_count });
+
+const reviveDates = (o: ControlOutcome): ControlOutcome => {
+  const copy = { ...o } as Record<string, unknown>;
+  if (typeof copy.at === 'string') copy.at = new Date(copy.at);
+  return copy as ControlOutcome;
+};
+
+export function createCancellationService(deps: {
+  database: DatabaseHandle;
+  announcer: StopAnnouncer;
+  pauseResume: ReturnType<typeof createPauseResume>;
+  logger: Logger;
+}) {
+  const { sql } = deps.database;
+
+  async function permitted(tx: SqlExecutor, actor: string, target: string, action: string): Promise<ControlOutcome | undefined> {
+    // On the transaction's own connection: a second one per cancel could exhaust the pool.
+    const [operator] = await tx<{ role: string }[]>`select role from operators where user_id = ${actor}`;
+    if (operator && CANCEL_ROLES.has(operator.role)) return undefined;
+    const why = operator ? `${actor} is a ${operator.role}; only responders and admins may ${action}.` : `${actor} has no access; ask an admin for the responder role.`;
+    await tx`insert into audit_log (actor, action, target_type, target_id, outcome, reason) values (${actor}, ${action}, ${idKind(target) ?? 'unknown'}, ${target}, 'refused', ${why})`;
+    return { outcome: 'not_permitted', target, why };
+  }
+
+  async function cancelInTransaction(tx: SqlExecutor, request: ControlRequest, reason: string | null): Promise<{ outcome: ControlOutcome; stopped: string[]; batch?: { id: string; deploymentId: string } }> {
+    const { target, actor } = request;
+    const kind = ID_PATTERN.test(target) ? idKind(target) : undefined;
+    if (kind !== 'campaign' && kind !== 'deployment' && kind !== 'batch') return { outcome: { outcome: 'not_found', target }, stopped: [] };
+
+    // Lock order: deployments, then the campaign (as pause and the send path do).
+    let deployments: LockedDeployment[];
+    let batch: Awaited<ReturnType<typeof lockBatch>>;
+    if (kind === 'batch') {
+      const [row] = await tx<{ deployment_id: string }[]>`select deployment_id from batches where id = ${target}`;
+      if (!row) return { outcome: { outcome: 'not_found', target }, stopped: [] };
+      deployments = await lockDeployments(tx, { deploymentId: row.deployment_id });
+      batch = await lockBatch(tx, target);
+    } else if (kind === 'deployment') {
+      deployments = await lockDeployments(tx, { deploymentId: target });
+    } else {
+      deployments = await lockDeployments(tx, { campaignId: target });
+    }
+    if (deployments.length === 0) return { outcome: { outcome: 'not_found', target }, stopped: [] };
+    const campaign = (await lockCampaign(tx, deployments[0]!.campaign_id))!;
+
+    if (request.requestKey) {
+      const replay = await auditByRequestKey(tx, request.requestKey);
+      if (replay?.details.outcome) return { outcome: reviveDates(replay.details.outcome as ControlOutcome), stopped: [] };
+    }
+    const refusal = await permitted(tx, actor, target, 'cancel');
+    if (refusal) return { outcome: refusal, stopped: [] };
+
+    // What is being cancelled, and may it be?
+    let unit: { status: string; by: string | null; at: string | null };
+    let check;
+    if (kind === 'batch') {
+      unit = { status: batch!.status, by: batch!.cancelled_by, at: batch!.cancelled_at };
+      check = canCancelBatch(batch!.status as BatchStatus);
+    } else if (campaign.kind === 'multi' && kind === 'campaign') {
+      unit = { status: campaign.status, by: campaign.cancelled_by, at: campaign.cancelled_at };
+      check = canCancel('multi', campaign.status as CampaignStatus);
+    } else if (campaign.kind === 'multi') {
+      return { outcome: { outcome: 'not_allowed', target, status: deployments[0]!.status, why: `a deployment of a multi campaign is cancelled with its campaign (${campaign.id}).` }, stopped: [] };
+    } else {
+      const d = deployments[0]!;
+      unit = { status: d.status, by: d.cancelled_by, at: d.cancelled_at };
+      check = canCancel('single', d.status as DeploymentStatus);
+    }
+    const counts = addCounts(deployments.map(counterCounts));
+    if (!check.ok) {
+      if (check.code === 'already_cancelled') return { outcome: { outcome: 'already_cancelled', target, by: unit.by, at: unit.at ? new Date(unit.at) : null }, stopped: [] };
+      if (check.code === 'already_completed') return { outcome: { outcome: 'already_completed', target, counts }, stopped: [] };
+      return { outcome: { outcome: 'not_allowed', target, status: unit.status, why: check.reason }, stopped: [] };
+    }
+
+    const lockOverride = campaign.locked_by && campaign.locked_by !== actor ? { holder: campaign.locked_by, since: campaign.locked_at ? new Date(campaign.locked_at) : null } : undefined;
+    let outcome: ControlOutcome;
+    let stopped: string[] = [];
+    let batchDone: { id: string; deploymentId: string } | undefined;
+    if (kind === 'batch') {
+      const neverSent = await cancelBatchRow(tx, target, batch!.deployment_id, actor);
+      outcome = { outcome: 'cancelled', target, deploymentIds: [], counts: { contacted: 0, inFlight: 0, neverSent }, at: new Date(), ...(lockOverride ? { lockOverride } : {}) };
+      batchDone = { id: target, deploymentId: batch!.deployment_id };
+    } else {
+      const live = deployments.filter((d) => !['completed', 'cancelled'].includes(d.status));
+      const liveCounts = addCounts(live.map(counterCounts));
+      // Everything left already on the wire: nothing to stop; it completes (DESIGN §1).
+      if (liveCounts.neverSent === 0 && live.every((d) => d.status === 'sending')) {
+        return { outcome: { outcome: 'nothing_left', target, counts }, stopped: [] };
+      }
+      stopped = live.map((d) => d.id);
+      await cancelDeployments(tx, stopped, actor, reason);
+      await cancelCampaignRow(tx, campaign.id, actor, reason);
+      outcome = { outcome: 'cancelled', target, deploymentIds: stopped, counts, at: new Date(), ...(lockOverride ? { lockOverride } : {}) };
+    }
+
+    await tx`
+      insert into audit_log (actor, action, target_type, target_id, outcome, reason, details, request_key)
+      values (${actor}, 'cancel', ${kind}, ${target}, 'ok', ${reason}, ${JSON.stringify({ outcome, lockOverride: lockOverride ?? null, counts })}::jsonb, ${request.requestKey ?? null})`;
+    await enqueueSlackMessage(tx, {
+      kind: 'post',
+      dedupeKey: `cancel:${target}`,
+      payload: { type: 'cancel_confirmation', campaignId: campaign.id, target, actor, text: describeOutcome(outcome) },
+    });
+    return { outcome, stopped, batch: batchDone };
+  }
+
+  /** Marks the cancelled ledger rows, a bounded range at a time; errors are logged, never thrown. */
+  async function markLedger(deploymentIds: string[], batch?: { id: string; deploymentId: string }) {
+    try {
+      const work = batch ? [{ id: batch.deploymentId, batchId: batch.id }] : deploymentIds.map((id) => ({ id, batchId: null }));
+      for (const { id, batchId } of work) {
+        const [range] = await sql<{ max: number | null }[]>`select max(seq) as max from deliveries where deployment_id = ${id}`;
+        for (let from = 1; from <= (range?.max ?? 0); from += MARK_RANGE) {
+          await markPendingCancelled(sql, id, batchId, from, from + MARK_RANGE - 1);
+        }
+      }
+      if (batch) await sql.begin((tx) => closeFinishedWork(tx, batch));
+    } catch (error) {
+      deps.logger.warn({ err: error, deploymentIds }, 'could not mark cancelled ledger rows yet; the worker sweep will');
+    }
+  }
+
+  return {
+    async cancel(request: ControlRequest): Promise<ControlOutcome> {
+      const reason = request.reason ? request.reason.replace(CONTROL_CHARS, ' ').trim().slice(0, MAX_REASON) || null : null;
+      const { outcome, stopped, batch } = await sql.begin((tx) => cancelInTransaction(tx, request, reason));
+      if (stopped.length > 0) await deps.announcer.announce(stopped, 'cancelled');
+      if (stopped.length > 0 || batch) void markLedger(stopped, batch);
+      return outcome;
+    },
+
+    async pause(request: ControlRequest): Promise<ControlOutcome> {
+      return control(request, 'pause');
+    },
+
+    async resume(request: ControlRequest): Promise<ControlOutcome> {
+      return control(request, 'resume');
+    },
+  };
+
+  async function control(request: ControlRequest, action: 'pause' | 'resume'): Promise<ControlOutcome> {
+    const { target, actor } = request;
+    const kind = ID_PATTERN.test(target) ? idKind(target) : undefined;
+    if (kind !== 'campaign' && kind !== 'deployment') return { outcome: 'not_found', target };
+    const refusal = await sql.begin((tx) => permitted(tx, actor, target, action));
+    if (refusal) return refusal;
+    const scope = kind === 'campaign' ? { campaignId: target } : { deploymentId: target };
+    const result = action === 'pause' ? await deps.pauseResume.pause(scope, actor) : await deps.pauseResume.resume(scope, actor);
+    if (result.ok) return { outcome: action === 'pause' ? 'paused' : 'resumed', target, deploymentIds: result.value.deploymentIds };
+    if (result.code === 'not_found') return { outcome: 'not_found', target };
+    if (result.code === 'already_cancelled') {
+      const [row] = await sql<{ cancelled_by: string | null; cancelled_at: string | null }[]>`select cancelled_by, cancelled_at from deployments where id = ${target} or campaign_id = ${target} limit 1`;
+      return { outcome: 'already_cancelled', target, by: row?.cancelled_by ?? null, at: row?.cancelled_at ? new Date(row.cancelled_at) : null };
+    }
+    return { outcome: 'not_allowed', target, status: result.code, why: result.reason };
+  }
+}
+
+export type CancellationService = ReturnType<typeof createCancellationService>;
