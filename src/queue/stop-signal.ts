@@ -13,6 +13,7 @@ import type { Logger } from '../lib/logger.js';
 export type StopState = 'paused' | 'cancelled' | 'resumed';
 
 export const stopChannel = (prefix: string) => `${prefix}:stops`;
+const ANNOUNCE_WAIT_MS = 250;
 
 export interface StopAnnouncer {
   announce(deploymentIds: string[], state: StopState): Promise<void>;
@@ -23,7 +24,16 @@ export function createStopAnnouncer(deps: { redis: Redis | undefined; prefix: st
     async announce(deploymentIds, state) {
       if (!deps.redis || deploymentIds.length === 0) return;
       try {
-        await deps.redis.publish(stopChannel(deps.prefix), JSON.stringify({ deploymentIds, state }));
+        // A frozen Redis must not hold up the answer to a responder: give it a moment, no more.
+        const published = deps.redis.publish(stopChannel(deps.prefix), JSON.stringify({ deploymentIds, state }));
+        published.catch(() => undefined);
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<'late'>((resolve) => {
+          timer = setTimeout(() => resolve('late'), ANNOUNCE_WAIT_MS);
+        });
+        const result = await Promise.race([published, late]);
+        clearTimeout(timer);
+        if (result === 'late') deps.logger.warn({ deploymentIds, state }, 'Redis is slow to take a stop; workers will see it within a poll');
       } catch (error) {
         // Postgres already decided; workers pick it up on their next poll.
         deps.logger.warn({ err: error, deploymentIds, state }, 'could not publish a stop; workers will see it within a poll');
