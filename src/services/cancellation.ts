@@ -11,6 +11,7 @@ import {
   lockCampaign,
   lockDeployments,
   markPendingCancelled,
+  reportSettledCancel,
   type LockedDeployment,
 } from '../db/queries/cancellation.js';
 import { ID_PATTERN, idKind } from '../lib/ids.js';
@@ -58,6 +59,7 @@ export function createCancellationService(deps: {
   logger: Logger;
 }) {
   const { sql } = deps.database;
+  const background = new Set<Promise<void>>();
 
   async function permitted(tx: SqlExecutor, actor: string, target: string, action: string): Promise<ControlOutcome | undefined> {
     // On the transaction's own connection: a second one per cancel could exhaust the pool.
@@ -136,6 +138,7 @@ export function createCancellationService(deps: {
       }
       stopped = live.map((d) => d.id);
       await cancelDeployments(tx, stopped, actor, reason);
+      for (const id of stopped) await reportSettledCancel(tx, id);
       await cancelCampaignRow(tx, campaign.id, actor, reason);
       outcome = { outcome: 'cancelled', target, deploymentIds: stopped, counts, at: new Date(), ...(lockOverride ? { lockOverride } : {}) };
     }
@@ -172,8 +175,16 @@ export function createCancellationService(deps: {
       const reason = request.reason ? request.reason.replace(CONTROL_CHARS, ' ').trim().slice(0, MAX_REASON) || null : null;
       const { outcome, stopped, batch } = await sql.begin((tx) => cancelInTransaction(tx, request, reason));
       if (stopped.length > 0) await deps.announcer.announce(stopped, 'cancelled');
-      if (stopped.length > 0 || batch) void markLedger(stopped, batch);
+      if (stopped.length > 0 || batch) {
+        const marking = markLedger(stopped, batch).finally(() => background.delete(marking));
+        background.add(marking);
+      }
       return outcome;
+    },
+
+    /** Resolves when the ledger marking that follows earlier cancels is done (tests, benchmarks, shutdown). */
+    async idle(): Promise<void> {
+      await Promise.all([...background]);
     },
 
     async pause(request: ControlRequest): Promise<ControlOutcome> {

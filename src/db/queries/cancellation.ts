@@ -86,3 +86,19 @@ export async function markPendingCancelled(sql: SqlExecutor, deploymentId: strin
     returning 1`;
   return rows.length;
 }
+
+/**
+ * The second thread reply of a cancel: once nothing of a cancelled deployment is in flight, its
+ * final counts. Idempotent (one per deployment), so every path that can settle the last message
+ * (a send job, the lease sweeper, the cancel itself) may call it.
+ */
+export async function reportSettledCancel(sql: SqlExecutor, deploymentId: string): Promise<void> {
+  await sql`
+    insert into slack_outbox (kind, dedupe_key, payload)
+    select 'thread_reply', 'cancel-settled:' || id, json_build_object(
+      'type', 'cancel_settled', 'deploymentId', id, 'campaignId', campaign_id,
+      'sent', sent_count, 'bounced', bounced_count, 'failed', failed_count, 'unknown', unknown_count,
+      'neverSent', cancelled_count, 'total', total_count)::jsonb
+    from deployments where id = ${deploymentId} and status = 'cancelled' and in_flight_count = 0
+    on conflict (dedupe_key) do nothing`;
+}

@@ -1,4 +1,5 @@
 import type { DatabaseHandle } from '../../db/client.js';
+import { reportSettledCancel } from '../../db/queries/cancellation.js';
 import { deploymentsWithExpiredClaims, expireClaims, lockDeployment, renewLeases } from '../../db/queries/sending.js';
 import { closeFinishedWork } from './books.js';
 
@@ -18,6 +19,7 @@ export function createLeaseKeeper(deps: { database: DatabaseHandle; workerId: st
           expired += t.n;
           await sql.begin((tx) => closeFinishedWork(tx, { id: t.batch_id, deploymentId }));
         }
+        await reportSettledCancel(sql, deploymentId);
       }
       return expired;
     },

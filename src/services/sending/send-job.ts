@@ -1,6 +1,7 @@
 import { finalStatus } from '../../domain/smtp.js';
 import type { DatabaseHandle } from '../../db/client.js';
 import { parseFieldLine } from '../../db/queries/audience.js';
+import { reportSettledCancel } from '../../db/queries/cancellation.js';
 import { contentForDeployment, settleAndClaim, type ClaimedRow, type SettledRow } from '../../db/queries/sending.js';
 import type { Logger } from '../../lib/logger.js';
 import { sleep } from '../../lib/processes.js';
@@ -135,6 +136,8 @@ export function createSendJobProcessor(deps: SendJobDeps) {
       released = toRelease.length;
       while (settled.length > 0 || toRelease.length > 0) await recordAndClaim(0);
       unwatch();
+      // A cancelled deployment whose last in-flight message just settled gets its final report.
+      await reportSettledCancel(sql, job.deploymentId).catch((error) => deps.logger.warn({ err: error }, 'could not queue the settled report'));
     }
     if (exhausted) await sql.begin((tx) => closeFinishedWork(tx, { id: job.batchId, deploymentId: job.deploymentId }));
     return { handedOver, released, finished: exhausted };

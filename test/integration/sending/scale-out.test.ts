@@ -83,18 +83,19 @@ describe('two worker processes', () => {
   }, 120_000);
 
   it('hold the global send rate within 10% over 10 s', async () => {
-    const config = testConfig(db, { SEND_CONCURRENCY: '4', SEND_RATE_PER_SECOND: '100' });
+    // 50/s: low enough that a loaded CI machine cannot starve the workers below it.
+    const config = testConfig(db, { SEND_CONCURRENCY: '4', SEND_RATE_PER_SECOND: '50' });
     const env = workerEnv(config, db, sink.url);
     const workers = [worker(env), worker(env)];
-    const created = await createCampaignOrThrow(db, { csv: audienceCsv(1500, { domain: () => 'rate.example' }) });
+    const created = await createCampaignOrThrow(db, { csv: audienceCsv(800, { domain: () => 'rate.example' }) });
     const deploymentId = created.deploymentIds[0]!;
     const arrivals = () => sink.received.filter((m) => m.delivery?.startsWith(`${deploymentId}.`)).map((m) => m.at);
     await waitFor(async () => arrivals().length > 0, { timeoutMs: 30_000, what: 'the first message' });
     const start = arrivals()[0]! + 1000; // past the initial burst
     await new Promise((resolve) => setTimeout(resolve, 11_500));
     const inWindow = arrivals().filter((t) => t >= start && t < start + 10_000).length;
-    expect(inWindow, `${inWindow} messages in 10 s at 100/s`).toBeGreaterThanOrEqual(900);
-    expect(inWindow, `${inWindow} messages in 10 s at 100/s`).toBeLessThanOrEqual(1100);
+    expect(inWindow, `${inWindow} messages in 10 s at 50/s`).toBeGreaterThanOrEqual(450);
+    expect(inWindow, `${inWindow} messages in 10 s at 50/s`).toBeLessThanOrEqual(550);
     const byWorker = await db.sql`select count(*)::int as n from deliveries where deployment_id = ${deploymentId} and status = 'sent' group by claimed_by`;
     expect(byWorker).toHaveLength(2);
     await Promise.all(workers.map((w) => w.stop('SIGTERM')));
