@@ -10,7 +10,7 @@ import {
   lockBatch,
   lockCampaign,
   lockDeployments,
-  markPendingCancelled,
+  markLedgerCancelled,
   reportSettledCancel,
   type LockedDeployment,
 } from '../db/queries/cancellation.js';
@@ -38,7 +38,6 @@ export interface ControlRequest {
 }
 
 const CANCEL_ROLES = new Set(['responder', 'admin']);
-const MARK_RANGE = 10_000;
 const MAX_REASON = 500;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]+/g;
@@ -157,14 +156,11 @@ export function createCancellationService(deps: {
   /** Marks the cancelled ledger rows, a bounded range at a time; errors are logged, never thrown. */
   async function markLedger(deploymentIds: string[], batch?: { id: string; deploymentId: string }) {
     try {
-      const work = batch ? [{ id: batch.deploymentId, batchId: batch.id }] : deploymentIds.map((id) => ({ id, batchId: null }));
-      for (const { id, batchId } of work) {
-        const [range] = await sql<{ max: number | null }[]>`select max(seq) as max from deliveries where deployment_id = ${id}`;
-        for (let from = 1; from <= (range?.max ?? 0); from += MARK_RANGE) {
-          await markPendingCancelled(sql, id, batchId, from, from + MARK_RANGE - 1);
-        }
+      if (batch) {
+        await markLedgerCancelled(sql, batch.deploymentId, batch.id);
+        await sql.begin((tx) => closeFinishedWork(tx, batch));
       }
-      if (batch) await sql.begin((tx) => closeFinishedWork(tx, batch));
+      for (const id of deploymentIds) await markLedgerCancelled(sql, id, null);
     } catch (error) {
       deps.logger.warn({ err: error, deploymentIds }, 'could not mark cancelled ledger rows yet; the worker sweep will');
     }

@@ -102,3 +102,22 @@ export async function reportSettledCancel(sql: SqlExecutor, deploymentId: string
     from deployments where id = ${deploymentId} and status = 'cancelled' and in_flight_count = 0
     on conflict (dedupe_key) do nothing`;
 }
+
+export async function closeCancelledLedger(sql: SqlExecutor, deploymentId: string): Promise<void> {
+  await sql`update deployments set ledger_closed = true where id = ${deploymentId}`;
+}
+
+/** Cancelled deployments whose ledger marking never finished (the process that cancelled died). */
+export async function cancelledLedgersLeftOpen(sql: SqlExecutor, olderThanSeconds: number, limit = 10) {
+  return sql<{ id: string }[]>`
+    select id from deployments
+    where status = 'cancelled' and not ledger_closed and cancelled_at < now() - make_interval(secs => ${olderThanSeconds})
+    order by cancelled_at limit ${limit}`;
+}
+
+/** Marks every pending row of a deployment (or one batch) cancelled, a bounded range at a time. */
+export async function markLedgerCancelled(sql: SqlExecutor, deploymentId: string, batchId: string | null, range = 10_000): Promise<void> {
+  const [top] = await sql<{ max: number | null }[]>`select max(seq) as max from deliveries where deployment_id = ${deploymentId}`;
+  for (let from = 1; from <= (top?.max ?? 0); from += range) await markPendingCancelled(sql, deploymentId, batchId, from, from + range - 1);
+  if (batchId === null) await closeCancelledLedger(sql, deploymentId);
+}

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { boolean, check, index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import { campaigns } from './campaigns.js';
 import { deliveryCounters } from './counters.js';
 
@@ -28,6 +28,8 @@ export const deployments = pgTable(
     cancelledBy: text('cancelled_by'),
     cancelledAt: timestamp('cancelled_at', { withTimezone: true }),
     cancelReason: text('cancel_reason'),
+    /** Set once a cancelled deployment's pending ledger rows are all marked `cancelled`. */
+    ledgerClosed: boolean('ledger_closed').notNull().default(false),
     startedAt: timestamp('started_at', { withTimezone: true }),
     completedAt: timestamp('completed_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),

@@ -1,5 +1,5 @@
 import type { DatabaseHandle } from '../../db/client.js';
-import { reportSettledCancel } from '../../db/queries/cancellation.js';
+import { cancelledLedgersLeftOpen, markLedgerCancelled, reportSettledCancel } from '../../db/queries/cancellation.js';
 import { deploymentsWithExpiredClaims, expireClaims, lockDeployment, renewLeases } from '../../db/queries/sending.js';
 import { closeFinishedWork } from './books.js';
 
@@ -21,6 +21,8 @@ export function createLeaseKeeper(deps: { database: DatabaseHandle; workerId: st
         }
         await reportSettledCancel(sql, deploymentId);
       }
+      // Cancelled deployments whose ledger marking was cut short (the cancelling process died).
+      for (const { id } of await cancelledLedgersLeftOpen(sql, 60)) await markLedgerCancelled(sql, id, null);
       return expired;
     },
   };

@@ -121,3 +121,18 @@ describe('cancellation service', () => {
     }
   });
 });
+
+describe('ledger marking after a cancel', () => {
+  it('is finished by the worker sweep when the cancelling process died before it was done', async () => {
+    const { createLeaseKeeper } = await import('../../../src/services/sending/leases.js');
+    const { createPrefetchProcessor } = await import('../../../src/services/sending/prefetch-job.js');
+    const { deploymentIds } = await createCampaignOrThrow(db, { csv: audienceCsv(25), sendAt: new Date() });
+    const id = deploymentIds[0]!;
+    await createPrefetchProcessor({ sql: db.sql, logger: testLogger })(id);
+    // A cancel whose after-commit marking never ran: cancelled books, pending ledger rows.
+    await db.sql`update deployments set status = 'cancelled', cancelled_by = 'U_GONE', cancelled_at = now() - interval '5 minutes', cancelled_count = 25 where id = ${id}`;
+    await createLeaseKeeper({ database: db, workerId: 'sweeper', leaseSeconds: 5 }).sweep();
+    expect(await db.sql`select status, count(*)::int as n from deliveries where deployment_id = ${id} group by status`).toEqual([{ status: 'cancelled', n: 25 }]);
+    expect((await db.sql`select ledger_closed from deployments where id = ${id}`)[0]!.ledger_closed).toBe(true);
+  });
+});
