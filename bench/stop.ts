@@ -14,7 +14,7 @@ import { loadConfig } from '../src/config.js';
 import { connectDatabase, type DatabaseHandle } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { parseFieldLine } from '../src/db/queries/audience.js';
-import { claimRows, contentForDeployment, lockDeployment, settleRows, startBatch } from '../src/db/queries/sending.js';
+import { contentForDeployment, settleAndClaim, startBatch } from '../src/db/queries/sending.js';
 import { startEmbeddedRedis } from '../src/lib/embedded/redis.js';
 import { createLogger } from '../src/lib/logger.js';
 import { sleep } from '../src/lib/processes.js';
@@ -97,10 +97,8 @@ async function main() {
         for (let from = 1; from <= recipients; from += RECIPIENTS_PER_SEND_JOB) {
           const [{ status }] = (await database.sql`select status from deployments where id = ${deploymentId}`) as unknown as [{ status: string }];
           if (status !== 'sending') return; // the per-chunk check
-          const claimed = await database.sql.begin(async (tx) => {
-            await lockDeployment(tx, deploymentId);
-            return claimRows(tx, { deploymentId, batchId: batch!.id, fromSeq: from, toSeq: from + RECIPIENTS_PER_SEND_JOB - 1, limit: RECIPIENTS_PER_SEND_JOB, workerId: 'naive', leaseSeconds: 60 });
-          });
+          const range = { deploymentId, batchId: batch!.id, fromSeq: from, toSeq: from + RECIPIENTS_PER_SEND_JOB - 1, workerId: 'naive', leaseSeconds: 60, released: [] };
+          const claimed = await settleAndClaim(database.sql, { ...range, limit: RECIPIENTS_PER_SEND_JOB, settled: [] });
           const queue = [...claimed];
           const started = performance.now();
           let sent = 0;
@@ -115,10 +113,7 @@ async function main() {
               }
             }),
           );
-          await database.sql.begin(async (tx) => {
-            await lockDeployment(tx, deploymentId);
-            await settleRows(tx, deploymentId, claimed.map((c) => ({ seq: c.seq, status: 'sent', code: 250, reply: null, messageId: null })));
-          });
+          await settleAndClaim(database.sql, { ...range, limit: 0, settled: claimed.map((c) => ({ seq: c.seq, status: 'sent' as const, code: 250, reply: null, messageId: null })) });
         }
       })();
       while (handOffs.length < stopAfterHandOffs) await sleep(1);

@@ -20,12 +20,6 @@ export interface SettledRow {
   messageId: string | null;
 }
 
-const COUNTER_SETS = {
-  sent: 'sent_count',
-  bounced: 'bounced_count',
-  failed: 'failed_count',
-  unknown: 'unknown_count',
-} as const;
 
 /** Deployments whose prefetch is due (or was cut short by a crash). */
 export async function deploymentsDueForPrefetch(sql: SqlExecutor, leadSeconds: number, limit = 50) {
@@ -136,92 +130,6 @@ export async function startBatch(sql: SqlExecutor, batchId: string) {
 export async function lockDeployment(sql: SqlExecutor, deploymentId: string): Promise<string | undefined> {
   const [row] = await sql<{ status: string }[]>`select status from deployments where id = ${deploymentId} for no key update`;
   return row?.status;
-}
-
-/**
- * Claims up to `limit` pending rows of a send job's range for this worker, only while the
- * deployment (locked by the caller) and the batch are sending. The books count them in flight.
- */
-export async function claimRows(
-  sql: SqlExecutor,
-  claim: { deploymentId: string; batchId: string; fromSeq: number; toSeq: number; limit: number; workerId: string; leaseSeconds: number },
-): Promise<ClaimedRow[]> {
-  return sql<ClaimedRow[]>`
-    with bat as (
-      select id from batches where id = ${claim.batchId} and status = 'sending'
-    ), picked as (
-      select d.seq from deliveries d
-      where d.deployment_id = ${claim.deploymentId} and d.batch_id = ${claim.batchId} and d.status = 'pending'
-        and d.seq between ${claim.fromSeq} and ${claim.toSeq}
-        and exists (select 1 from bat)
-        and exists (select 1 from deployments where id = ${claim.deploymentId} and status = 'sending')
-      order by d.seq
-      limit ${claim.limit}
-      for update skip locked
-    ), claimed as (
-      update deliveries d set status = 'claimed', claimed_by = ${claim.workerId}, attempts = attempts + 1,
-        claim_expires_at = now() + make_interval(secs => ${claim.leaseSeconds}), handed_over_at = now(), updated_at = now()
-      from picked where d.deployment_id = ${claim.deploymentId} and d.seq = picked.seq
-      returning d.seq, d.email, d.fields
-    ), batch_books as (
-      update batches set in_flight_count = in_flight_count + (select count(*) from claimed)
-      where id = ${claim.batchId} and exists (select 1 from claimed)
-    ), deployment_books as (
-      update deployments set in_flight_count = in_flight_count + (select count(*) from claimed)
-      where id = ${claim.deploymentId} and exists (select 1 from claimed)
-    )
-    select seq, email, fields from claimed order by seq`;
-}
-
-/** Records final outcomes of claimed rows and moves the books: one statement per sub-batch. */
-export async function settleRows(sql: SqlExecutor, deploymentId: string, rows: SettledRow[]): Promise<number> {
-  if (rows.length === 0) return 0;
-  const counts = Object.entries(COUNTER_SETS).map(([status, column]) => `${column} = ${column} + coalesce(t.${status}, 0)`).join(', ');
-  const [result] = await sql<{ settled: number }[]>`
-    with input as (
-      select * from unnest(${sql.array(rows.map((r) => r.seq))}::int[], ${sql.array(rows.map((r) => r.status))}::text[],
-        ${sql.array(rows.map((r) => r.code))}::int[], ${sql.array(rows.map((r) => r.reply))}::text[], ${sql.array(rows.map((r) => r.messageId))}::text[])
-        as i(seq, status, code, reply, message_id)
-    ), updated as (
-      update deliveries d set status = i.status, smtp_code = i.code, smtp_reply = i.reply, message_id = i.message_id,
-        settled_at = now(), claim_expires_at = null, updated_at = now()
-      from input i
-      where d.deployment_id = ${deploymentId} and d.seq = i.seq and d.status = 'claimed'
-      returning d.batch_id, d.status
-    ), per_batch as (
-      select batch_id, count(*)::int as n,
-        count(*) filter (where status = 'sent')::int as sent, count(*) filter (where status = 'bounced')::int as bounced,
-        count(*) filter (where status = 'failed')::int as failed, count(*) filter (where status = 'unknown')::int as unknown
-      from updated group by batch_id
-    ), batch_books as (
-      update batches b set in_flight_count = in_flight_count - t.n, ${sql.unsafe(counts)}
-      from per_batch t where b.id = t.batch_id
-    ), totals as (
-      select sum(n)::int as n, sum(sent)::int as sent, sum(bounced)::int as bounced, sum(failed)::int as failed, sum(unknown)::int as unknown from per_batch
-    ), deployment_books as (
-      update deployments set in_flight_count = in_flight_count - t.n, ${sql.unsafe(counts)}
-      from totals t where id = ${deploymentId} and t.n > 0
-    )
-    select coalesce((select n from totals), 0) as settled`;
-  return result!.settled;
-}
-
-/** Returns claimed rows that were never handed over (a stop arrived first) to pending. */
-export async function releaseRows(sql: SqlExecutor, deploymentId: string, seqs: number[]): Promise<number> {
-  if (seqs.length === 0) return 0;
-  const [result] = await sql<{ released: number }[]>`
-    with released as (
-      update deliveries set status = 'pending', claimed_by = null, claim_expires_at = null, handed_over_at = null, updated_at = now()
-      where deployment_id = ${deploymentId} and seq = any(${sql.array(seqs)}::int[]) and status = 'claimed'
-      returning batch_id
-    ), per_batch as (select batch_id, count(*)::int as n from released group by batch_id),
-    batch_books as (update batches b set in_flight_count = in_flight_count - t.n from per_batch t where b.id = t.batch_id),
-    deployment_books as (
-      update deployments set in_flight_count = in_flight_count - (select count(*) from released)
-      where id = ${deploymentId} and exists (select 1 from released)
-    )
-    select count(*)::int as released from released`;
-  return result!.released;
 }
 
 /** A live worker extends the lease on what it holds; only a dead worker's claims expire. */
