@@ -7,16 +7,11 @@
  *
  *   npm run bench -- cancel [samples=20] [naiveMax=100000]
  */
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { Readable } from 'node:stream';
 import { Queue } from 'bullmq';
 import { loadConfig } from '../src/config.js';
-import { connectDatabase, type DatabaseHandle } from '../src/db/client.js';
-import { runMigrations } from '../src/db/migrate.js';
+import type { DatabaseHandle } from '../src/db/client.js';
 import { startBatch } from '../src/db/queries/sending.js';
-import { startEmbeddedRedis } from '../src/lib/embedded/redis.js';
 import { createLogger } from '../src/lib/logger.js';
 import { sleep } from '../src/lib/processes.js';
 import { startSmtpSink } from '../src/mail/sink.js';
@@ -30,7 +25,7 @@ import { createCampaignCreator } from '../src/services/campaigns/create-campaign
 import { createCancellationService } from '../src/services/cancellation.js';
 import { createPauseResume } from '../src/services/sending/pause-resume.js';
 import { createPrefetchProcessor } from '../src/services/sending/prefetch-job.js';
-import { benchPostgres, markdownTable, saveResults } from './support.js';
+import { benchStack, markdownTable, saveResults } from './support.js';
 
 const samples = Number(process.argv[2] ?? 20);
 const naiveMax = Number(process.argv[3] ?? 100_000);
@@ -60,14 +55,10 @@ async function sendingDeployment(database: DatabaseHandle, recipients: number, l
 }
 
 async function main() {
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'cg-bench-cancel-'));
-  await chmod(tmp, 0o755);
-  const pg = await benchPostgres();
-  const redis = await startEmbeddedRedis({ dir: path.join(tmp, 'redis'), ephemeral: true });
-  await runMigrations(pg.url);
-  const database = connectDatabase(pg.url, { max: 10 });
+  const stack = await benchStack();
+  const { database } = stack;
   const workers = createAudienceWorkerPool();
-  const announceConnection = createRedis(redis.url, 'bench-announce', logger);
+  const announceConnection = createRedis(stack.redisUrl, 'bench-announce', logger);
   const announcer = createStopAnnouncer({ redis: announceConnection, prefix: 'bench', logger });
   const service = createCancellationService({ database, announcer, pauseResume: createPauseResume({ database, announcer }), logger });
   await createAccessService({ db: database.db, clock: () => new Date() }).grant('U_BENCH', 'responder', 'bench');
@@ -92,7 +83,7 @@ async function main() {
       }
       let naiveSeconds: number | null = null;
       if (recipients <= naiveMax) {
-        const queue = new Queue(`naive-${recipients}`, { connection: { host: '127.0.0.1', port: Number(new URL(redis.url).port) }, prefix: 'naive' });
+        const queue = new Queue(`naive-${recipients}`, { connection: { host: '127.0.0.1', port: Number(new URL(stack.redisUrl).port) }, prefix: 'naive' });
         for (let i = 0; i < recipients; i += 5000) {
           await queue.addBulk(Array.from({ length: Math.min(5000, recipients - i) }, (_, j) => ({ name: 'recipient', data: { seq: i + j }, opts: { delay: 3_600_000 } })));
         }
@@ -108,11 +99,11 @@ async function main() {
 
     // Hand-offs after a cancel commits, one worker at full speed.
     const sink = await startSmtpSink({ keep: 0 });
-    const config = loadConfig({ DATABASE_URL: pg.url, REDIS_URL: redis.url, SMTP_URL: sink.url, SEND_CONCURRENCY: '8', SEND_RATE_PER_SECOND: '100000', PREFETCH_LEAD_SECONDS: '0', REDIS_PREFIX: 'bench' });
-    const queueConnection = createRedis(redis.url, 'bench-queues', logger, { blocking: true });
+    const config = loadConfig({ DATABASE_URL: stack.pgUrl, REDIS_URL: stack.redisUrl, SMTP_URL: sink.url, SEND_CONCURRENCY: '8', SEND_RATE_PER_SECOND: '100000', PREFETCH_LEAD_SECONDS: '0', REDIS_PREFIX: 'bench' });
+    const queueConnection = createRedis(stack.redisUrl, 'bench-queues', logger, { blocking: true });
     const queues = createQueues(queueConnection, 'bench');
     const handOffs: number[] = [];
-    const runtime = await startSendingRuntime({ config, database, redisUrl: redis.url, queues, logger, onHandOff: () => handOffs.push(performance.now()) });
+    const runtime = await startSendingRuntime({ config, database, redisUrl: stack.redisUrl, queues, logger, onHandOff: () => handOffs.push(performance.now()) });
     const csv = ['email', ...Array.from({ length: 20_000 }, (_, i) => `live${i}@example.com`)].join('\n');
     const live = await createCampaignCreator({ database, clock: () => new Date() })({
       name: 'live', kind: 'single', deployments: 1, subject: 's', from: 'bench@example.com', body: 'hi', sendAt: new Date(),
@@ -132,10 +123,7 @@ async function main() {
   } finally {
     announceConnection.disconnect();
     await workers.close();
-    await database.close();
-    await redis.stop();
-    await pg.stop();
-    await rm(tmp, { recursive: true, force: true });
+    await stack.stop();
   }
 
   const small = latency[0]!;

@@ -8,16 +8,10 @@
  *
  * Each connection count is measured in its own block (raw, pipeline, alternating).
  */
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { Readable } from 'node:stream';
 import nodemailer from 'nodemailer';
 import { loadConfig } from '../src/config.js';
-import { connectDatabase } from '../src/db/client.js';
-import { runMigrations } from '../src/db/migrate.js';
-import { startEmbeddedRedis } from '../src/lib/embedded/redis.js';
 import { createLogger } from '../src/lib/logger.js';
 import { buildMessage } from '../src/mail/message.js';
 import { startSmtpSink } from '../src/mail/sink.js';
@@ -25,7 +19,7 @@ import { createQueues } from '../src/queue/queues.js';
 import { createRedis } from '../src/queue/redis.js';
 import { startSendingRuntime } from '../src/queue/runtime.js';
 import { createCampaignCreator } from '../src/services/campaigns/create-campaign.js';
-import { benchPostgres, markdownTable, median, saveResults } from './support.js';
+import { benchStack, markdownTable, median, saveResults } from './support.js';
 
 const messages = Number(process.argv[2] ?? 4000);
 const connectionCounts = (process.argv[3] ?? '8,32').split(',').map(Number);
@@ -34,21 +28,17 @@ const logger = createLogger('warn');
 const content = { fromAddress: 'Bench <bench@example.com>', subject: 'Hello {{first_name}}', bodyText: 'Hi {{first_name}},\n\nA short message.\n', fieldNames: ['first_name'] };
 
 async function measure(connections: number) {
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'cg-bench-send-'));
-  await chmod(tmp, 0o755);
-  const pg = await benchPostgres();
-  const redis = await startEmbeddedRedis({ dir: path.join(tmp, 'redis'), ephemeral: true });
+  const stack = await benchStack();
+  const { database } = stack;
   const sink = await startSmtpSink({ keep: 0 });
-  await runMigrations(pg.url);
-  const database = connectDatabase(pg.url, { max: 10 });
   const config = loadConfig({
-    DATABASE_URL: pg.url, REDIS_URL: redis.url, SMTP_URL: sink.url, SEND_CONCURRENCY: String(connections),
+    DATABASE_URL: stack.pgUrl, REDIS_URL: stack.redisUrl, SMTP_URL: sink.url, SEND_CONCURRENCY: String(connections),
     SEND_RATE_PER_SECOND: '1000000', PREFETCH_LEAD_SECONDS: '0', REDIS_PREFIX: 'bench',
   });
-  const queueConnection = createRedis(redis.url, 'bench-queues', logger, { blocking: true });
+  const queueConnection = createRedis(stack.redisUrl, 'bench-queues', logger, { blocking: true });
   const queues = createQueues(queueConnection, config.redisPrefix);
   let firstHandOff = 0;
-  const runtime = await startSendingRuntime({ config, database, redisUrl: redis.url, queues, logger, onHandOff: () => (firstHandOff ||= performance.now()) });
+  const runtime = await startSendingRuntime({ config, database, redisUrl: stack.redisUrl, queues, logger, onHandOff: () => (firstHandOff ||= performance.now()) });
   const create = createCampaignCreator({ database, clock: () => new Date() });
 
   const raw = async (round: number) => {
@@ -109,11 +99,8 @@ async function measure(connections: number) {
     await runtime.stop();
     await queues.close();
     queueConnection.disconnect();
-    await database.close();
     await sink.close();
-    await redis.stop();
-    await pg.stop();
-    await rm(tmp, { recursive: true, force: true });
+    await stack.stop();
   }
   const rawRate = messages / median(rawSeconds);
   const pipelineRate = messages / median(pipelineSeconds);

@@ -6,16 +6,11 @@
  *
  *   npm run bench -- stop [recipients=3000] [rate=1000]
  */
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { Readable } from 'node:stream';
 import { loadConfig } from '../src/config.js';
-import { connectDatabase, type DatabaseHandle } from '../src/db/client.js';
-import { runMigrations } from '../src/db/migrate.js';
+import type { DatabaseHandle } from '../src/db/client.js';
 import { parseFieldLine } from '../src/db/queries/audience.js';
 import { contentForDeployment, settleAndClaim, startBatch } from '../src/db/queries/sending.js';
-import { startEmbeddedRedis } from '../src/lib/embedded/redis.js';
 import { createLogger } from '../src/lib/logger.js';
 import { sleep } from '../src/lib/processes.js';
 import { buildMessage } from '../src/mail/message.js';
@@ -29,7 +24,7 @@ import { createStopAnnouncer } from '../src/queue/stop-signal.js';
 import { createCampaignCreator } from '../src/services/campaigns/create-campaign.js';
 import { createPauseResume } from '../src/services/sending/pause-resume.js';
 import { createPrefetchProcessor } from '../src/services/sending/prefetch-job.js';
-import { benchPostgres, markdownTable, saveResults } from './support.js';
+import { benchStack, markdownTable, saveResults } from './support.js';
 
 const recipients = Number(process.argv[2] ?? 3000);
 const rate = Number(process.argv[3] ?? 1000);
@@ -49,14 +44,10 @@ async function newDeployment(database: DatabaseHandle, label: string) {
 }
 
 async function main() {
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'cg-bench-stop-'));
-  await chmod(tmp, 0o755);
-  const pg = await benchPostgres();
-  const redis = await startEmbeddedRedis({ dir: path.join(tmp, 'redis'), ephemeral: true });
+  const stack = await benchStack();
+  const { database } = stack;
   const sink = await startSmtpSink({ keep: 0 });
-  await runMigrations(pg.url);
-  const database = connectDatabase(pg.url, { max: 10 });
-  const announceConnection = createRedis(redis.url, 'bench-announce', logger);
+  const announceConnection = createRedis(stack.redisUrl, 'bench-announce', logger);
   const control = createPauseResume({ database, announcer: createStopAnnouncer({ redis: announceConnection, prefix: 'bench', logger }) });
   const results: { method: string; after: number; lastMs: number }[] = [];
 
@@ -64,13 +55,13 @@ async function main() {
     // (a) The pipeline: per-hand-off check.
     {
       const config = loadConfig({
-        DATABASE_URL: pg.url, REDIS_URL: redis.url, SMTP_URL: sink.url, SEND_CONCURRENCY: String(lanes),
+        DATABASE_URL: stack.pgUrl, REDIS_URL: stack.redisUrl, SMTP_URL: sink.url, SEND_CONCURRENCY: String(lanes),
         SEND_RATE_PER_SECOND: String(rate), PREFETCH_LEAD_SECONDS: '0', REDIS_PREFIX: 'bench',
       });
-      const queueConnection = createRedis(redis.url, 'bench-queues', logger, { blocking: true });
+      const queueConnection = createRedis(stack.redisUrl, 'bench-queues', logger, { blocking: true });
       const queues = createQueues(queueConnection, 'bench');
       const handOffs: number[] = [];
-      const runtime = await startSendingRuntime({ config, database, redisUrl: redis.url, queues, logger, onHandOff: () => handOffs.push(performance.now()) });
+      const runtime = await startSendingRuntime({ config, database, redisUrl: stack.redisUrl, queues, logger, onHandOff: () => handOffs.push(performance.now()) });
       const deploymentId = await newDeployment(database, 'a');
       while (handOffs.length < stopAfterHandOffs) await sleep(1);
       const stoppedAt = performance.now();
@@ -126,11 +117,8 @@ async function main() {
     }
   } finally {
     announceConnection.disconnect();
-    await database.close();
     await sink.close();
-    await redis.stop();
-    await pg.stop();
-    await rm(tmp, { recursive: true, force: true });
+    await stack.stop();
   }
 
   const [ours, naive] = results;

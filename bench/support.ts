@@ -1,7 +1,10 @@
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { connectDatabase } from '../src/db/client.js';
+import { runMigrations } from '../src/db/migrate.js';
 import { startEmbeddedPostgres } from '../src/lib/embedded/postgres.js';
+import { startEmbeddedRedis } from '../src/lib/embedded/redis.js';
 
 /** Benchmarks run against their own throwaway Postgres (or DATABASE_URL) and write results here. */
 // Compiled benches run from .bench-build/bench; results go next to the sources either way.
@@ -37,4 +40,25 @@ export async function saveResults(name: string, json: unknown, markdown: string)
   await mkdir(RESULTS_DIR, { recursive: true });
   await writeFile(path.join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(json, null, 2)}\n`);
   await writeFile(path.join(RESULTS_DIR, `${name}.md`), `${markdown}\n`);
+}
+
+/** Postgres (migrated, default durability), a throwaway Redis, and a database handle. */
+export async function benchStack() {
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'cg-bench-'));
+  await chmod(tmp, 0o755);
+  const pg = await benchPostgres();
+  const redis = await startEmbeddedRedis({ dir: path.join(tmp, 'redis'), ephemeral: true });
+  await runMigrations(pg.url);
+  const database = connectDatabase(pg.url, { max: 10 });
+  return {
+    pgUrl: pg.url,
+    redisUrl: redis.url,
+    database,
+    async stop() {
+      await database.close();
+      await redis.stop();
+      await pg.stop();
+      await rm(tmp, { recursive: true, force: true });
+    },
+  };
 }

@@ -38,7 +38,6 @@ export function buildServices(database: DatabaseHandle, links: SendingLinks = { 
   const audienceWorkers = createAudienceWorkerPool();
   const sending = createPauseResume({ database, announcer: links.announcer, batchQueue: links.batchQueue });
   return {
-    sending,
     control: createCancellationService({ database, announcer: links.announcer, pauseResume: sending, logger: links.logger ?? silentLogger }),
     createCampaign: createCampaignCreator({ database, clock, validateBlock: audienceWorkers.validate }),
     locks: createLockService({ db: database.db, clock }),

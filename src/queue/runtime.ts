@@ -31,6 +31,12 @@ export interface SendingRuntime {
   stop(): Promise<void>;
 }
 
+/** Puts a job back as delayed (not failed, no attempt used): BullMQ's way is to throw DelayedError. */
+async function retryLater(job: Job, token: string | undefined, ms: number): Promise<never> {
+  await job.moveToDelayed(Date.now() + ms, token);
+  throw new DelayedError();
+}
+
 export async function startSendingRuntime(deps: {
   config: Config;
   database: DatabaseHandle;
@@ -100,10 +106,7 @@ export async function startSendingRuntime(deps: {
       QUEUES.batches,
       async (job: Job<BatchJob>, token?: string) => {
         const outcome = await trigger(batchJob.parse(job.data));
-        if (!outcome.started && outcome.reason === 'not-ready') {
-          await job.moveToDelayed(Date.now() + 1000, token);
-          throw new DelayedError();
-        }
+        if (!outcome.started && outcome.reason === 'not-ready') await retryLater(job, token, 1000);
         return outcome;
       },
       { ...common, concurrency: 4 },
@@ -112,11 +115,8 @@ export async function startSendingRuntime(deps: {
       QUEUES.send,
       async (job: Job<SendJob>, token?: string) => {
         const result = await send(sendJob.parse(job.data));
-        if (!result.finished && shuttingDown) {
-          // Unfinished because this worker is stopping: back to the queue for the next one.
-          await job.moveToDelayed(Date.now() + 500, token);
-          throw new DelayedError();
-        }
+        // Unfinished because this worker is stopping: back to the queue for the next one.
+        if (!result.finished && shuttingDown) await retryLater(job, token, 500);
         return result;
       },
       { ...common, concurrency: 1 },

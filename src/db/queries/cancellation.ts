@@ -19,6 +19,10 @@ export interface LockedDeployment {
   cancelled_at: string | null;
 }
 
+/**
+ * Locks one deployment, or all of a campaign's, always in id order: pause, resume and cancel all
+ * lock through here, so two of them on one campaign can never deadlock.
+ */
 export async function lockDeployments(sql: SqlExecutor, where: { deploymentId?: string; campaignId?: string }): Promise<LockedDeployment[]> {
   return where.deploymentId
     ? sql<LockedDeployment[]>`select * from deployments where id = ${where.deploymentId} for update`

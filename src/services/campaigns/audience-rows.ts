@@ -31,7 +31,7 @@ export interface HeaderLayout {
  * Up to CHUNK_SIZE valid rows of one group, in file order, already in COPY text: addresses and
  * merge-field values each joined by the COPY escape `\n`. A row's values are a JSON array, or,
  * for the common row with nothing to escape, a comma followed by the values as they were in the
- * file (see `audienceFieldsJson` in db/queries/audience.ts, which reads both). A group is a spread class
+ * file (see `parseFieldLine` in db/queries/audience.ts, which reads both). A group is a spread class
  * (line number mod K, turned into a deployment by the reader, which knows absolute line numbers)
  * or, for rows with a `deployment` column, K + that deployment.
  */

@@ -1,7 +1,8 @@
 import { canPause, canResume, resumeTarget, type DeploymentStatus, type LifecycleRefusal } from '../../domain/lifecycle.js';
 import { ok, refused, type Result } from '../../domain/result.js';
-import { inTransaction, type DatabaseHandle, type SqlExecutor } from '../../db/client.js';
+import { inTransaction, type DatabaseHandle } from '../../db/client.js';
 import { recordAudit } from '../../db/queries/audit.js';
+import { lockDeployments } from '../../db/queries/cancellation.js';
 import { jobIds, type BatchJob } from '../../queue/jobs.js';
 import type { StopAnnouncer } from '../../queue/stop-signal.js';
 import { refreshCampaignStatus } from './books.js';
@@ -22,21 +23,15 @@ export interface PauseOutcome {
 
 const PAUSABLE_DEPLOYMENT: DeploymentStatus[] = ['scheduled', 'prefetching', 'prefetched', 'sending'];
 
-async function deploymentsOf(sql: SqlExecutor, target: { deploymentId?: string; campaignId?: string }) {
-  return target.deploymentId
-    ? sql<{ id: string; status: DeploymentStatus; campaign_id: string }[]>`select id, status, campaign_id from deployments where id = ${target.deploymentId} for update`
-    : sql<{ id: string; status: DeploymentStatus; campaign_id: string }[]>`select id, status, campaign_id from deployments where campaign_id = ${target.campaignId!} order by position for update`;
-}
-
 export function createPauseResume(deps: { database: DatabaseHandle; announcer: StopAnnouncer; batchQueue?: JobQueue<BatchJob> }) {
   return {
     async pause(target: { deploymentId?: string; campaignId?: string }, actor: string): Promise<Result<PauseOutcome, PauseRefusal>> {
       const outcome = await inTransaction(deps.database, async (tx, sql): Promise<Result<PauseOutcome, PauseRefusal>> => {
-        const rows = await deploymentsOf(sql, target);
+        const rows = await lockDeployments(sql, target);
         if (rows.length === 0) return refused('not_found', 'No such deployment or campaign.');
-        const pausable = rows.filter((r) => PAUSABLE_DEPLOYMENT.includes(r.status));
+        const pausable = rows.filter((r) => PAUSABLE_DEPLOYMENT.includes(r.status as DeploymentStatus));
         if (pausable.length === 0) {
-          const check = canPause('single', rows[0]!.status);
+          const check = canPause('single', (rows[0]!.status as DeploymentStatus));
           return check.ok ? refused('not_cancellable', 'Nothing to pause.') : check;
         }
         const ids = pausable.map((r) => r.id);
@@ -52,11 +47,11 @@ export function createPauseResume(deps: { database: DatabaseHandle; announcer: S
     async resume(target: { deploymentId?: string; campaignId?: string }, actor: string): Promise<Result<PauseOutcome, PauseRefusal>> {
       const retrigger: BatchJob[] = [];
       const outcome = await inTransaction(deps.database, async (tx, sql): Promise<Result<PauseOutcome, PauseRefusal>> => {
-        const rows = await deploymentsOf(sql, target);
+        const rows = await lockDeployments(sql, target);
         if (rows.length === 0) return refused('not_found', 'No such deployment or campaign.');
         const paused = rows.filter((r) => r.status === 'paused');
         if (paused.length === 0) {
-          const check = canResume('single', rows[0]!.status);
+          const check = canResume('single', (rows[0]!.status as DeploymentStatus));
           return check.ok ? refused('not_paused', 'It is not paused.') : check;
         }
         for (const row of paused) {

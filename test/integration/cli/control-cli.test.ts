@@ -60,6 +60,16 @@ describe('cancel, pause and resume from the CLI', () => {
     expect(notPaused.stderr).toMatch(/not paused|Not possible/i);
   }, 60_000);
 
+  it('refuses a command without --actor as a usage error, changing nothing', async () => {
+    const id = await newDeployment('cli no actor');
+    for (const verb of ['cancel', 'pause', 'resume']) {
+      const result = await cli([verb, id]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/required option '--actor <user>' not specified/);
+    }
+    expect((await db.sql`select status from deployments where id = ${id}`)[0]!.status).toBe('scheduled');
+  }, 60_000);
+
   it('refuses an unknown id with one clear line', async () => {
     const result = await cli(['cancel', 'dep_0000000000', '--actor', 'U_ONCALL']);
     expect(result.code).toBe(1);

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
-import { audienceFieldsJson } from '../../../src/db/queries/audience.js';
-import { audienceCsv, createCampaign, createCampaignOrThrow, csv } from '../../support/builders.js';
+import { audienceCsv, audienceFieldsJson, createCampaign, createCampaignOrThrow, csv } from '../../support/builders.js';
 
 let db: TestDatabase;
 beforeAll(async () => {

@@ -145,3 +145,13 @@ describe('key set', () => {
     expect(add('k123', 123 * 2654435761, 123)).toBe(false);
   });
 });
+
+describe('stored field lines', () => {
+  it('reads both forms back, keeping empty values', async () => {
+    const { parseFieldLine } = await import('../../../src/db/queries/audience.js');
+    expect(parseFieldLine(',Ann,,Oslo')).toEqual(['Ann', '', 'Oslo']);
+    expect(parseFieldLine(',')).toEqual(['']);
+    expect(parseFieldLine('["a, b","say \\"hi\\""]')).toEqual(['a, b', 'say "hi"']);
+    expect(parseFieldLine('[]')).toEqual([]);
+  });
+});
