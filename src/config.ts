@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -84,6 +85,21 @@ const boolean = (fallback: boolean) =>
 const optionalMatching = (pattern: RegExp, message: string) =>
   z.preprocess(blankToUndefined, z.string().regex(pattern, message).optional());
 
+const base64SpkiPublicKey = z.preprocess(
+  blankToUndefined,
+  z
+    .string()
+    .refine((value) => {
+      try {
+        createPublicKey({ key: Buffer.from(value, 'base64'), format: 'der', type: 'spki' });
+        return /^[A-Za-z0-9+/=\s]+$/.test(value);
+      } catch {
+        return false;
+      }
+    }, 'must be the base64 public key from SendGrid (Settings → Mail Settings → Signed Event Webhook)')
+    .optional(),
+);
+
 const environmentSchema = z.object({
   DATABASE_URL: urlWithProtocols(['postgres:', 'postgresql:'], 'postgres://user:pass@host:5432/db'),
   REDIS_URL: urlWithProtocols(['redis:', 'rediss:'], 'redis://host:6379'),
@@ -114,15 +130,22 @@ const environmentSchema = z.object({
   HOST: z.preprocess(blankToUndefined, z.string().optional().transform((v) => v ?? '0.0.0.0')),
   SEND_CONCURRENCY: integer(1, 500, 8),
   SEND_RATE_PER_SECOND: positiveNumber(200),
-  BOUNCE_RATE_WARN: rate(0.05),
-  BOUNCE_RATE_CRITICAL: rate(0.1),
+  BOUNCE_RATE_WARN: rate(0.02),
+  BOUNCE_RATE_CRITICAL: rate(0.05),
   ERROR_RATE_WARN: rate(0.05),
   ERROR_RATE_CRITICAL: rate(0.1),
-  COMPLAINT_RATE_WARN: rate(0.001),
-  COMPLAINT_RATE_CRITICAL: rate(0.005),
+  COMPLAINT_RATE_WARN: rate(0.0005),
+  COMPLAINT_RATE_CRITICAL: rate(0.001),
   ALERT_MIN_SAMPLE: integer(1, 10_000_000, 100),
   ALERT_SUSTAIN_SECONDS: integer(0, 86_400, 15),
+  ALERT_WINDOW_SECONDS: integer(10, 86_400, 300),
   AUTO_PAUSE_ON_CRITICAL: boolean(false),
+  SES_TOPIC_ARNS: optionalMatching(
+    /^arn:aws(-[a-z]+)*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(,arn:aws(-[a-z]+)*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256})*$/,
+    'must be a comma-separated list of SNS topic ARNs like arn:aws:sns:us-east-1:123456789012:ses-feedback',
+  ),
+  SENDGRID_WEBHOOK_PUBLIC_KEY: base64SpkiPublicKey,
+  EVENTS_WEBHOOK_SECRET: optionalMatching(/^\S{32,256}$/, 'must be at least 32 characters without spaces'),
   PREFETCH_LEAD_SECONDS: integer(0, 7 * 86_400, 300),
   SEND_LEASE_SECONDS: integer(1, 3600, 30),
   DATA_DIR: z.preprocess(blankToUndefined, z.string().optional().transform((v) => path.resolve(v ?? '.data'))),
@@ -164,7 +187,14 @@ export interface Config {
     complaintRate: { warn: number; critical: number };
     minSample: number;
     sustainSeconds: number;
+    windowSeconds: number;
     autoPauseOnCritical: boolean;
+  };
+  /** Each provider webhook is off (404) until its secret or allowlist is set. */
+  webhooks: {
+    sesTopicArns: string[];
+    sendgridPublicKey: string | undefined;
+    eventsSecret: string | undefined;
   };
   /** Unset: `serve` logs at info, one-shot commands at warn. */
   logLevel: Environment['LOG_LEVEL'];
@@ -201,7 +231,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       complaintRate: { warn: e.COMPLAINT_RATE_WARN, critical: e.COMPLAINT_RATE_CRITICAL },
       minSample: e.ALERT_MIN_SAMPLE,
       sustainSeconds: e.ALERT_SUSTAIN_SECONDS,
+      windowSeconds: e.ALERT_WINDOW_SECONDS,
       autoPauseOnCritical: e.AUTO_PAUSE_ON_CRITICAL,
+    },
+    webhooks: {
+      sesTopicArns: e.SES_TOPIC_ARNS ? e.SES_TOPIC_ARNS.split(',') : [],
+      sendgridPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY?.replace(/\s+/g, ''),
+      eventsSecret: e.EVENTS_WEBHOOK_SECRET,
     },
     logLevel: e.LOG_LEVEL,
   };

@@ -41,11 +41,12 @@ describe('loadConfig: defaults', () => {
     expect(config.slack).toEqual({ mode: 'off' });
     expect(config.sending).toEqual({ concurrency: 8, ratePerSecond: 200, prefetchLeadSeconds: 300, leaseSeconds: 30 });
     expect(config.alerts).toEqual({
-      bounceRate: { warn: 0.05, critical: 0.1 },
+      bounceRate: { warn: 0.02, critical: 0.05 },
       errorRate: { warn: 0.05, critical: 0.1 },
-      complaintRate: { warn: 0.001, critical: 0.005 },
+      complaintRate: { warn: 0.0005, critical: 0.001 },
       minSample: 100,
       sustainSeconds: 15,
+      windowSeconds: 300,
       autoPauseOnCritical: false,
     });
     expect(config.logLevel).toBeUndefined();
@@ -106,7 +107,11 @@ const ALL_VARIABLES = [
   'COMPLAINT_RATE_CRITICAL',
   'ALERT_MIN_SAMPLE',
   'ALERT_SUSTAIN_SECONDS',
+  'ALERT_WINDOW_SECONDS',
   'AUTO_PAUSE_ON_CRITICAL',
+  'SES_TOPIC_ARNS',
+  'SENDGRID_WEBHOOK_PUBLIC_KEY',
+  'EVENTS_WEBHOOK_SECRET',
   'PREFETCH_LEAD_SECONDS',
   'SEND_LEASE_SECONDS',
   'DATA_DIR',
@@ -189,6 +194,16 @@ const INVALID: ReadonlyArray<readonly [variable: string, value: string]> = [
   ['ALERT_SUSTAIN_SECONDS', '-1'],
   ['ALERT_SUSTAIN_SECONDS', '86401'],
   ['ALERT_SUSTAIN_SECONDS', '15s'],
+  ['ALERT_WINDOW_SECONDS', '9'],
+  ['ALERT_WINDOW_SECONDS', '5m'],
+  ['SES_TOPIC_ARNS', 'my-topic'],
+  ['SES_TOPIC_ARNS', 'arn:aws:sns:us-east-1:123:t'],
+  ['SES_TOPIC_ARNS', 'arn:aws:sns:us-east-1:123456789012:ok,'],
+  ['SES_TOPIC_ARNS', 'arn:aws:sqs:us-east-1:123456789012:queue'],
+  ['SENDGRID_WEBHOOK_PUBLIC_KEY', 'not a key'],
+  ['SENDGRID_WEBHOOK_PUBLIC_KEY', 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE83T4O'],
+  ['EVENTS_WEBHOOK_SECRET', 'short'],
+  ['EVENTS_WEBHOOK_SECRET', 'has a space in it but is long enough to pass the length'],
   ['AUTO_PAUSE_ON_CRITICAL', 'maybe'],
   ['AUTO_PAUSE_ON_CRITICAL', '2'],
   ['PREFETCH_LEAD_SECONDS', '-1'],
@@ -203,6 +218,25 @@ const INVALID: ReadonlyArray<readonly [variable: string, value: string]> = [
   ['LOG_LEVEL', 'loud'],
   ['LOG_LEVEL', 'verbose'],
 ];
+
+describe('loadConfig: provider webhooks', () => {
+  it('is off until each one is configured', () => {
+    expect(loadConfig({}).webhooks).toEqual({ sesTopicArns: [], sendgridPublicKey: undefined, eventsSecret: undefined });
+  });
+
+  it('takes a topic allowlist, a SendGrid public key and a shared secret', () => {
+    const key = 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE83T4O/n84iotIvIW4mdBgQ/7dAfSmpqIM8kF9mN1flpVKS3GRqe62gw+2fNNRaINXvVpiglSI8eNEc6wEA3F+g==';
+    const config = loadConfig({
+      SES_TOPIC_ARNS: 'arn:aws:sns:us-east-1:123456789012:ses-feedback,arn:aws-cn:sns:cn-north-1:123456789012:b',
+      SENDGRID_WEBHOOK_PUBLIC_KEY: key,
+      EVENTS_WEBHOOK_SECRET: 'x'.repeat(32),
+    });
+    expect(config.webhooks.sesTopicArns).toEqual(['arn:aws:sns:us-east-1:123456789012:ses-feedback', 'arn:aws-cn:sns:cn-north-1:123456789012:b']);
+    expect(config.webhooks.sendgridPublicKey).toBe(key);
+    expect(config.webhooks.eventsSecret).toBe('x'.repeat(32));
+    expect(config.alerts.windowSeconds).toBe(300);
+  });
+});
 
 describe('loadConfig: invalid values', () => {
   it.each(INVALID)('%s=%j is refused with a one-line ConfigError naming it', (variable, value) => {
@@ -357,7 +391,7 @@ describe('loadConfig: warning thresholds must be below critical ones', () => {
   it('compares against the default critical when only WARN is set', () => {
     const error = configError({ BOUNCE_RATE_WARN: '0.2' });
     expect(error.variable).toBe('BOUNCE_RATE_WARN');
-    const error2 = configError({ COMPLAINT_RATE_CRITICAL: '0.001' });
+    const error2 = configError({ COMPLAINT_RATE_CRITICAL: '0.0005' });
     expect(error2.variable).toBe('COMPLAINT_RATE_WARN');
   });
 

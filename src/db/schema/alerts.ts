@@ -16,6 +16,8 @@ export const alerts = pgTable(
     rate: doublePrecision('rate').notNull(),
     sample: integer('sample').notNull(),
     threshold: doublePrecision('threshold').notNull(),
+    /** Every metric's rates and samples when the alert last changed, for the message. */
+    stats: jsonb('stats').$type<Record<string, unknown>>().notNull().default({}),
     topDomains: jsonb('top_domains').$type<{ domain: string; count: number }[]>().notNull().default([]),
     autoPaused: text('auto_paused'),
     slackChannel: text('slack_channel'),

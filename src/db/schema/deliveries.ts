@@ -28,6 +28,8 @@ export const deliveries = pgTable(
     smtpReply: text('smtp_reply'),
     handedOverAt: timestamp('handed_over_at', { withTimezone: true }),
     settledAt: timestamp('settled_at', { withTimezone: true }),
+    /** Set by the first complaint from a provider; a repeated complaint changes nothing. */
+    complainedAt: timestamp('complained_at', { withTimezone: true }),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

@@ -23,6 +23,10 @@ export const deployments = pgTable(
     /** How many audience chunks those are: where the next prefetch statement starts. */
     prefetchedChunks: integer('prefetched_chunks').notNull().default(0),
     ...deliveryCounters(),
+    /** Recipients who complained (provider feedback), each counted once. */
+    complaintCount: integer('complaint_count').notNull().default(0),
+    /** Last provider event for this deployment: the monitor keeps watching ended deployments that still get feedback. */
+    feedbackAt: timestamp('feedback_at', { withTimezone: true }),
     pausedBy: text('paused_by'),
     pausedAt: timestamp('paused_at', { withTimezone: true }),
     cancelledBy: text('cancelled_by'),
@@ -46,5 +50,7 @@ export const deployments = pgTable(
     index('deployments_active_idx')
       .on(t.status, t.sendAt)
       .where(sql`${t.status} in ('scheduled', 'prefetching', 'prefetched', 'sending', 'paused')`),
+    // Ended deployments still get provider feedback (late bounces, complaints); the monitor finds them here.
+    index('deployments_feedback_idx').on(t.feedbackAt).where(sql`${t.feedbackAt} is not null`),
   ],
 );

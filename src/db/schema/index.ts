@@ -8,3 +8,5 @@ export * from './alerts.js';
 export * from './slack-outbox.js';
 export * from './audit-log.js';
 export * from './operators.js';
+export * from './alert-watches.js';
+export * from './deployment-samples.js';
