@@ -4,6 +4,7 @@ import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Config } from '../config.js';
 import type { DatabaseHandle } from '../db/client.js';
 import type { Logger } from '../lib/logger.js';
+import { runEvery } from '../lib/periodic.js';
 import { captureFaults, startSmtpSink, type SmtpSink } from '../mail/sink.js';
 import { createSmtpTransport, type Transport } from '../mail/transport.js';
 import { createBatchProcessor } from '../services/sending/batch-job.js';
@@ -127,26 +128,10 @@ export async function startSendingRuntime(deps: {
     worker.on('error', (error) => log.warn({ err: error, queue: worker.name }, 'worker error'));
   }
 
-  const every = (ms: number, name: string, task: () => Promise<unknown>) => {
-    let running = false;
-    const timer = setInterval(async () => {
-      if (running || shuttingDown) return;
-      running = true;
-      try {
-        await task();
-      } catch (error) {
-        log.warn({ err: error, task: name }, 'periodic task failed');
-      } finally {
-        running = false;
-      }
-    }, ms);
-    timer.unref();
-    return timer;
-  };
-  const timers = [
-    every(1000, 'scheduler', scheduler),
-    every(Math.max(250, (leaseSeconds * 1000) / 3), 'lease-heartbeat', leases.renew),
-    every(Math.max(500, (leaseSeconds * 1000) / 2), 'lease-sweeper', leases.sweep),
+  const periodic = [
+    runEvery(1000, 'scheduler', scheduler, log),
+    runEvery(Math.max(250, (leaseSeconds * 1000) / 3), 'lease-heartbeat', leases.renew, log),
+    runEvery(Math.max(500, (leaseSeconds * 1000) / 2), 'lease-sweeper', leases.sweep, log),
   ];
   log.info({ concurrency: transport.connections, ratePerSecond: config.sending.ratePerSecond }, 'sending runtime started');
 
@@ -156,7 +141,7 @@ export async function startSendingRuntime(deps: {
     captureSink,
     async stop() {
       shuttingDown = true;
-      for (const timer of timers) clearInterval(timer);
+      await Promise.all(periodic.map((p) => p.stop()));
       await Promise.all(workers.map((worker) => worker.close()));
       await stops.close();
       await transport.close();
