@@ -21,6 +21,9 @@ import { runningEmbeddedRedis } from './lib/embedded/redis.js';
 import path from 'node:path';
 import type { JobQueue } from './services/sending/scheduler.js';
 import { silentLogger } from './lib/logger.js';
+import { runEvery } from './lib/periodic.js';
+import { createAlertMonitor, policyFromConfig } from './services/alerts/monitor.js';
+import { createFeedbackIngestor } from './services/feedback/ingest.js';
 
 /**
  * The composition root: the one place that turns configuration into connected adapters and
@@ -123,10 +126,24 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
     const services = buildServices(database, { announcer, batchQueue: queues.batches, logger });
     closers.push(() => services.close());
 
+    const feedback = createFeedbackIngestor({ database, logger });
+    closers.push(() => feedback.drain());
+
     let runtime: SendingRuntime | undefined;
     if (options.role !== 'web') {
       runtime = await startSendingRuntime({ config, database, redisUrl, queues, logger });
       closers.push(() => runtime!.stop());
+      const monitor = createAlertMonitor({
+        database,
+        policy: policyFromConfig(config.alerts),
+        windowSeconds: config.alerts.windowSeconds,
+        pauseResume: createPauseResume({ database, announcer, batchQueue: queues.batches }),
+        logger,
+      });
+      const loops = [runEvery(250, 'alert-monitor', monitor.tick, logger), runEvery(5000, 'feedback-orphans', () => feedback.retryOrphans(), logger)];
+      closers.push(async () => {
+        await Promise.all(loops.map((loop) => loop.stop()));
+      });
     }
 
     let url: string | undefined;
