@@ -1,4 +1,6 @@
-import type { Config } from './config.js';
+import { loadConfig, type Config } from './config.js';
+import type { Policy } from './domain/thresholds.js';
+import { createAlertPolicyService } from './services/alerts/policy.js';
 import { connectDatabase, type DatabaseHandle } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { createHttpServer } from './http/server.js';
@@ -33,6 +35,8 @@ export type Role = 'all' | 'web' | 'worker';
 
 export interface SendingLinks {
   announcer: StopAnnouncer;
+  /** The alert policy defaults from configuration (per-campaign overrides go on top). */
+  alertDefaults?: Policy;
   batchQueue?: JobQueue<BatchJob>;
   logger?: Logger;
 }
@@ -46,6 +50,7 @@ export function buildServices(database: DatabaseHandle, links: SendingLinks = { 
     locks: createLockService({ db: database.db, clock }),
     status: createStatusService({ db: database.db }),
     access: createAccessService({ db: database.db, clock }),
+    alertPolicy: createAlertPolicyService({ database, defaults: links.alertDefaults ?? policyFromConfig(loadConfig({}).alerts) }),
     /** Lets go of what the services hold themselves (worker threads); not the database. */
     close: () => audienceWorkers.close(),
   };
@@ -70,7 +75,7 @@ export async function openCommandContext(config: Config, logger: Logger) {
       await whenReady(redis, 1000).catch(() => logger.warn('Redis is not reachable: workers will see stops at their next poll of Postgres'));
     }
     const announcer = createStopAnnouncer({ redis: redis?.status === 'ready' ? redis : undefined, prefix: config.redisPrefix, logger });
-    const services = buildServices(database, { announcer, logger });
+    const services = buildServices(database, { announcer, logger, alertDefaults: policyFromConfig(config.alerts) });
     const opened = database;
     return {
       services,
@@ -123,7 +128,7 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
     });
 
     const announcer = createStopAnnouncer({ redis: readiness, prefix: config.redisPrefix, logger });
-    const services = buildServices(database, { announcer, batchQueue: queues.batches, logger });
+    const services = buildServices(database, { announcer, batchQueue: queues.batches, logger, alertDefaults: policyFromConfig(config.alerts) });
     closers.push(() => services.close());
 
     const feedback = createFeedbackIngestor({ database, logger });

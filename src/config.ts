@@ -60,14 +60,22 @@ const positiveNumber = (fallback: number) =>
   );
 
 /** Rates are accepted as a fraction (0.05) or a percentage (5%); a bare 5 is ambiguous and refused. */
+export function parseRate(text: string): number | undefined {
+  if (!/^\d+(\.\d+)?%?$/.test(text)) return undefined;
+  const value = text.endsWith('%') ? Number(text.slice(0, -1)) / 100 : Number(text);
+  return value > 0 && value <= 1 ? value : undefined;
+}
+
+const RATE_PROBLEM = 'must be a fraction between 0 and 1 (like 0.05) or a percentage (like 5%)';
+
 const rate = (fallback: number) =>
   z.preprocess(
     blankToUndefined,
     z
       .string()
       .regex(/^\d+(\.\d+)?%?$/, 'must be a fraction like 0.05 or a percentage like 5%')
-      .transform((text) => (text.endsWith('%') ? Number(text.slice(0, -1)) / 100 : Number(text)))
-      .refine((n) => n > 0 && n <= 1, 'must be a fraction between 0 and 1 (like 0.05) or a percentage (like 5%)')
+      .refine((text) => parseRate(text) !== undefined, RATE_PROBLEM)
+      .transform((text) => parseRate(text)!)
       .optional()
       .transform((n) => n ?? fallback),
   );

@@ -5,6 +5,8 @@ import os from 'node:os';
 import { Option, type Command } from 'commander';
 import { checkCampaignSpec } from '../../domain/campaign-spec.js';
 import { parseDuration } from '../../domain/duration.js';
+import type { PolicyOverride } from '../../domain/thresholds.js';
+import { parseRate } from '../../config.js';
 import type { Kind } from '../../domain/lifecycle.js';
 import { createProgress } from '../../lib/progress.js';
 import type { RowProblem } from '../../services/campaigns/audience-csv.js';
@@ -42,7 +44,7 @@ function printProblems(problems: RowProblem[], invalid: number, duplicate: numbe
 }
 
 export function registerCampaign(program: Command) {
-  const campaign = program.command('campaign').description('create campaigns and manage their edit locks');
+  const campaign = program.command('campaign').description('create campaigns, manage their edit locks and alert policies');
 
   campaign
     .command('create')
@@ -160,4 +162,84 @@ export function registerCampaign(program: Command) {
         process.stdout.write(`${id} is unlocked\n`);
       });
     });
+
+  campaign
+    .command('policy <id>')
+    .description("show or change a campaign's alert policy (overrides of the configured defaults)")
+    .option('--bounce-warn <rate>', 'like 0.03 or 3%')
+    .option('--bounce-critical <rate>')
+    .option('--error-warn <rate>')
+    .option('--error-critical <rate>')
+    .option('--complaint-warn <rate>')
+    .option('--complaint-critical <rate>')
+    .option('--min-sample <n>', 'messages before any verdict')
+    .option('--sustain-seconds <n>', 'how long a level must hold')
+    .addOption(new Option('--auto-pause <on|off>', 'pause on a critical alert').choices(['on', 'off']))
+    .option('--reset', 'drop every override: the defaults apply')
+    .option('--actor <user>', 'who changes it (audited)', `cli:${os.userInfo().username}`)
+    .option('--json', 'print the override and the effective policy as JSON')
+    .action(async (id: string, options: PolicyOptions) => {
+      const change = policyChange(options);
+      await withServices(async ({ services }) => {
+        const result = change === undefined ? await services.alertPolicy.show(id) : await services.alertPolicy.set(id, change, options.actor);
+        if (!result.ok) throw new CommandError(result.reason, result.code === 'invalid_policy' ? EXIT.usage : EXIT.refused);
+        const { override, effective } = result.value;
+        if (options.json) return printJson({ campaignId: id, override, effective });
+        const percent = (n: number) => `${Number((n * 100).toPrecision(4))}%`;
+        process.stdout.write(
+          `alert policy of ${id}${override ? ' (with overrides)' : ' (the defaults)'}\n` +
+            (['bounce', 'error', 'complaint'] as const)
+              .map((m) => `  ${m.padEnd(9)} warning at ${percent(effective.thresholds[m].warn)}, critical at ${percent(effective.thresholds[m].critical)}\n`)
+              .join('') +
+            `  verdicts after ${effective.minSample} messages; a level must hold ${effective.sustainSeconds}s; auto-pause ${effective.autoPauseOnCritical ? 'on' : 'off'}\n`,
+        );
+      });
+    });
+}
+
+interface PolicyOptions {
+  bounceWarn?: string;
+  bounceCritical?: string;
+  errorWarn?: string;
+  errorCritical?: string;
+  complaintWarn?: string;
+  complaintCritical?: string;
+  minSample?: string;
+  sustainSeconds?: string;
+  autoPause?: 'on' | 'off';
+  reset?: boolean;
+  actor: string;
+  json?: boolean;
+}
+
+/** The options as an override change; undefined when none was given (show only). */
+function policyChange(o: PolicyOptions): PolicyOverride | 'reset' | undefined {
+  const rateOption = (flag: string, text: string | undefined) => {
+    if (text === undefined) return undefined;
+    const value = parseRate(text);
+    if (value === undefined) throw new CommandError(`${flag} must be a fraction like 0.05 or a percentage like 5%`);
+    return value;
+  };
+  const thresholds: NonNullable<PolicyOverride['thresholds']> = {};
+  for (const [metric, warn, critical] of [
+    ['bounce', o.bounceWarn, o.bounceCritical],
+    ['error', o.errorWarn, o.errorCritical],
+    ['complaint', o.complaintWarn, o.complaintCritical],
+  ] as const) {
+    const w = rateOption(`--${metric}-warn`, warn);
+    const c = rateOption(`--${metric}-critical`, critical);
+    if (w !== undefined || c !== undefined) thresholds[metric] = { ...(w !== undefined ? { warn: w } : {}), ...(c !== undefined ? { critical: c } : {}) };
+  }
+  const change: PolicyOverride = {};
+  if (Object.keys(thresholds).length > 0) change.thresholds = thresholds;
+  const minSample = wholeNumber('--min-sample', o.minSample);
+  if (minSample !== undefined) change.minSample = minSample;
+  const sustain = wholeNumber('--sustain-seconds', o.sustainSeconds);
+  if (sustain !== undefined) change.sustainSeconds = sustain;
+  if (o.autoPause) change.autoPauseOnCritical = o.autoPause === 'on';
+  if (o.reset) {
+    if (Object.keys(change).length > 0) throw new CommandError('--reset cannot be combined with other changes');
+    return 'reset';
+  }
+  return Object.keys(change).length > 0 ? change : undefined;
 }
