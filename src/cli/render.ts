@@ -1,5 +1,5 @@
 import type { DeliveryCounts } from '../domain/counts.js';
-import type { ActiveDeployment, DeploymentReport, StatusReport } from '../services/status.js';
+import type { ActiveDeployment, DeploymentRates, DeploymentReport, StatusReport } from '../services/status.js';
 
 /** Plain-text and JSON renderings of the status read models for the CLI. */
 const n = (value: number) => value.toLocaleString('en-US');
@@ -18,9 +18,16 @@ export function countsLine(c: DeliveryCounts): string {
   ].join('  ');
 }
 
+const percent = (rate: number | null) => (rate === null ? '—' : `${(rate * 100).toFixed(rate > 0 && rate < 0.001 ? 3 : 1)}%`);
+
+export function ratesLine(r: DeploymentRates): string {
+  return (['bounce', 'error', 'complaint'] as const).map((m) => `${m} ${percent(r[m].rate)} (${n(r[m].count)} of ${n(r[m].sample)})`).join('  ');
+}
+
 function deploymentLines(d: DeploymentReport, indent: string): string[] {
   const lines = [`${indent}deployment ${d.id}  ${d.name}  ${d.status.toUpperCase()}  send at ${when(d.sendAt)}`];
   lines.push(`${indent}  ${countsLine(d.counts)}`);
+  if (d.rates.bounce.sample > 0) lines.push(`${indent}  ${ratesLine(d.rates)}`);
   if (d.cancelledAt) {
     lines.push(`${indent}  cancelled by ${d.cancelledBy} at ${when(d.cancelledAt)}${d.cancelReason ? ` — ${d.cancelReason}` : ''}`);
   }
@@ -57,10 +64,11 @@ export function renderActiveText(active: ActiveDeployment[]): string {
     d.status,
     when(d.sendAt),
     `${n(d.counts.sent + d.counts.bounced + d.counts.failed + d.counts.unknown)}/${n(d.counts.total)}`,
-    n(d.counts.bounced),
-    n(d.counts.failed),
+    percent(d.rates.bounce.rate),
+    percent(d.rates.error.rate),
+    percent(d.rates.complaint.rate),
   ]);
-  return table(['DEPLOYMENT', 'NAME', 'KIND', 'STATUS', 'SEND AT', 'DONE/TOTAL', 'BOUNCED', 'FAILED'], rows);
+  return table(['DEPLOYMENT', 'NAME', 'KIND', 'STATUS', 'SEND AT', 'DONE/TOTAL', 'BOUNCE', 'ERROR', 'COMPLAINT'], rows);
 }
 
 function truncate(text: string, max: number) {

@@ -1,6 +1,7 @@
 import { countsFrom, sumCounts, type DeliveryCounts } from '../domain/counts.js';
 import type { CampaignStatus, DeploymentStatus, Kind } from '../domain/lifecycle.js';
 import { ok, refused, type Result } from '../domain/result.js';
+import { totals, type Metric } from '../domain/thresholds.js';
 import type { Executor } from '../db/client.js';
 import { listBatchesOfDeployments, type BatchRow } from '../db/queries/batches.js';
 import { findCampaign, findCampaignsByName, type CampaignRow } from '../db/queries/campaigns.js';
@@ -39,7 +40,17 @@ export interface DeploymentReport {
   pausedAt: Date | null;
   startedAt: Date | null;
   completedAt: Date | null;
+  /** Over the deployment's whole life, each with its sample (the monitor also keeps a rolling window). */
+  rates: DeploymentRates;
   batches: BatchReport[];
+}
+
+export type DeploymentRates = Record<Metric, { rate: number | null; count: number; sample: number }>;
+
+function ratesOf(d: DeploymentRow): DeploymentRates {
+  const t = totals({ sent: d.sentCount, bounced: d.bouncedCount, failed: d.failedCount, unknown: d.unknownCount, complaints: d.complaintCount });
+  const one = (m: Metric) => ({ rate: t[m].sample > 0 ? t[m].count / t[m].sample : null, count: t[m].count, sample: t[m].sample });
+  return { bounce: one('bounce'), error: one('error'), complaint: one('complaint') };
 }
 
 export interface CampaignSummary {
@@ -105,6 +116,7 @@ const deploymentReport = (d: DeploymentRow, batches: BatchRow[]): DeploymentRepo
   pausedAt: d.pausedAt,
   startedAt: d.startedAt,
   completedAt: d.completedAt,
+  rates: ratesOf(d),
   batches: batches.filter((b) => b.deploymentId === d.id).map(batchReport),
 });
 

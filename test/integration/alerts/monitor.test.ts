@@ -6,6 +6,7 @@ import { createAlertMonitor, policyFromConfig, SYSTEM_ACTOR } from '../../../src
 import { createFeedbackIngestor } from '../../../src/services/feedback/ingest.js';
 import { createPauseResume } from '../../../src/services/sending/pause-resume.js';
 import { createStopAnnouncer } from '../../../src/queue/stop-signal.js';
+import { createStatusService } from '../../../src/services/status.js';
 import { audienceCsv, createCampaignOrThrow } from '../../support/builders.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 import { deploymentRow, startWorker, testConfig, testLogger, waitFor } from '../../support/sending.js';
@@ -55,6 +56,12 @@ describe('alert monitor', () => {
     const changes = await monitor.tick();
     expect(changes).toMatchObject([{ deploymentId: id, metric: 'complaint', change: 'opened', severity: 'warning', sample: 200 }]);
     expect(changes[0]!.rate).toBeCloseTo(0.015, 5);
+    const report = await createStatusService({ db: db.db }).lookup(id);
+    expect(report.ok && report.value.type === 'deployment' && report.value.deployment.rates).toEqual({
+      bounce: { rate: 0, count: 0, sample: 200 },
+      error: { rate: 0, count: 0, sample: 200 },
+      complaint: { rate: 0.015, count: 3, sample: 200 },
+    });
     // Same spike, later ticks: nothing new.
     expect(await monitor.tick()).toEqual([]);
     expect((await db.sql`select count(*)::int as n from slack_outbox where alert_id = ${changes[0]!.alertId}`)[0]!.n).toBe(1);
