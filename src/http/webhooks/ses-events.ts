@@ -10,37 +10,43 @@ import { boundedDetail, dateOrUndefined } from './refusal.js';
  * SNS retry a message that will never parse.
  */
 
-const recipientSchema = z.looseObject({ emailAddress: z.unknown(), diagnosticCode: z.unknown(), status: z.unknown() });
+/** Present or not, any type: each use checks what it needs. */
+const anything = z.unknown().optional();
+const recipientSchema = z.looseObject({ emailAddress: anything, diagnosticCode: anything, status: anything });
 const recipientList = z.array(recipientSchema).catch([]);
-const header = z.looseObject({ name: z.unknown(), value: z.unknown() });
+const header = z.looseObject({ name: anything, value: anything });
 
 const notificationSchema = z.looseObject({
-  notificationType: z.string().optional(),
-  eventType: z.string().optional(),
+  notificationType: z.string().optional().catch(undefined),
+  eventType: z.string().optional().catch(undefined),
   mail: z
     .looseObject({
-      timestamp: z.unknown(),
-      messageId: z.unknown(),
-      destination: z.array(z.unknown()).catch([]).optional(),
+      timestamp: anything,
+      messageId: anything,
+      destination: z.array(anything).catch([]).optional(),
       headers: z.array(header).catch([]).optional(),
-      commonHeaders: z.looseObject({ messageId: z.unknown() }).catch({ messageId: undefined }).optional(),
+      commonHeaders: z.looseObject({ messageId: anything }).catch({ messageId: undefined }).optional(),
     })
-    .optional(),
+    .optional()
+    .catch(undefined),
   bounce: z
-    .looseObject({ bounceType: z.unknown(), bounceSubType: z.unknown(), bouncedRecipients: recipientList, timestamp: z.unknown() })
-    .optional(),
+    .looseObject({ bounceType: anything, bounceSubType: anything, bouncedRecipients: recipientList, timestamp: anything })
+    .optional()
+    .catch(undefined),
   complaint: z
     .looseObject({
       complainedRecipients: recipientList,
-      complaintFeedbackType: z.unknown(),
-      complaintSubType: z.unknown(),
-      timestamp: z.unknown(),
+      complaintFeedbackType: anything,
+      complaintSubType: anything,
+      timestamp: anything,
     })
-    .optional(),
-  delivery: z.looseObject({ recipients: z.array(z.unknown()).catch([]), smtpResponse: z.unknown(), timestamp: z.unknown() }).optional(),
+    .optional()
+    .catch(undefined),
+  delivery: z.looseObject({ recipients: z.array(anything).catch([]), smtpResponse: anything, timestamp: anything }).optional().catch(undefined),
   deliveryDelay: z
-    .looseObject({ delayType: z.unknown(), delayedRecipients: recipientList, timestamp: z.unknown() })
-    .optional(),
+    .looseObject({ delayType: anything, delayedRecipients: recipientList, timestamp: anything })
+    .optional()
+    .catch(undefined),
 });
 
 type Notification = z.infer<typeof notificationSchema>;
