@@ -121,7 +121,7 @@ export function registerWebhookRoutes(server: FastifyInstance, deps: WebhookDeps
         body,
       );
       if (!verified.ok) return refuse(reply, 'sendgrid', verified);
-      const parsed = parseSendgridEvents(body);
+      const parsed = await parseSendgridEvents(body);
       if (!parsed.ok) return refuse(reply, 'sendgrid', parsed);
       return ingest(reply, 'sendgrid', parsed.value);
     });

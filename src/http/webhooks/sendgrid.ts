@@ -1,4 +1,5 @@
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FeedbackEvent, ParsedFeedback, QuarantinedInput } from '../../domain/feedback.js';
 import { ok, refused } from '../../domain/result.js';
 import { boundedDetail, dateOrUndefined, type WebhookResult } from './refusal.js';
@@ -80,7 +81,7 @@ const stringField = (event: Record<string, unknown>, name: string) => {
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 };
 
-export function sendgridEvent(event: Record<string, unknown>, name: string): FeedbackEvent {
+function sendgridEvent(event: Record<string, unknown>, name: string): FeedbackEvent {
   const sgEventId = stringField(event, 'sg_event_id');
   const timestamp = typeof event.timestamp === 'number' ? dateOrUndefined(event.timestamp * 1000) : undefined;
   const result: FeedbackEvent = {
@@ -102,11 +103,16 @@ export function sendgridEvent(event: Record<string, unknown>, name: string): Fee
   return result;
 }
 
+/** Events mapped between yields to the event loop: about 5 ms of work on a modest machine. */
+const EVENTS_PER_TURN = 1000;
+
 /**
  * A verified body → events. `[]` is a valid empty batch; anything but a JSON array is malformed.
  * An element we cannot read is quarantined on its own so the rest of the batch still counts.
+ * A 10,000-event batch takes ~15 ms to JSON.parse and ~50-80 ms to map (hashing events without an
+ * id dominates), so the mapping yields every EVENTS_PER_TURN events rather than hold the loop.
  */
-export function parseSendgridEvents(rawBody: Buffer): WebhookResult<ParsedFeedback> {
+export async function parseSendgridEvents(rawBody: Buffer): Promise<WebhookResult<ParsedFeedback>> {
   let json: unknown;
   try {
     json = JSON.parse(rawBody.toString('utf8'));
@@ -116,7 +122,10 @@ export function parseSendgridEvents(rawBody: Buffer): WebhookResult<ParsedFeedba
   if (!Array.isArray(json)) return refused('malformed', 'body must be a JSON array of events');
   const events: FeedbackEvent[] = [];
   const quarantined: QuarantinedInput[] = [];
-  for (const element of json as unknown[]) {
+  const elements = json as unknown[];
+  for (let index = 0; index < elements.length; index++) {
+    if (index > 0 && index % EVENTS_PER_TURN === 0) await nextTurn();
+    const element = elements[index];
     if (element === null || typeof element !== 'object' || Array.isArray(element)) {
       quarantined.push({ provider: 'sendgrid', eventId: hashId(element), reason: 'event is not a JSON object', raw: element });
       continue;
