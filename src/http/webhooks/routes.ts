@@ -53,7 +53,8 @@ export function registerWebhookRoutes(server: FastifyInstance, deps: WebhookDeps
       logger.warn({ webhook, eventId: item.eventId, reason: item.reason }, 'webhook input quarantined');
     }
     try {
-      await deps.ingest(parsed);
+      // An empty batch (SendGrid's `[]`, a bounce naming nobody) needs no round trip to the database.
+      if (parsed.events.length > 0 || parsed.quarantined.length > 0) await deps.ingest(parsed);
     } catch (error) {
       // Our fault (the database is down, say): 503 so the provider delivers again later.
       logger.error({ err: error, webhook, events: parsed.events.length }, 'webhook events could not be stored');
