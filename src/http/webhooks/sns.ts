@@ -122,3 +122,18 @@ export function subscribeUrlOf(envelope: SnsEnvelope): WebhookResult<string> {
   if (!url || url.hash !== '') return refused('forbidden', 'SubscribeURL is not an Amazon SNS URL');
   return ok(url.href);
 }
+
+/**
+ * A `confirmSubscription` for production: one GET of the vetted SubscribeURL, no redirects (a
+ * redirect could leave SNS), a timeout, and only the status read. SNS answers 200 with an XML
+ * ConfirmSubscriptionResponse; anything else throws, the route answers 503 and SNS sends the
+ * confirmation again.
+ */
+export function createSubscriptionConfirmer(options: { timeoutMs?: number } = {}): (url: string) => Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 5000;
+  return async (url) => {
+    const response = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });
+    await response.body?.cancel();
+    if (!response.ok) throw new Error(`SubscribeURL answered HTTP ${response.status}`);
+  };
+}

@@ -1,5 +1,7 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
-import { parseSnsEnvelope, snsStringToSign, subscribeUrlOf, verifySnsDelivery, type SnsEnvelope } from '../../../../src/http/webhooks/sns.js';
+import { createSubscriptionConfirmer, parseSnsEnvelope, snsStringToSign, subscribeUrlOf, verifySnsDelivery, type SnsEnvelope } from '../../../../src/http/webhooks/sns.js';
 import { createCertificateStore } from '../../../../src/http/webhooks/sns-certificates.js';
 import { SNS_CERT_PEM, signedNotification, signedSubscriptionConfirmation, TOPIC_ARN, W3_CERT_URLS } from '../../../support/webhooks.js';
 
@@ -123,5 +125,31 @@ describe('subscribeUrlOf', () => {
     'https://localhost/?Action=ConfirmSubscription',
   ])('W5: refuses SubscribeURL %s', (url) => {
     expect(subscribeUrlOf(confirmation(url))).toMatchObject({ ok: false, code: 'forbidden' });
+  });
+});
+
+describe('createSubscriptionConfirmer (against a local server)', () => {
+  it('GETs the URL once, without following redirects, and throws on a non-2xx answer', async () => {
+    const seen: string[] = [];
+    const server = createServer((request, response) => {
+      seen.push(`${request.method} ${request.url}`);
+      if (request.url?.startsWith('/redirect')) {
+        response.writeHead(302, { location: '/elsewhere' });
+        return response.end();
+      }
+      response.statusCode = request.url?.startsWith('/ok') ? 200 : 500;
+      response.end('<ConfirmSubscriptionResponse/>');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const confirm = createSubscriptionConfirmer({ timeoutMs: 2000 });
+      await confirm(`${base}/ok?Action=ConfirmSubscription`);
+      await expect(confirm(`${base}/fail`)).rejects.toThrow(/HTTP 500/);
+      await expect(confirm(`${base}/redirect`)).rejects.toThrow();
+      expect(seen).toEqual(['GET /ok?Action=ConfirmSubscription', 'GET /fail', 'GET /redirect']);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
