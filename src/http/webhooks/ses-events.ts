@@ -52,8 +52,11 @@ const notificationSchema = z.looseObject({
 type Notification = z.infer<typeof notificationSchema>;
 type Mail = NonNullable<Notification['mail']>;
 
-/** Event-publishing types that are not delivery feedback: recorded as `other`, not quarantined. */
-const OTHER_EVENT_TYPES = new Set(['Send', 'Reject', 'Open', 'Click', 'Rendering Failure', 'RenderingFailure', 'Subscription']);
+/**
+ * Types that are not delivery feedback: recorded as `other`, not quarantined. The event-publishing
+ * ones name the message's recipients; SES's "your topic is set up" notice names nobody (no events).
+ */
+const OTHER_EVENT_TYPES = new Set(['Send', 'Reject', 'Open', 'Click', 'Rendering Failure', 'RenderingFailure', 'Subscription', 'AmazonSnsSubscriptionSucceeded']);
 
 /** Bounces SES itself leaves out of the account's bounce rate. */
 const NOT_COUNTED_BOUNCES = new Set(['Permanent/OnAccountSuppressionList', 'Transient/General']);

@@ -120,6 +120,10 @@ export function subscribeUrlOf(envelope: SnsEnvelope): WebhookResult<string> {
   if (!raw) return refused('malformed', 'SubscriptionConfirmation without SubscribeURL');
   const url = parseSnsHostUrl(raw);
   if (!url || url.hash !== '') return refused('forbidden', 'SubscribeURL is not an Amazon SNS URL');
+  // The one SNS call we mean to make; nothing else on the SNS host is ours to GET.
+  if (url.pathname !== '/' || url.searchParams.get('Action') !== 'ConfirmSubscription') {
+    return refused('forbidden', 'SubscribeURL is not a ConfirmSubscription call');
+  }
   return ok(url.href);
 }
 

@@ -124,6 +124,11 @@ describe('parseSesNotification: semantics and leniency', () => {
     expect(parseSesNotification(message, SNS_ID)).toEqual({ events: [expect.objectContaining({ kind: 'other', subtype: 'Open', countsTowardRate: false, recipient: 'jane@example.com' })], quarantined: [] });
   });
 
+  it("SES's AmazonSnsSubscriptionSucceeded notice is neither events nor quarantine", () => {
+    const notice = JSON.stringify({ notificationType: 'AmazonSnsSubscriptionSucceeded', message: 'You have successfully subscribed your Amazon SNS topic' });
+    expect(parseSesNotification(notice, SNS_ID)).toEqual({ events: [], quarantined: [] });
+  });
+
   it.each([
     ['not JSON', 'Hello world!', /not JSON/],
     ['JSON but not an object', '[1,2]', /not an SES notification/],

@@ -123,6 +123,9 @@ describe('subscribeUrlOf', () => {
     'https://SNS.us-west-2.amazonaws.com/?Action=ConfirmSubscription',
     'https://169.254.169.254/latest/meta-data/',
     'https://localhost/?Action=ConfirmSubscription',
+    'https://sns.us-west-2.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=x',
+    'https://sns.us-west-2.amazonaws.com/other/?Action=ConfirmSubscription',
+    'https://sns.us-west-2.amazonaws.com/?Action=ConfirmSubscription#x',
   ])('W5: refuses SubscribeURL %s', (url) => {
     expect(subscribeUrlOf(confirmation(url))).toMatchObject({ ok: false, code: 'forbidden' });
   });
