@@ -1,4 +1,5 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { signGenericBody } from '../../../../src/http/webhooks/generic.js';
 import { fixture, SENDGRID_VECTORS } from '../../../support/webhooks.js';
@@ -183,5 +184,33 @@ describe('POST /webhooks/events (generic)', () => {
     await off.server.close();
     const h = await start({ config: { eventsSecret: SECRET }, clock });
     expect((await h.server.inject(request('x'.repeat(1024 * 1024 + 1)))).statusCode).toBe(413);
+  });
+});
+
+describe('over a real socket', () => {
+  it('a chunked 5 MB upload (no Content-Length) to /webhooks/sendgrid is 413, and the server keeps serving', async () => {
+    const h = await start({ config: { sendgridPublicKey: OUR_SENDGRID_KEY } });
+    const address = await h.server.listen({ port: 0, host: '127.0.0.1' });
+    const status = await new Promise<number>((resolve, reject) => {
+      const request = httpRequest(`${address}/webhooks/sendgrid`, { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      });
+      // The server may close the connection as soon as the cap is passed: that is the point.
+      request.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error)));
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      let sent = 0;
+      const pump = () => {
+        while (sent < 5 * 1024 * 1024) {
+          sent += chunk.length;
+          if (!request.write(chunk)) return request.once('drain', pump);
+        }
+        request.end();
+      };
+      pump();
+    });
+    expect(status).toBe(413);
+    const health = await fetch(`${address}/healthz`);
+    expect(health.status).toBe(200);
   });
 });
