@@ -49,8 +49,10 @@ export function registerWebhookRoutes(server: FastifyInstance, deps: WebhookDeps
   const notConfigured = (reply: FastifyReply, message: string) => reply.code(404).send({ error: message });
 
   async function ingest(reply: FastifyReply, webhook: Webhook, parsed: ParsedFeedback) {
-    for (const item of parsed.quarantined) {
-      logger.warn({ webhook, eventId: item.eventId, reason: item.reason }, 'webhook input quarantined');
+    if (parsed.quarantined.length > 0) {
+      // One line per request, not per item: a bad batch of 10,000 must not flood the log.
+      const reasons = [...new Set(parsed.quarantined.map((item) => item.reason))].slice(0, 5);
+      logger.warn({ webhook, count: parsed.quarantined.length, eventIds: parsed.quarantined.slice(0, 5).map((item) => item.eventId), reasons }, 'webhook input quarantined');
     }
     try {
       // An empty batch (SendGrid's `[]`, a bounce naming nobody) needs no round trip to the database.

@@ -124,7 +124,7 @@ describe('createCertificateStore', () => {
     expect(await garbage.publicKey(URL_A)).toMatchObject({ ok: false, code: 'forbidden' });
     const expired = createCertificateStore({ fetchCertificate: async () => SNS_CERT_PEM, clock: () => new Date('2200-01-01T00:00:00Z') });
     expect(await expired.publicKey(URL_A)).toMatchObject({ ok: false, code: 'forbidden', reason: expect.stringMatching(/expired/) });
-    const early = createCertificateStore({ fetchCertificate: async () => SNS_CERT_PEM, clock: () => new Date('2000-01-01T00:00:00Z') });
+    const early = createCertificateStore({ fetchCertificate: async () => SNS_CERT_PEM, clock: () => new Date('1999-12-31T23:59:59Z') });
     expect(await early.publicKey(URL_A)).toMatchObject({ ok: false, code: 'forbidden' });
   });
 
