@@ -132,6 +132,9 @@ export function createCertificateStore(options: CertificateStoreOptions = {}): C
 
   return {
     async publicKey(url) {
+      // The caller checks first (to refuse before anything else); checked again here so that no
+      // future caller can make this store fetch from anywhere but SNS.
+      if (!isTrustedSigningCertUrl(url)) return refused('forbidden', 'SigningCertURL is not an Amazon SNS certificate URL');
       const result = await certificate(url);
       if (!result.ok) return result;
       // Checked on every use, not only on fetch: a cached certificate can expire.

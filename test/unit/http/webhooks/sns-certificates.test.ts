@@ -72,6 +72,13 @@ describe('createCertificateStore', () => {
     expect(fetchCertificate).toHaveBeenCalledTimes(1);
   });
 
+  it('never fetches from a URL that fails the predicate, even if a caller forgot to check', async () => {
+    const fetchCertificate = vi.fn(async () => SNS_CERT_PEM);
+    const store = createCertificateStore({ fetchCertificate, clock: now });
+    expect(await store.publicKey('https://evil.tld/SimpleNotificationService-a.pem')).toMatchObject({ ok: false, code: 'forbidden' });
+    expect(fetchCertificate).not.toHaveBeenCalled();
+  });
+
   it('shares one fetch among concurrent requests for the same URL', async () => {
     let release!: (pem: string) => void;
     const fetchCertificate = vi.fn(() => new Promise<string>((resolve) => (release = resolve)));
