@@ -4,6 +4,9 @@ import { createAlertPolicyService } from './services/alerts/policy.js';
 import { connectDatabase, type DatabaseHandle } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { createHttpServer } from './http/server.js';
+import { registerWebhookRoutes } from './http/webhooks/routes.js';
+import { createCertificateStore } from './http/webhooks/sns-certificates.js';
+import { createSubscriptionConfirmer } from './http/webhooks/sns.js';
 import { resolveInfrastructure, type Infrastructure } from './infrastructure.js';
 import { reachable } from './lib/dependency-errors.js';
 import type { Logger } from './lib/logger.js';
@@ -163,6 +166,15 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
             await readiness.ping();
           },
         },
+      });
+      registerWebhookRoutes(server, {
+        config: config.webhooks,
+        ingest: async (parsed) => {
+          await feedback.ingest(parsed);
+        },
+        certificates: createCertificateStore(),
+        confirmSubscription: createSubscriptionConfirmer(),
+        logger,
       });
       url = await server.listen({ port: config.http.port, host: config.http.host });
       // Stop accepting requests before anything else stops.
