@@ -20,25 +20,6 @@ export interface NewProviderEvent {
   payload: string;
 }
 
-/** Inserts what is new; returns (provider, event id) → row id for those, so a replay does nothing. */
-export async function insertProviderEvents(sql: SqlExecutor, events: NewProviderEvent[]): Promise<Map<string, number>> {
-  if (events.length === 0) return new Map();
-  const col = <K extends keyof NewProviderEvent>(k: K) => events.map((e) => e[k]);
-  const rows = await sql<{ id: string; provider: string; event_id: string }[]>`
-    insert into provider_events (provider, event_id, type, subtype, deployment_id, seq, message_id, recipient, disposition, occurred_at, payload)
-    select * from unnest(
-      ${sql.array(col('provider') as string[])}::text[], ${sql.array(col('eventId') as string[])}::text[],
-      ${sql.array(col('type') as string[])}::text[], ${sql.array(col('subtype') as string[])}::text[],
-      ${sql.array(col('deploymentId') as string[])}::text[], ${sql.array(col('seq') as number[])}::int[],
-      ${sql.array(col('messageId') as string[])}::text[], ${sql.array(col('recipient') as string[])}::text[],
-      ${sql.array(col('disposition') as string[])}::text[],
-      ${sql.array(events.map((e) => e.occurredAt?.toISOString() ?? null) as string[])}::timestamptz[],
-      ${sql.array(col('payload') as string[])}::jsonb[])
-    on conflict (provider, event_id) do nothing
-    returning id, provider, event_id`;
-  return new Map(rows.map((r) => [`${r.provider}\n${r.event_id}`, Number(r.id)]));
-}
-
 /** Locks deployments in id order, as every ledger writer does, before their ledger rows. */
 export async function lockDeploymentIds(sql: SqlExecutor, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
@@ -56,40 +37,69 @@ export async function ledgerRowsFor(sql: SqlExecutor, keys: { deploymentId: stri
   return rows.map((r) => ({ deploymentId: r.deployment_id, seq: r.seq, batchId: r.batch_id, status: r.status, complained: r.complained }));
 }
 
-export async function writeLedgerChanges(sql: SqlExecutor, changes: RowChange[]): Promise<void> {
-  if (changes.length === 0) return;
-  await sql`
-    update deliveries d set status = c.status,
-      complained_at = case when c.complained then coalesce(d.complained_at, now()) else d.complained_at end,
-      smtp_reply = coalesce(c.detail, d.smtp_reply), updated_at = now()
-    from unnest(
-      ${sql.array(changes.map((c) => c.deploymentId))}::text[], ${sql.array(changes.map((c) => c.seq))}::int[],
-      ${sql.array(changes.map((c) => c.status))}::text[], ${sql.array(changes.map((c) => c.complained))}::bool[],
-      ${sql.array(changes.map((c) => c.detail) as string[])}::text[]) as c(deployment_id, seq, status, complained, detail)
-    where d.deployment_id = c.deployment_id and d.seq = c.seq`;
+export interface FeedbackWrites {
+  events: NewProviderEvent[];
+  changes: RowChange[];
+  deployments: Map<string, CounterDelta>;
+  batches: Map<string, CounterDelta>;
+  /** Deployments that heard from a provider (their feedback time moves even when nothing changed). */
+  touched: string[];
 }
 
-/** Moves the books with the ledger, and notes when feedback last arrived for each deployment. */
-export async function applyCounterDeltas(sql: SqlExecutor, deployments: Map<string, CounterDelta>, batches: Map<string, CounterDelta>, touched: string[]): Promise<void> {
-  const ids = [...new Set([...deployments.keys(), ...touched])];
-  if (ids.length > 0) {
-    const d = ids.map((id) => deployments.get(id) ?? { sent: 0, bounced: 0, unknown: 0, complaints: 0 });
-    await sql`
+/**
+ * Everything an ingestion writes, in one statement: the events (what is new; returns their keys,
+ * so a replay is reported as such), the ledger rows they changed, and the books of deployments
+ * and batches. Callers hold the deployment and ledger row locks already.
+ */
+export async function recordFeedback(sql: SqlExecutor, w: FeedbackWrites): Promise<Set<string>> {
+  const ev = <K extends keyof NewProviderEvent>(k: K) => w.events.map((e) => e[k]);
+  const ch = w.changes;
+  const ids = [...new Set([...w.deployments.keys(), ...w.touched])];
+  const d = ids.map((id) => w.deployments.get(id) ?? { sent: 0, bounced: 0, unknown: 0, complaints: 0 });
+  const batchIds = [...w.batches.keys()];
+  const b = batchIds.map((id) => w.batches.get(id)!);
+  const rows = await sql<{ provider: string; event_id: string }[]>`
+    with inserted as (
+      insert into provider_events (provider, event_id, type, subtype, deployment_id, seq, message_id, recipient, disposition, occurred_at, payload)
+      -- Timestamps and JSON travel as text: postgres.js cannot type an empty array of either.
+      select provider, event_id, type, subtype, deployment_id, seq, message_id, recipient, disposition, occurred_at::timestamptz, payload::jsonb
+      from unnest(
+        ${sql.array(ev('provider') as string[])}::text[], ${sql.array(ev('eventId') as string[])}::text[],
+        ${sql.array(ev('type') as string[])}::text[], ${sql.array(ev('subtype') as string[])}::text[],
+        ${sql.array(ev('deploymentId') as string[])}::text[], ${sql.array(ev('seq') as number[])}::int[],
+        ${sql.array(ev('messageId') as string[])}::text[], ${sql.array(ev('recipient') as string[])}::text[],
+        ${sql.array(ev('disposition') as string[])}::text[],
+        ${sql.array(w.events.map((e) => e.occurredAt?.toISOString() ?? null) as string[])}::text[],
+        ${sql.array(ev('payload') as string[])}::text[])
+        as e(provider, event_id, type, subtype, deployment_id, seq, message_id, recipient, disposition, occurred_at, payload)
+      on conflict (provider, event_id) do nothing
+      returning provider, event_id
+    ), ledger as (
+      update deliveries d set status = c.status,
+        complained_at = case when c.complained then coalesce(d.complained_at, now()) else d.complained_at end,
+        smtp_reply = coalesce(c.detail, d.smtp_reply), updated_at = now()
+      from unnest(
+        ${sql.array(ch.map((c) => c.deploymentId))}::text[], ${sql.array(ch.map((c) => c.seq))}::int[],
+        ${sql.array(ch.map((c) => c.status))}::text[], ${sql.array(ch.map((c) => c.complained))}::bool[],
+        ${sql.array(ch.map((c) => c.detail) as string[])}::text[]) as c(deployment_id, seq, status, complained, detail)
+      where d.deployment_id = c.deployment_id and d.seq = c.seq
+      returning 1
+    ), deployment_books as (
       update deployments t set sent_count = t.sent_count + v.sent, bounced_count = t.bounced_count + v.bounced,
         unknown_count = t.unknown_count + v.unknown, complaint_count = t.complaint_count + v.complaints, feedback_at = now()
       from unnest(${sql.array(ids)}::text[], ${sql.array(d.map((x) => x.sent))}::int[], ${sql.array(d.map((x) => x.bounced))}::int[],
         ${sql.array(d.map((x) => x.unknown))}::int[], ${sql.array(d.map((x) => x.complaints))}::int[]) as v(id, sent, bounced, unknown, complaints)
-      where t.id = v.id`;
-  }
-  const batchIds = [...batches.keys()];
-  if (batchIds.length > 0) {
-    const b = batchIds.map((id) => batches.get(id)!);
-    await sql`
+      where t.id = v.id
+      returning 1
+    ), batch_books as (
       update batches t set sent_count = t.sent_count + v.sent, bounced_count = t.bounced_count + v.bounced, unknown_count = t.unknown_count + v.unknown, updated_at = now()
       from unnest(${sql.array(batchIds)}::text[], ${sql.array(b.map((x) => x.sent))}::int[], ${sql.array(b.map((x) => x.bounced))}::int[],
         ${sql.array(b.map((x) => x.unknown))}::int[]) as v(id, sent, bounced, unknown)
-      where t.id = v.id`;
-  }
+      where t.id = v.id
+      returning 1
+    )
+    select provider, event_id from inserted`;
+  return new Set(rows.map((r) => `${r.provider}\n${r.event_id}`));
 }
 
 export async function setDispositions(sql: SqlExecutor, ids: number[], dispositions: Disposition[]): Promise<void> {

@@ -107,9 +107,23 @@ export function createCertificateStore(options: CertificateStoreOptions = {}): C
     }
   }
 
+  // X509Certificate's getters parse on every access; a busy SNS subscription verifies thousands of
+  // messages a second with one certificate, so its key and dates are derived once.
+  const derived = new WeakMap<X509Certificate, { key: KeyObject; from: number; to: number }>();
+  function facts(certificate: X509Certificate) {
+    let found = derived.get(certificate);
+    if (!found) {
+      found = { key: certificate.publicKey, from: new Date(certificate.validFrom).getTime(), to: new Date(certificate.validTo).getTime() };
+      derived.set(certificate, found);
+    }
+    return found;
+  }
+  const keyOf = (certificate: X509Certificate) => facts(certificate).key;
+
   function currentlyValid(certificate: X509Certificate): boolean {
     const now = clock().getTime();
-    return new Date(certificate.validFrom).getTime() <= now && now <= new Date(certificate.validTo).getTime();
+    const { from, to } = facts(certificate);
+    return from <= now && now <= to;
   }
 
   async function certificate(url: string): Promise<WebhookResult<X509Certificate>> {
@@ -139,7 +153,7 @@ export function createCertificateStore(options: CertificateStoreOptions = {}): C
       if (!result.ok) return result;
       // Checked on every use, not only on fetch: a cached certificate can expire.
       if (!currentlyValid(result.value)) return refused('forbidden', 'signing certificate is expired or not yet valid');
-      return ok(result.value.publicKey);
+      return ok(keyOf(result.value));
     },
   };
 }

@@ -1,16 +1,7 @@
 import { feedbackEffects, rowKey, type Disposition } from '../../domain/feedback-effects.js';
-import type { FeedbackEvent, ParsedFeedback } from '../../domain/feedback.js';
+import type { FeedbackEvent, ParsedFeedback, QuarantinedInput } from '../../domain/feedback.js';
 import type { DatabaseHandle, SqlExecutor } from '../../db/client.js';
-import {
-  applyCounterDeltas,
-  insertProviderEvents,
-  ledgerRowsFor,
-  lockDeploymentIds,
-  orphansToRetry,
-  setDispositions,
-  writeLedgerChanges,
-  type NewProviderEvent,
-} from '../../db/queries/feedback.js';
+import { ledgerRowsFor, lockDeploymentIds, orphansToRetry, recordFeedback, setDispositions, type NewProviderEvent } from '../../db/queries/feedback.js';
 import type { Logger } from '../../lib/logger.js';
 import { parseDeliveryTag } from '../../mail/message.js';
 
@@ -47,18 +38,41 @@ function revive(payload: Record<string, unknown>): FeedbackEvent {
   return event;
 }
 
-/** Applies matched events to the ledger and the books; returns each event's disposition. */
-async function applyToLedger(sql: SqlExecutor, events: FeedbackEvent[]): Promise<Disposition[]> {
+/**
+ * Decides what each event does, under the locks (deployments in id order, then their ledger
+ * rows). Re-deciding an event that was already applied finds nothing left to change (the row
+ * already shows it), so a replay racing its original cannot count twice.
+ */
+async function decide(sql: SqlExecutor, events: FeedbackEvent[]) {
   const targets = events.map(target);
   const keys = targets.filter((t) => t !== undefined);
   await lockDeploymentIds(sql, [...new Set(keys.map((k) => k.deploymentId))]);
   const rows = new Map((await ledgerRowsFor(sql, keys)).map((r) => [rowKey(r.deploymentId, r.seq), r]));
   const effects = feedbackEffects(events, targets, rows);
-  await writeLedgerChanges(sql, effects.rows);
   const touched = [...new Set([...rows.values()].map((r) => r.deploymentId))];
-  await applyCounterDeltas(sql, effects.deployments, effects.batches, touched);
-  return effects.dispositions;
+  return { targets, effects, touched };
 }
+
+function eventRow(event: FeedbackEvent, t: ReturnType<typeof target>, disposition: Disposition): NewProviderEvent {
+  return {
+    provider: event.provider,
+    eventId: event.eventId,
+    type: event.kind,
+    subtype: event.bounceClass ? `${event.bounceClass}${event.subtype ? `:${event.subtype}` : ''}` : (event.subtype ?? null),
+    deploymentId: t?.deploymentId ?? null,
+    seq: t?.seq ?? null,
+    messageId: event.messageId ?? null,
+    recipient: event.recipient ?? null,
+    disposition,
+    occurredAt: event.occurredAt ?? null,
+    payload: JSON.stringify(event),
+  };
+}
+
+const quarantineRow = (q: QuarantinedInput): NewProviderEvent => ({
+  provider: q.provider, eventId: q.eventId, type: 'unparsed', subtype: null, deploymentId: null, seq: null, messageId: null,
+  recipient: null, disposition: 'quarantined', occurredAt: null, payload: JSON.stringify({ reason: q.reason, raw: q.raw }),
+});
 
 export function createFeedbackIngestor(deps: { database: DatabaseHandle; logger: Logger }): FeedbackIngestor {
   const { sql } = deps.database;
@@ -67,68 +81,38 @@ export function createFeedbackIngestor(deps: { database: DatabaseHandle; logger:
   let committing: Promise<void> | undefined;
 
   async function commit(group: Waiting[]): Promise<IngestSummary[]> {
-    return sql.begin(async (tx) => {
-      const rows: NewProviderEvent[] = [];
-      const owners: { request: number; event?: FeedbackEvent; quarantined: boolean }[] = [];
-      group.forEach(({ parsed }, request) => {
-        for (const event of parsed.events) {
-          const t = target(event);
-          rows.push({
-            provider: event.provider,
-            eventId: event.eventId,
-            type: event.kind,
-            subtype: event.bounceClass ? `${event.bounceClass}${event.subtype ? `:${event.subtype}` : ''}` : (event.subtype ?? null),
-            deploymentId: t?.deploymentId ?? null,
-            seq: t?.seq ?? null,
-            messageId: event.messageId ?? null,
-            recipient: event.recipient ?? null,
-            // Decided now when the ledger has no say in it; the rest after the ledger is read.
-            disposition: event.kind === 'other' ? 'ignored' : t ? 'pending' : 'orphan',
-            occurredAt: event.occurredAt ?? null,
-            payload: JSON.stringify(event),
-          });
-          owners.push({ request, event, quarantined: false });
-        }
-        for (const q of parsed.quarantined) {
-          rows.push({ provider: q.provider, eventId: q.eventId, type: 'unparsed', subtype: null, deploymentId: null, seq: null, messageId: null, recipient: null, disposition: 'quarantined', occurredAt: null, payload: JSON.stringify({ reason: q.reason, raw: q.raw }) });
-          owners.push({ request, quarantined: true });
-        }
+    return (await sql.begin(async (tx) => {
+      const owners = group.flatMap(({ parsed }, request) => parsed.events.map(() => request));
+      const events = group.flatMap(({ parsed }) => parsed.events);
+      const { targets, effects, touched } = await decide(tx, events);
+      const rows = events.map((event, i) => eventRow(event, targets[i], effects.dispositions[i]!));
+      const quarantined = group.flatMap(({ parsed }, request) => parsed.quarantined.map((q) => ({ request, row: quarantineRow(q) })));
+      const inserted = await recordFeedback(tx, {
+        events: [...rows, ...quarantined.map((q) => q.row)],
+        changes: effects.rows,
+        deployments: effects.deployments,
+        batches: effects.batches,
+        touched,
       });
 
-      const inserted = await insertProviderEvents(tx, rows);
       const summaries: IngestSummary[] = group.map(({ parsed }) => ({
         received: parsed.events.length + parsed.quarantined.length,
         duplicates: 0,
         dispositions: { counted: 0, recorded: 0, orphan: 0, ignored: 0, quarantined: 0 },
       }));
-      const pendingIds: number[] = [];
-      const pendingEvents: FeedbackEvent[] = [];
-      const pendingOwners: number[] = [];
       const seen = new Set<string>();
-      rows.forEach((row, i) => {
+      const tally = (request: number, row: NewProviderEvent) => {
         const key = `${row.provider}\n${row.eventId}`;
-        const id = inserted.get(key);
-        const summary = summaries[owners[i]!.request]!;
-        // Not inserted (already stored), or the same event twice in this very group.
-        if (id === undefined || seen.has(key)) {
-          summary.duplicates += 1;
-          return;
-        }
+        const summary = summaries[request]!;
+        // Stored before, or the same event twice in this very group.
+        if (!inserted.has(key) || seen.has(key)) summary.duplicates += 1;
+        else summary.dispositions[row.disposition as Disposition | 'quarantined'] += 1;
         seen.add(key);
-        if (row.disposition === 'pending') {
-          pendingIds.push(id);
-          pendingEvents.push(owners[i]!.event!);
-          pendingOwners.push(owners[i]!.request);
-        } else {
-          summary.dispositions[row.disposition] += 1;
-        }
-      });
-
-      const decided = await applyToLedger(tx, pendingEvents);
-      await setDispositions(tx, pendingIds, decided);
-      decided.forEach((d, i) => (summaries[pendingOwners[i]!]!.dispositions[d] += 1));
+      };
+      rows.forEach((row, i) => tally(owners[i]!, row));
+      quarantined.forEach((q) => tally(q.request, q.row));
       return summaries;
-    }) as Promise<IngestSummary[]>;
+    })) as IngestSummary[];
   }
 
   async function flush(): Promise<void> {
@@ -173,9 +157,10 @@ export function createFeedbackIngestor(deps: { database: DatabaseHandle; logger:
       const orphans = await orphansToRetry(sql, limit);
       if (orphans.length === 0) return 0;
       const decided = await sql.begin(async (tx) => {
-        const dispositions = await applyToLedger(tx, orphans.map((o) => revive(o.payload)));
-        await setDispositions(tx, orphans.map((o) => Number(o.id)), dispositions);
-        return dispositions;
+        const { effects, touched } = await decide(tx, orphans.map((o) => revive(o.payload)));
+        await recordFeedback(tx, { events: [], changes: effects.rows, deployments: effects.deployments, batches: effects.batches, touched });
+        await setDispositions(tx, orphans.map((o) => Number(o.id)), effects.dispositions);
+        return effects.dispositions;
       });
       return (decided as Disposition[]).filter((d) => d !== 'orphan').length;
     },
