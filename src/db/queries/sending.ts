@@ -250,7 +250,9 @@ export async function settleAndClaim(
       update deliveries d set status = i.status, smtp_code = i.code, smtp_reply = i.reply, message_id = i.message_id,
         settled_at = now(), claim_expires_at = null, updated_at = now()
       from input i
-      where d.deployment_id = ${deploymentId} and d.seq = i.seq and d.status = 'claimed' and exists (select 1 from lock)
+      -- seq = any(…) makes the primary key drive this update; a join alone lets the planner walk the claimed index.
+      where d.deployment_id = ${deploymentId} and d.seq = any(${sql.array(settled.map((r) => r.seq))}::int[]) and d.seq = i.seq
+        and d.status = 'claimed' and exists (select 1 from lock)
       returning d.status
     ), released as (
       update deliveries set status = 'pending', claimed_by = null, claim_expires_at = null, handed_over_at = null, updated_at = now()
