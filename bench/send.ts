@@ -1,5 +1,5 @@
 /**
- * Send throughput to a local SMTP sink: the whole pipeline (claims, rate limiter, stop checks,
+ * Send throughput to a local SMTP sink (in a process of its own): the whole pipeline (claims, rate limiter, stop checks,
  * settles and books in Postgres, one worker with C lanes) next to raw nodemailer pooled sends
  * (C connections, C messages at a time) of the same messages to the same sink, alternating.
  * Target: pipeline ≥ 0.8 × raw.
@@ -14,7 +14,8 @@ import nodemailer from 'nodemailer';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/lib/logger.js';
 import { buildMessage } from '../src/mail/message.js';
-import { startSmtpSink } from '../src/mail/sink.js';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { createQueues } from '../src/queue/queues.js';
 import { createRedis } from '../src/queue/redis.js';
 import { startSendingRuntime } from '../src/queue/runtime.js';
@@ -27,10 +28,31 @@ const rounds = Number(process.argv[4] ?? 2);
 const logger = createLogger('warn');
 const content = { fromAddress: 'Bench <bench@example.com>', subject: 'Hello {{first_name}}', bodyText: 'Hi {{first_name}},\n\nA short message.\n', fieldNames: ['first_name'] };
 
+/**
+ * The sink runs in a process of its own, as the receiving SMTP server does in production: in
+ * this process it would share one event loop with the side being measured, and the measurement
+ * would be of the sink's parsing as much as of the sender.
+ */
+async function sinkProcess() {
+  const child = spawn(process.execPath, [path.join(import.meta.dirname, 'sink-process.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port: number = await new Promise((resolve, reject) => {
+    child.stdout.once('data', (data) => resolve(Number(String(data).trim())));
+    child.once('exit', (code) => reject(new Error(`the sink process exited (${code})`)));
+  });
+  return {
+    port,
+    url: `smtp://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.stdin.end();
+    }),
+  };
+}
+
 async function measure(connections: number) {
   const stack = await benchStack();
   const { database } = stack;
-  const sink = await startSmtpSink({ keep: 0 });
+  const sink = await sinkProcess();
   const config = loadConfig({
     DATABASE_URL: stack.pgUrl, REDIS_URL: stack.redisUrl, SMTP_URL: sink.url, SEND_CONCURRENCY: String(connections),
     SEND_RATE_PER_SECOND: '1000000', PREFETCH_LEAD_SECONDS: '0', REDIS_PREFIX: 'bench',
