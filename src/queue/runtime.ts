@@ -11,6 +11,7 @@ import { createBatchProcessor } from '../services/sending/batch-job.js';
 import { createLeaseKeeper } from '../services/sending/leases.js';
 import { createPrefetchProcessor } from '../services/sending/prefetch-job.js';
 import { createScheduler } from '../services/sending/scheduler.js';
+import { createSendReconciler } from '../services/sending/reconciler.js';
 import { createSendJobProcessor } from '../services/sending/send-job.js';
 import { batchJob, prefetchJob, QUEUES, sendJob, type BatchJob, type PrefetchJob, type SendJob } from './jobs.js';
 import type { Queues } from './queues.js';
@@ -90,6 +91,7 @@ export async function startSendingRuntime(deps: {
     leadSeconds: config.sending.prefetchLeadSeconds,
   });
   const leases = createLeaseKeeper({ database, workerId, leaseSeconds });
+  const reconcile = createSendReconciler({ sql: database.sql, sendQueue: deps.queues.send });
 
   const common = { connection: workerConnection, prefix, lockDuration: leaseSeconds * 1000, stalledInterval: leaseSeconds * 1000, maxStalledCount: 1000 };
   const workers = [
@@ -132,6 +134,10 @@ export async function startSendingRuntime(deps: {
     runEvery(1000, 'scheduler', scheduler, log),
     runEvery(Math.max(250, (leaseSeconds * 1000) / 3), 'lease-heartbeat', leases.renew, log),
     runEvery(Math.max(500, (leaseSeconds * 1000) / 2), 'lease-sweeper', leases.sweep, log),
+    runEvery(Math.max(2000, leaseSeconds * 500), 'send-reconciler', async () => {
+      const requeued = await reconcile();
+      if (requeued > 0) log.warn({ requeued }, 'queued send jobs again that Redis had lost');
+    }, log),
   ];
   log.info({ concurrency: transport.connections, ratePerSecond: config.sending.ratePerSecond }, 'sending runtime started');
 
