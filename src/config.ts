@@ -158,6 +158,10 @@ const environmentSchema = z.object({
   SEND_LEASE_SECONDS: integer(1, 3600, 30),
   DATA_DIR: z.preprocess(blankToUndefined, z.string().optional().transform((v) => path.resolve(v ?? '.data'))),
   REDIS_PREFIX: optionalMatching(/^[A-Za-z0-9:_-]{1,64}$/, 'must be 1-64 letters, digits, ":", "_" or "-"'),
+  FAILPOINTS: optionalMatching(
+    /^(crash-after-accept|crash-before-handoff)(=\d{1,9})?(,(crash-after-accept|crash-before-handoff)(=\d{1,9})?)*$/,
+    'must be a comma-separated list like crash-after-accept=25 (for fault tests only)',
+  ),
   LOG_LEVEL: z.preprocess(
     blankToUndefined,
     z
@@ -169,6 +173,8 @@ const environmentSchema = z.object({
 });
 
 type Environment = z.infer<typeof environmentSchema>;
+
+export type Failpoint = 'crash-after-accept' | 'crash-before-handoff';
 
 export interface Config {
   databaseUrl: string | undefined;
@@ -204,6 +210,12 @@ export interface Config {
     sendgridPublicKey: string | undefined;
     eventsSecret: string | undefined;
   };
+  /**
+   * Fault tests only: `crash-after-accept=N` kills the process (SIGKILL) right after the Nth
+   * message the SMTP server accepted, before the outcome is recorded; `crash-before-handoff=N`
+   * right before the Nth hand-off. Empty in production.
+   */
+  failpoints: Partial<Record<Failpoint, number>>;
   /** Unset: `serve` logs at info, one-shot commands at warn. */
   logLevel: Environment['LOG_LEVEL'];
 }
@@ -247,6 +259,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sendgridPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY?.replace(/\s+/g, ''),
       eventsSecret: e.EVENTS_WEBHOOK_SECRET,
     },
+    failpoints: Object.fromEntries(
+      (e.FAILPOINTS ? e.FAILPOINTS.split(',') : []).map((entry) => {
+        const [name, count] = entry.split('=');
+        return [name as Failpoint, Number(count ?? 1)];
+      }),
+    ),
     logLevel: e.LOG_LEVEL,
   };
 }

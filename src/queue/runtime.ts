@@ -83,6 +83,7 @@ export async function startSendingRuntime(deps: {
     logger: log,
     shuttingDown: () => shuttingDown,
     onHandOff: deps.onHandOff,
+    failpoints: config.failpoints,
   });
   const scheduler = createScheduler({
     sql: database.sql,

@@ -116,6 +116,7 @@ const ALL_VARIABLES = [
   'SEND_LEASE_SECONDS',
   'DATA_DIR',
   'REDIS_PREFIX',
+  'FAILPOINTS',
   'LOG_LEVEL',
 ] as const;
 
@@ -215,6 +216,8 @@ const INVALID: ReadonlyArray<readonly [variable: string, value: string]> = [
   ['REDIS_PREFIX', 'has space'],
   ['REDIS_PREFIX', 'x'.repeat(65)],
   ['REDIS_PREFIX', 'cg{1}'],
+  ['FAILPOINTS', 'crash-now'],
+  ['FAILPOINTS', 'crash-after-accept=x'],
   ['LOG_LEVEL', 'loud'],
   ['LOG_LEVEL', 'verbose'],
 ];
@@ -235,6 +238,13 @@ describe('loadConfig: provider webhooks', () => {
     expect(config.webhooks.sendgridPublicKey).toBe(key);
     expect(config.webhooks.eventsSecret).toBe('x'.repeat(32));
     expect(config.alerts.windowSeconds).toBe(300);
+  });
+});
+
+describe('loadConfig: failpoints (fault tests only)', () => {
+  it('is empty by default and parses a list', () => {
+    expect(loadConfig({}).failpoints).toEqual({});
+    expect(loadConfig({ FAILPOINTS: 'crash-after-accept=25,crash-before-handoff' }).failpoints).toEqual({ 'crash-after-accept': 25, 'crash-before-handoff': 1 });
   });
 });
 

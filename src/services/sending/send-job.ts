@@ -3,6 +3,7 @@ import type { DatabaseHandle } from '../../db/client.js';
 import { parseFieldLine } from '../../db/queries/audience.js';
 import { reportSettledCancel } from '../../db/queries/cancellation.js';
 import { contentForDeployment, settleAndClaim, type ClaimedRow, type SettledRow } from '../../db/queries/sending.js';
+import type { Failpoint } from '../../config.js';
 import type { Logger } from '../../lib/logger.js';
 import { sleep } from '../../lib/processes.js';
 import { buildMessage, type CampaignContent } from '../../mail/message.js';
@@ -39,12 +40,27 @@ export interface SendJobDeps {
   /** Called right before each hand-off (metrics, benchmarks). */
   onHandOff?: (deploymentId: string) => void;
   retry?: { attempts: number; backoffMs: number[] };
+  /** Fault tests only (FAILPOINTS): die at a chosen moment of the send path. */
+  failpoints?: Partial<Record<Failpoint, number>>;
+}
+
+/** Counts toward each failpoint and kills the process, as a crash would, when one is reached. */
+function failpointTrigger(failpoints: Partial<Record<Failpoint, number>> = {}) {
+  const seen = new Map<Failpoint, number>();
+  return (name: Failpoint) => {
+    const at = failpoints[name];
+    if (at === undefined) return;
+    const n = (seen.get(name) ?? 0) + 1;
+    seen.set(name, n);
+    if (n === at) process.kill(process.pid, 'SIGKILL');
+  };
 }
 
 export function createSendJobProcessor(deps: SendJobDeps) {
   const { sql } = deps.database;
   const lanes = deps.transport.connections;
   const retry = deps.retry ?? { attempts: 3, backoffMs: [500, 2000] };
+  const failpoint = failpointTrigger(deps.failpoints);
 
   return async function processSendJob(job: SendJob): Promise<SendJobResult> {
     const unwatch = deps.stops.watch(job.deploymentId);
@@ -97,9 +113,11 @@ export function createSendJobProcessor(deps: SendJobDeps) {
           toRelease.push(claimed.seq);
           return;
         }
+        failpoint('crash-before-handoff');
         deps.onHandOff?.(job.deploymentId);
         if (attempt === 1) handedOver++;
         const result = await deps.transport.send(message);
+        if (result.outcome === 'sent') failpoint('crash-after-accept');
         if (result.outcome !== 'transient' || attempt >= retry.attempts) {
           settled.push({ seq: claimed.seq, status: finalStatus(result.outcome), code: result.code ?? null, reply: result.reply ?? null, messageId: message.messageId });
           return;
