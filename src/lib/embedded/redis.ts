@@ -25,6 +25,8 @@ export interface EmbeddedRedisOptions {
   dir: string;
   logger?: Logger;
   ephemeral?: boolean;
+  /** A fixed port (a restart in fault tests keeps its address); a free one otherwise. */
+  port?: number;
 }
 
 /** Resolved through PATH by the child-process lookup itself. */
@@ -78,7 +80,7 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
   }
   const binary = await findRedisServer();
   await mkdir(dir, { recursive: true });
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const conf = [
     `port ${port}`,
     'bind 127.0.0.1',
