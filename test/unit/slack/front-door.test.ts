@@ -65,7 +65,7 @@ describe('POST /slack/events', () => {
     ['timestamp not a number', { ...signedHeaders(body), 'x-slack-request-timestamp': '1.5e9' }],
     ['uppercase hex', { ...signedHeaders(body), 'x-slack-signature': signedHeaders(body)['x-slack-signature'].toUpperCase() }],
   ])('refuses %s with 401 and dispatches nothing', async (_name, headers) => {
-    const res = await postSlack(base, body, { 'content-type': FORM, ...headers });
+    const res = await postSlack(base, body, { ...headers, 'content-type': FORM });
     expect(res.status).toBe(401);
     expect(dispatched).toHaveLength(0);
   });
