@@ -113,8 +113,19 @@ export async function loadAlertView(sql: SqlExecutor, alertId: string): Promise<
   return row;
 }
 
-export async function findAlertByMessage(sql: SqlExecutor, channel: string, ts: string): Promise<{ id: string; deployment_id: string } | undefined> {
-  const [row] = await sql<{ id: string; deployment_id: string }[]>`select id, deployment_id from alerts where slack_channel = ${channel} and slack_ts = ${ts} limit 1`;
+/**
+ * The alert behind a clicked message, if its message may be out of date: for an ended deployment,
+ * unless an edit was already queued when (or after) it ended.
+ */
+export async function staleAlertMessage(sql: SqlExecutor, channel: string, ts: string): Promise<{ id: string } | undefined> {
+  const [row] = await sql<{ id: string }[]>`
+    select a.id from alerts a join deployments d on d.id = a.deployment_id
+    where a.slack_channel = ${channel} and a.slack_ts = ${ts}
+      and not exists (
+        select 1 from slack_outbox o
+        where o.alert_id = a.id and o.status <> 'failed' and d.status in ('cancelled', 'completed')
+          and o.created_at >= coalesce(d.cancelled_at, d.completed_at))
+    limit 1`;
   return row;
 }
 

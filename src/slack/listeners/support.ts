@@ -1,5 +1,5 @@
 import type { SqlExecutor } from '../../db/client.js';
-import { enqueueAlertRefresh, findAlertByMessage } from '../../db/queries/slack.js';
+import { enqueueAlertRefresh, staleAlertMessage } from '../../db/queries/slack.js';
 import type { Logger } from '../../lib/logger.js';
 import type { CancellationService } from '../../services/cancellation.js';
 import type { StatusService } from '../../services/status.js';
@@ -40,11 +40,14 @@ export async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> 
 export const UNAVAILABLE = ':hourglass: Campaign Guard cannot answer right now (its database did not respond in time, or failed). Retry in a moment; `/campaign status` shows what is true now.';
 export const CANNOT_CANCEL = 'Campaign Guard cannot cancel right now: its database did not answer. Retry in a moment; /campaign status shows whether anything changed.';
 
-/** A click on a message whose buttons are out of date: the message is edited to the current state. */
+/**
+ * A click on a message whose buttons are out of date: the message is edited to the current state
+ * (once: not when the change that ended it already queued an edit).
+ */
 export async function refreshClickedMessage(deps: ListenerDeps, channel: string | undefined, ts: string | undefined): Promise<void> {
   if (!channel || !ts) return;
   try {
-    const alert = await findAlertByMessage(deps.sql, channel, ts);
+    const alert = await staleAlertMessage(deps.sql, channel, ts);
     if (!alert) return;
     await enqueueAlertRefresh(deps.sql, alert.id);
     deps.outboxChanged();
