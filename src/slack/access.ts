@@ -1,7 +1,6 @@
 import type { SqlExecutor } from '../db/client.js';
-import { recordSlackRefusal } from '../db/queries/slack.js';
+import { operatorRole, recordSlackRefusal } from '../db/queries/slack.js';
 import type { Logger } from '../lib/logger.js';
-import type { AccessService } from '../services/access.js';
 
 /**
  * Who may do what, from the identity in the signed request (user id, team id) and the operators
@@ -24,7 +23,7 @@ export interface Gate {
   setHomeTeam(teamId: string | undefined): void;
 }
 
-export function createGate(deps: { sql: SqlExecutor; access: AccessService; allowedTeams: string[]; logger: Logger }): Gate {
+export function createGate(deps: { sql: SqlExecutor; allowedTeams: string[]; logger: Logger }): Gate {
   let homeTeam: string | undefined;
   const refuse = async (identity: SlackIdentity, action: string, target: string | null, why: string, text: string): Promise<GateVerdict> => {
     try {
@@ -43,7 +42,7 @@ export function createGate(deps: { sql: SqlExecutor; access: AccessService; allo
       if (!teamOk) {
         return refuse(identity, action, target, `team ${identity.teamId ?? 'unknown'} is not allowed`, ':no_entry: Campaign Guard only answers people of its own workspace (and teams an admin allowed). Your workspace is not on that list, so nothing was changed.');
       }
-      const role = await deps.access.roleOf(identity.userId);
+      const role = await operatorRole(deps.sql, identity.userId);
       if (!role) {
         return refuse(identity, action, target, 'no operator role', `:no_entry: You have no access to Campaign Guard, so nothing was changed. Ask an admin to run \`campaign-guard access grant ${identity.userId} --role responder\`.`);
       }

@@ -94,7 +94,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     logger.error({ err: error }, 'slack listener error');
   });
 
-  const gate = createGate({ sql: options.sql, access: options.services.access, allowedTeams: slack.allowedTeams, logger });
+  const gate = createGate({ sql: options.sql, allowedTeams: slack.allowedTeams, logger });
   gate.setHomeTeam(auth.team_id);
   const home = createHomePublisher({ client, status: options.services.status, gate, logger, throttleMs: options.homeThrottleMs });
   const deps: ListenerDeps = {

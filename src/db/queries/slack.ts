@@ -187,3 +187,9 @@ export async function enqueueAlertRefresh(sql: SqlExecutor, alertId: string): Pr
     values ('update', ${`alert:${alertId}:refresh:${Date.now()}`}, ${alertId}, ${JSON.stringify({ type: 'alert', alertId, change: 'refresh' })}::jsonb)
     on conflict (dedupe_key) do nothing`;
 }
+
+/** The operator's role, on the hot path of every Slack request (plain SQL: no query builder). */
+export async function operatorRole(sql: SqlExecutor, userId: string): Promise<string | undefined> {
+  const [row] = await sql<{ role: string }[]>`select role from operators where user_id = ${userId}`;
+  return row?.role;
+}
