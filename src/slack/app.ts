@@ -119,8 +119,15 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     client,
     home,
     async start() {
+      if (slack.mode === 'socket') {
+        try {
+          await app.start();
+        } catch (error) {
+          const e = error as { data?: { error?: string }; message?: string };
+          throw new ConfigError('SLACK_APP_TOKEN', `could not open a Socket Mode connection (${e.data?.error ?? (e.message ?? String(error)).split('\n')[0]})`);
+        }
+      }
       home.start();
-      if (slack.mode === 'socket') await app.start();
     },
     async stop() {
       home.stop();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { audienceCsv, createCampaignOrThrow } from '../support/builders.js';
-import { commandBody, sendSigned } from '../support/slack.js';
+import { commandBody, FORM, interactivityBody, postSlack, SECRET, sendSigned, sign } from '../support/slack.js';
 import { startSlackStack, type SlackStack } from './harness.js';
 
 /** Done-when 4: every `/campaign` subcommand, and nonsense, answered within 3 s, usefully, never echoing raw text. */
@@ -93,5 +93,24 @@ describe('/campaign', () => {
       ]),
     );
     expect((await stack.db.sql`select status from deployments where id = ${dep}`)[0]!.status).toBe('scheduled');
+  });
+});
+
+describe('the running app’s front door (Done-when 3)', () => {
+  it('refuses forged, stale and unsigned requests with 401, never dispatches ssl_check, refuses 5 MB, and stays healthy', async () => {
+    const body = commandBody(`pause ${dep}`);
+    const ts = Math.floor(Date.now() / 1000);
+    const forged = { 'content-type': FORM, 'x-slack-request-timestamp': String(ts), 'x-slack-signature': sign('not-the-secret-0123456789abcdef', ts, body) };
+    const stale = { 'content-type': FORM, 'x-slack-request-timestamp': String(ts - 301), 'x-slack-signature': sign(SECRET, ts - 301, body) };
+    for (const headers of [forged, stale, { 'content-type': FORM }]) expect((await postSlack(stack.base, body, headers)).status).toBe(401);
+    const smuggled = `ssl_check=1&${interactivityBody({ type: 'block_actions', user: { id: 'U0ALICE001' }, actions: [{ action_id: 'pause_deployment', value: `v1:${dep}` }] })}`;
+    expect((await postSlack(stack.base, smuggled, { 'content-type': FORM })).status).toBe(200);
+    const big = await fetch(`${stack.base}/slack/events`, { method: 'POST', headers: { 'content-type': FORM }, body: Buffer.alloc(5 * 1024 * 1024, 'a') }).catch(() => undefined);
+    if (big) expect(big.status).toBe(413);
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await stack.db.sql`select status from deployments where id = ${dep}`)[0]!.status).toBe('scheduled');
+    expect(await stack.db.sql`select count(*)::int as n from audit_log where action = 'pause'`).toEqual([{ n: 1 }]);
+    expect((await fetch(`${stack.base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${stack.base}/readyz`)).status).toBe(200);
   });
 });

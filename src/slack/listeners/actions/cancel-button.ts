@@ -24,8 +24,14 @@ export function cancelButton(deps: ListenerDeps) {
         if (prepared.stale) await refreshClickedMessage(deps, channel, ts);
         return await replyToClicker(args, 'Nothing to cancel', prepared.text);
       }
-      if (inModal) await client.views.push({ trigger_id: body.trigger_id, view: prepared.view });
-      else await client.views.open({ trigger_id: body.trigger_id, view: prepared.view });
+      try {
+        if (inModal) await client.views.push({ trigger_id: body.trigger_id, view: prepared.view });
+        else await client.views.open({ trigger_id: body.trigger_id, view: prepared.view });
+      } catch (error) {
+        // The trigger lasts 3 s; if Slack refused it, say so rather than leave the click unanswered.
+        deps.logger.warn({ err: error }, 'could not open the cancel modal');
+        await replyToClicker(args, 'Try again', `Slack did not open the confirmation in time, so nothing was cancelled. Click Cancel again, or run \`/campaign cancel ${prepared.target}\`.`);
+      }
     } catch (error) {
       if (!(error instanceof DeadlineExceeded)) deps.logger.error({ err: error }, 'cancel click failed');
       await replyToClicker(args, 'Try again', UNAVAILABLE).catch((e: unknown) => deps.logger.warn({ err: e }, 'could not answer a cancel click'));
