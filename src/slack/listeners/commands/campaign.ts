@@ -34,15 +34,19 @@ export function campaignCommand(deps: ListenerDeps) {
     }
 
     try {
-      const need = verb === 'status' ? 'view' : 'control';
-      const verdict = await withDeadline(deps.gate.check(identity, need, verb, rest ? clip(rest, 60) : null), deps.deadlineMs);
-      if (!verdict.ok) return ack(ephemeral(renderText(verdict.text)));
-
       if (verb === 'status') {
-        if (!rest) return ack(ephemeral(renderActive(await withDeadline(deps.status.active(), deps.deadlineMs))));
-        const found = await withDeadline(deps.status.lookup(rest), deps.deadlineMs);
-        return ack(ephemeral(found.ok ? renderReport(found.value) : renderText(escape(found.reason))));
+        // Read-only: the answer is read while permission is checked, and shown only if permitted.
+        const answer = async () => {
+          if (!rest) return renderActive(await deps.status.active());
+          const found = await deps.status.lookup(rest);
+          return found.ok ? renderReport(found.value) : renderText(escape(found.reason));
+        };
+        const [verdict, rendered] = await withDeadline(Promise.all([deps.gate.check(identity, 'view', verb, rest ? clip(rest, 60) : null), answer()]), deps.deadlineMs);
+        return ack(ephemeral(verdict.ok ? rendered : renderText(verdict.text)));
       }
+
+      const verdict = await withDeadline(deps.gate.check(identity, 'control', verb, rest ? clip(rest, 60) : null), deps.deadlineMs);
+      if (!verdict.ok) return ack(ephemeral(renderText(verdict.text)));
 
       const id = normaliseId(rest);
       if (!ID_PATTERN.test(id)) {
