@@ -30,6 +30,26 @@ export interface FrontDoorOptions {
   nowSeconds?: () => number;
 }
 
+/**
+ * A signed request seen again within its 5-minute window (a replay, or an Events API retry of an
+ * event we already have) is answered 200 and not dispatched again. Per process, bounded.
+ */
+export function createReplayGuard(windowMs = 300_000, max = 50_000) {
+  const seen = new Map<string, number>();
+  return (key: string, now = Date.now()): boolean => {
+    const until = seen.get(key);
+    if (until !== undefined && until > now) return true;
+    if (seen.size >= max) {
+      for (const [k, expiry] of seen) {
+        if (expiry <= now || seen.size >= max) seen.delete(k);
+        if (seen.size < max * 0.9) break;
+      }
+    }
+    seen.set(key, now + windowMs);
+    return false;
+  };
+}
+
 class BodyTooLarge extends Error {
   readonly statusCode = 413;
   constructor(readonly bytesRead: number) {
@@ -109,6 +129,7 @@ export function registerSlackRoute(server: FastifyInstance, options: FrontDoorOp
   const max = options.maxBodyBytes ?? MAX_SLACK_BODY_BYTES;
   const now = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
   const log = options.logger.child({ component: 'slack-front-door' });
+  const seenBefore = createReplayGuard();
 
   server.register(async (scope) => {
     // This scope reads the body itself (raw bytes, capped): no parser may touch it first.
@@ -146,6 +167,11 @@ export function registerSlackRoute(server: FastifyInstance, options: FrontDoorOp
       if (!parsed.ok || parsed.sslCheck) return reply.code(400).send({ error: 'unreadable body' });
       const body = parsed.body;
       if (body.type === 'url_verification' && typeof body.challenge === 'string') return reply.send({ challenge: body.challenge });
+      const eventId = body.type === 'event_callback' && typeof body.event_id === 'string' ? body.event_id : undefined;
+      if (seenBefore(`sig:${String(request.headers['x-slack-signature'])}`) || (eventId && seenBefore(`event:${eventId}`))) {
+        log.info({ eventId }, 'slack request seen before: not dispatched again');
+        return reply.code(200).send('');
+      }
 
       const retryHeader = request.headers['x-slack-retry-num'];
       const retryNum = typeof retryHeader === 'string' && /^\d{1,4}$/.test(retryHeader) ? Number(retryHeader) : undefined;

@@ -237,7 +237,7 @@ export function homeOpened(user: string, team = TEAM) {
     api_app_id: 'A0APP00001',
     event: { type: 'app_home_opened', user, channel: 'D0DMALICE1', tab: 'home', event_ts: String(Date.now() / 1000) },
     type: 'event_callback',
-    event_id: `Ev${Date.now()}`,
+    event_id: `Ev${Date.now()}${Math.random().toString(36).slice(2, 8)}`,
     event_time: Math.floor(Date.now() / 1000),
     authorizations: [{ enterprise_id: null, team_id: team, user_id: 'U0BOT00001', is_bot: true, is_enterprise_install: false }],
     is_ext_shared_channel: false,

@@ -70,6 +70,18 @@ describe('POST /slack/events', () => {
     expect(dispatched).toHaveLength(0);
   });
 
+  it('does not dispatch a replayed request, nor an Events API retry of an event it has', async () => {
+    const once = commandBody('status replayed');
+    const headers = signedHeaders(once);
+    expect((await postSlack(base, once, headers)).status).toBe(200);
+    expect((await postSlack(base, once, headers)).status).toBe(200);
+    expect(dispatched).toHaveLength(1);
+    const event = (ts: number) => JSON.stringify({ type: 'event_callback', event_id: 'Ev0RETRY01', event: { type: 'app_home_opened', user: 'U1', tab: 'home', event_ts: String(ts) } });
+    expect((await sendSigned(base, event(1), 'application/json')).status).toBe(200);
+    expect((await postSlack(base, event(2), { ...signedHeaders(event(2), 'application/json'), 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' })).status).toBe(200);
+    expect(dispatched).toHaveLength(2);
+  });
+
   it('refuses a body altered after signing (a trailing newline, %2F for /)', async () => {
     const headers = signedHeaders(body);
     expect((await postSlack(base, `${body}\n`, headers)).status).toBe(401);
