@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertView } from '../../../src/db/queries/slack.js';
+import type { DeploymentStatus } from '../../../src/domain/lifecycle.js';
+import type { StatusReport } from '../../../src/services/status.js';
+import { cancelModal } from '../../../src/slack/blocks/modal.js';
 import { renderAlert } from '../../../src/slack/blocks/alert.js';
 import { outcomeMrkdwn, outcomePlain } from '../../../src/slack/blocks/outcome.js';
 import { renderCancelConfirmation } from '../../../src/slack/blocks/thread.js';
@@ -79,5 +82,37 @@ describe('outcomes and replies', () => {
     for (const v of ['dep_0000000001', 'v2:dep_0000000001', 'v1:dep_1 OR 1=1', '{"v":1}', 42, null]) expect(parseButtonValue(v)).toBeUndefined();
     expect(parseMetadata('{"v":1,"target":"dep_0000000001","deploymentId":"dep_0000000001","channel":"C0ALERTS01","ts":"1.2"}')).toMatchObject({ target: 'dep_0000000001', channel: 'C0ALERTS01' });
     for (const m of ['{"v":2,"target":"dep_0000000001"}', 'not json', '{"v":1,"target":"x; drop"}', undefined]) expect(parseMetadata(m)).toBeUndefined();
+  });
+});
+
+describe('the cancel modal', () => {
+  const deployment = (id: string, position: number, status: DeploymentStatus, sent: number) => ({
+    id, campaignId: 'cmp_0000000009', name: `Wave ${position}`, position, status, sendAt: null,
+    counts: { total: 100, pending: 100 - sent - 2, inFlight: 2, sent, bounced: 0, failed: 0, unknown: 0, cancelled: 0 },
+    cancelledBy: null, cancelledAt: null, cancelReason: null, pausedBy: null, pausedAt: null, startedAt: null, completedAt: null, batches: [],
+  });
+  const multi: StatusReport = {
+    type: 'campaign', id: 'cmp_0000000009', name: 'Big <!channel> push', kind: 'multi', status: 'sending', lockedBy: 'U0EDITOR01', lockedAt: new Date(),
+    sendAt: null, counts: { total: 300, pending: 0, inFlight: 0, sent: 0, bounced: 0, failed: 0, unknown: 0, cancelled: 0 }, cancelledBy: null, cancelledAt: null, cancelReason: null, createdAt: new Date(),
+    deployments: [deployment('dep_000000000a', 1, 'sending', 50), deployment('dep_000000000b', 2, 'scheduled', 0), deployment('dep_000000000c', 3, 'completed', 98)],
+  };
+
+  it('lists every deployment of a multi campaign that will stop, the counts, the lock and the irreversibility', () => {
+    const view = cancelModal(multi, '{"v":1}');
+    const text = JSON.stringify(view.blocks);
+    expect(text).toContain('dep_000000000a');
+    expect(text).toContain('dep_000000000b');
+    expect(text).not.toContain('dep_000000000c');
+    expect(text).toContain('*Sent so far:* 50');
+    expect(text).toContain('*In flight (cannot be recalled):* 4');
+    expect(text).toContain('*Will never be sent:* 146');
+    expect(text).toContain('<@U0EDITOR01> is editing this campaign');
+    expect(text).toContain('This cannot be undone; the campaign cannot be restarted');
+    expect(text).toContain('Big &lt;!channel&gt; push');
+    expect(text).not.toContain('<!channel>');
+    expect(view.title.text).toBe('Cancel campaign?');
+    expect(view.private_metadata).toBe('{"v":1}');
+    const input = view.blocks.find((b) => b.type === 'input') as { optional?: boolean; block_id?: string };
+    expect(input).toMatchObject({ block_id: 'reason', optional: true });
   });
 });
