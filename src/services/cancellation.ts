@@ -13,7 +13,7 @@ import {
   reportSettledCancel,
   type LockedDeployment,
 } from '../db/queries/cancellation.js';
-import { enqueueAlertEdits, enqueueCancelConfirmation } from '../db/queries/slack.js';
+import { enqueueAlertEdits, enqueueCancelConfirmation } from '../db/queries/slack-outbox.js';
 import { ID_PATTERN, idKind } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
 import type { StopAnnouncer } from '../queue/stop-signal.js';

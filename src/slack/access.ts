@@ -1,5 +1,5 @@
 import type { SqlExecutor } from '../db/client.js';
-import { operatorRole, recordSlackRefusal } from '../db/queries/slack.js';
+import { operatorRole, recordSlackRefusal } from '../db/queries/slack-outbox.js';
 import type { Logger } from '../lib/logger.js';
 
 /**

@@ -7,7 +7,7 @@ import {
   olderPendingForAlert,
   rescheduleOutbox,
   type OutboxRow,
-} from '../db/queries/slack.js';
+} from '../db/queries/slack-outbox.js';
 import type { Logger } from '../lib/logger.js';
 import { renderAlert, type RenderedMessage } from './blocks/alert.js';
 import { renderCancelConfirmation, renderCancelSettled, type CancelConfirmationPayload, type CancelSettledPayload } from './blocks/thread.js';

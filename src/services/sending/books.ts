@@ -7,7 +7,7 @@ import {
   lockDeployment,
   setCampaignStatus,
 } from '../../db/queries/sending.js';
-import { enqueueAlertEdits } from '../../db/queries/slack.js';
+import { enqueueAlertEdits } from '../../db/queries/slack-outbox.js';
 
 /**
  * After settled rows: a batch with nothing left completes, a deployment whose batches are all

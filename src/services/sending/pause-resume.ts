@@ -3,7 +3,7 @@ import { ok, refused, type Result } from '../../domain/result.js';
 import { inTransaction, type DatabaseHandle } from '../../db/client.js';
 import { recordAudit } from '../../db/queries/audit.js';
 import { lockDeployments } from '../../db/queries/cancellation.js';
-import { enqueueAlertEdits } from '../../db/queries/slack.js';
+import { enqueueAlertEdits } from '../../db/queries/slack-outbox.js';
 import { jobIds, type BatchJob } from '../../queue/jobs.js';
 import type { StopAnnouncer } from '../../queue/stop-signal.js';
 import { refreshCampaignStatus } from './books.js';

@@ -1,5 +1,5 @@
 import { canCancel, type CampaignStatus, type DeploymentStatus } from '../../domain/lifecycle.js';
-import type { AlertView } from '../../db/queries/slack.js';
+import type { AlertView } from '../../db/queries/slack-outbox.js';
 import { ACTIONS, buttonValue } from '../button-value.js';
 import { actorMention, clip, count, escape, percent, slackDate } from '../format.js';
 import { button, context, section, type Block } from './common.js';

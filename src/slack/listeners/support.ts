@@ -1,5 +1,5 @@
 import type { SqlExecutor } from '../../db/client.js';
-import { enqueueAlertRefresh, staleAlertMessage } from '../../db/queries/slack.js';
+import { enqueueAlertRefresh, staleAlertMessage } from '../../db/queries/slack-outbox.js';
 import type { Logger } from '../../lib/logger.js';
 import type { CancellationService } from '../../services/cancellation.js';
 import type { StatusService } from '../../services/status.js';

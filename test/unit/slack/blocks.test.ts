@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AlertView } from '../../../src/db/queries/slack.js';
+import type { AlertView } from '../../../src/db/queries/slack-outbox.js';
 import type { DeploymentStatus } from '../../../src/domain/lifecycle.js';
 import type { StatusReport } from '../../../src/services/status.js';
 import { cancelModal } from '../../../src/slack/blocks/modal.js';
