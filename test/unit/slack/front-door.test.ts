@@ -56,16 +56,17 @@ describe('POST /slack/events', () => {
     expect(dispatched[0]!.body).toMatchObject({ command: '/campaign', text: 'status', user_id: 'U0ALICE001' });
   });
 
+  // Headers are made when the test runs (a timestamp made at collection time would drift).
   it.each([
-    ['unsigned', {} as Record<string, string>],
-    ['no timestamp', { 'x-slack-signature': sign(SECRET, Math.floor(Date.now() / 1000), body) }],
-    ['stale (> 5 min old)', signedHeaders(body, FORM, { now: Date.now() - 301_000 })],
-    ['from the future (> 5 min)', signedHeaders(body, FORM, { now: Date.now() + 301_000 })],
-    ['forged with another secret', signedHeaders(body, FORM, { secret: 'another-secret-0123456789abcdef' })],
-    ['timestamp not a number', { ...signedHeaders(body), 'x-slack-request-timestamp': '1.5e9' }],
-    ['uppercase hex', { ...signedHeaders(body), 'x-slack-signature': signedHeaders(body)['x-slack-signature'].toUpperCase() }],
+    ['unsigned', () => ({}) as Record<string, string>],
+    ['no timestamp', () => ({ 'x-slack-signature': sign(SECRET, Math.floor(Date.now() / 1000), body) })],
+    ['stale (> 5 min old)', () => signedHeaders(body, FORM, { now: Date.now() - 302_000 })],
+    ['from the future (> 5 min)', () => signedHeaders(body, FORM, { now: Date.now() + 302_000 })],
+    ['forged with another secret', () => signedHeaders(body, FORM, { secret: 'another-secret-0123456789abcdef' })],
+    ['timestamp not a number', () => ({ ...signedHeaders(body), 'x-slack-request-timestamp': '1.5e9' })],
+    ['uppercase hex', () => ({ ...signedHeaders(body), 'x-slack-signature': signedHeaders(body)['x-slack-signature'].toUpperCase() })],
   ])('refuses %s with 401 and dispatches nothing', async (_name, headers) => {
-    const res = await postSlack(base, body, { ...headers, 'content-type': FORM });
+    const res = await postSlack(base, body, { ...headers(), 'content-type': FORM });
     expect(res.status).toBe(401);
     expect(dispatched).toHaveLength(0);
   });
