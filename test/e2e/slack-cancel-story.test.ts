@@ -170,4 +170,30 @@ describe('bounce spike → alert → cancel in Slack', () => {
     const final = await stack.slack.waitFor(() => stack.slack.ok('chat.postEphemeral').find((c) => c.args.user === BOB && String(c.args.text).includes('already completed')));
     expect(String(final.args.text)).toContain('5 sent');
   });
+
+  it('Slack answering 429 on chat.update and 500 on chat.postMessage: the edit and both replies arrive later, exactly once', async () => {
+    const { deploymentIds } = await createCampaignOrThrow(stack.db, { name: 'Flaky Slack', csv: audienceCsv(7), sendAt: new Date(Date.now() + 3_600_000) });
+    const dep = deploymentIds[0]!;
+    const alertId = await openAlertForTest(stack.db, dep);
+    stack.app.notifier!.kick();
+    const ts = (await waitFor(async () => (await stack.db.sql`select slack_ts from alerts where id = ${alertId}`)[0]!.slack_ts as string | null, { what: 'the alert post' })) as string;
+    stack.slack.fail('chat.update', { status: 429, retryAfter: 1 });
+    stack.slack.fail('chat.postMessage', { status: 500 });
+    const modal = await openModal(ALICE, dep, ts);
+    const res = await sendSigned(stack.base, viewSubmission({ id: modal.id, privateMetadata: modal.view.private_metadata }, ALICE));
+    expect(res.text).toBe('');
+    const replies = await stack.slack.waitFor(() => {
+      const r = stack.slack.ok('chat.postMessage').filter((c) => c.args.thread_ts === ts);
+      return r.length >= 2 && r;
+    }, 20_000, 'two thread replies after the failures');
+    const updates = stack.slack.calls.filter((c) => c.method === 'chat.update' && c.args.ts === ts);
+    expect(updates.map((c) => c.status)).toEqual([429, 200]);
+    expect(updates[1]!.at - updates[0]!.at).toBeGreaterThanOrEqual(950);
+    expect(stack.slack.calls.filter((c) => c.method === 'chat.postMessage' && c.args.thread_ts === ts).map((c) => c.status)).toEqual([500, 200, 200]);
+    expect(String(replies[0]!.args.text)).toContain(`Cancelled ${dep}`);
+    expect(String(replies[1]!.args.text)).toContain('Final counts');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(stack.slack.ok('chat.postMessage').filter((c) => c.args.thread_ts === ts)).toHaveLength(2);
+    expect(await stack.db.sql`select count(*)::int as n from slack_outbox where status <> 'delivered' and alert_id = ${alertId}`).toEqual([{ n: 0 }]);
+  });
 });
