@@ -27,7 +27,8 @@ const TEAM = 'T0BENCH001';
 const logger = createLogger('error');
 const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((values.length * p) / 100))]!;
 
-async function fakeSlack() {
+/** The fake Slack Web API runs in a process of its own too: its work is Slack's, not the app's. */
+function serveFakeSlack() {
   let n = 0;
   let viewsOpened = 0;
   const server = http.createServer((req, res) => {
@@ -41,8 +42,26 @@ async function fakeSlack() {
       res.end(JSON.stringify({ ok: true, ts: `1767225600.${String(++n).padStart(6, '0')}` }));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/`, viewsOpened: () => viewsOpened, close: () => new Promise<void>((r) => server.close(() => r())) };
+  server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as AddressInfo).port }));
+  process.on('message', () => process.send!({ viewsOpened }));
+  process.on('disconnect', () => process.exit(0));
+}
+
+async function fakeSlack() {
+  const child = fork(process.argv[1]!, ['--fake-slack'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const port = await new Promise<number>((resolve) => child.once('message', (m) => resolve((m as { port: number }).port)));
+  return {
+    url: `http://127.0.0.1:${port}/api/`,
+    viewsOpened: () =>
+      new Promise<number>((resolve) => {
+        child.once('message', (m) => resolve((m as { viewsOpened: number }).viewsOpened));
+        child.send('count');
+      }),
+    close: async () => {
+      child.disconnect();
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
 }
 
 function signed(body: string, contentType: string) {
@@ -130,7 +149,7 @@ async function main() {
     // before the next measurement, so each kind is measured on its own.
     const settled = async () => {
       const deadline = Date.now() + 60_000;
-      while (slack.viewsOpened() < opened && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while ((await slack.viewsOpened()) < opened && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     };
     let opened = 0;
     // Warm up (JIT, connection pools), then measure each kind.
@@ -165,7 +184,9 @@ async function main() {
   }
 }
 
-if (process.argv[2] === '--client') {
+if (process.argv[2] === '--fake-slack') {
+  serveFakeSlack();
+} else if (process.argv[2] === '--client') {
   const [, , , url, kind, dep] = process.argv;
   const result = await runClient(url!, kind === 'click' ? click(dep!) : command(dep!), 'application/x-www-form-urlencoded');
   // (the no-op route ignores the body)
