@@ -22,7 +22,7 @@ import path from 'node:path';
 import type { JobQueue } from './services/sending/scheduler.js';
 import { silentLogger } from './lib/logger.js';
 import { webApi } from '@slack/bolt';
-import { createSlackApp, type SlackApp } from './slack/app.js';
+import { checkSlackToken, createSlackApp, type SlackApp } from './slack/app.js';
 import { registerSlackRoute } from './slack/front-door.js';
 import { createNotifier, type Notifier } from './slack/notifier.js';
 import { createLogWriter, createWebWriter, webApiOptions } from './slack/writer.js';
@@ -117,6 +117,8 @@ export interface SlackTuning {
  * app runs where the HTTP server does (its route, or a Socket Mode connection).
  */
 export async function startApp(config: Config, logger: Logger, options: { role: Role; slack?: SlackTuning }): Promise<RunningApp> {
+  // A Slack token Slack refuses stops the start before anything else starts.
+  const slackAuth = config.slack.mode === 'off' ? undefined : await checkSlackToken(config.slack);
   const infrastructure = await resolveInfrastructure(config, logger, { redis: true });
   const closers: (() => Promise<void>)[] = [() => infrastructure.stop()];
   const stop = async () => {
@@ -171,6 +173,7 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
         sql: database.sql,
         logger,
         outboxChanged: () => notifier?.kick(),
+        auth: slackAuth,
         retries: options.slack?.retries,
         homeThrottleMs: options.slack?.homeThrottleMs,
       });

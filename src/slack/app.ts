@@ -32,6 +32,8 @@ export interface SlackAppOptions {
   outboxChanged(): void;
   /** Web API retries for interactive calls (tests turn them off). */
   retries?: number;
+  /** The result of `checkSlackToken`, when the caller checked already. */
+  auth?: webApi.AuthTestResponse;
   deadlineMs?: number;
   homeThrottleMs?: number;
 }
@@ -61,19 +63,26 @@ function boltLogger(logger: Logger): BoltLogger {
   };
 }
 
-export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp> {
-  const { slack, logger } = options;
-  const clientOptions = webApiOptions(slack.apiUrl, options.retries ?? 1);
-  const client = new webApi.WebClient(slack.botToken, { ...clientOptions, logLevel: webApi.LogLevel.ERROR });
-
-  let auth: webApi.AuthTestResponse;
+/**
+ * The bot token, checked once with auth.test (which also names the home team). A token Slack
+ * refuses, or an API URL that cannot be reached, is a configuration error: one line.
+ */
+export async function checkSlackToken(slack: SlackOn): Promise<webApi.AuthTestResponse> {
+  const client = new webApi.WebClient(slack.botToken, { ...webApiOptions(slack.apiUrl, 0), logLevel: webApi.LogLevel.ERROR });
   try {
-    auth = await client.auth.test();
+    return await client.auth.test();
   } catch (error) {
     const e = error as { code?: string; data?: { error?: string }; message?: string };
     if (e.code === webApi.ErrorCode.PlatformError) throw new ConfigError('SLACK_BOT_TOKEN', `was refused by Slack (${e.data?.error ?? 'unknown error'})`);
     throw new ConfigError('SLACK_API_URL', `cannot be reached to check the bot token (${(e.message ?? String(error)).split('\n')[0]})`);
   }
+}
+
+export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp> {
+  const { slack, logger } = options;
+  const clientOptions = webApiOptions(slack.apiUrl, options.retries ?? 1);
+  const client = new webApi.WebClient(slack.botToken, { ...clientOptions, logLevel: webApi.LogLevel.ERROR });
+  const auth = options.auth ?? (await checkSlackToken(slack));
 
   const receiver = slack.mode === 'http' ? new DispatchReceiver(logger) : undefined;
   const app = new App({
