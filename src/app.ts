@@ -29,6 +29,11 @@ import { silentLogger } from './lib/logger.js';
 import { runEvery } from './lib/periodic.js';
 import { createAlertMonitor, policyFromConfig } from './services/alerts/monitor.js';
 import { createFeedbackIngestor } from './services/feedback/ingest.js';
+import { webApi } from '@slack/bolt';
+import { checkSlackToken, createSlackApp, type SlackApp } from './slack/app.js';
+import { registerSlackRoute } from './slack/front-door.js';
+import { createNotifier, type Notifier } from './slack/notifier.js';
+import { createLogWriter, createWebWriter, webApiOptions } from './slack/writer.js';
 
 /**
  * The composition root: the one place that turns configuration into connected adapters and
@@ -100,14 +105,31 @@ export async function openCommandContext(config: Config, logger: Logger) {
 
 export interface RunningApp {
   url: string | undefined;
+  slack: SlackApp | undefined;
+  notifier: Notifier | undefined;
   runtime: SendingRuntime | undefined;
   infrastructure: Infrastructure;
   services: Services;
   stop(): Promise<void>;
 }
 
-/** `serve`: migrate, then by role the HTTP server (web), the sending runtime (worker), or both. */
-export async function startApp(config: Config, logger: Logger, options: { role: Role }): Promise<RunningApp> {
+/** Knobs for tests and benchmarks; production uses the defaults. */
+export interface SlackTuning {
+  /** Web API retries (tests: 0, so a failing call fails at once). */
+  retries?: number;
+  /** Gap between two outbox messages to one channel (about 1/s by default). */
+  pacingMs?: number;
+  homeThrottleMs?: number;
+}
+
+/**
+ * `serve`: migrate, then by role the HTTP server (web), the sending runtime (worker), or both.
+ * Slack: the outbox notifier runs with the workers (it logs messages when Slack is off); the Bolt
+ * app runs where the HTTP server does (its route, or a Socket Mode connection).
+ */
+export async function startApp(config: Config, logger: Logger, options: { role: Role; slack?: SlackTuning }): Promise<RunningApp> {
+  // A Slack token Slack refuses stops the start before anything else starts.
+  const slackAuth = config.slack.mode === 'off' ? undefined : await checkSlackToken(config.slack);
   const infrastructure = await resolveInfrastructure(config, logger, { redis: true });
   const closers: (() => Promise<void>)[] = [() => infrastructure.stop()];
   const stop = async () => {
@@ -154,9 +176,43 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
       });
     }
 
+    let notifier: Notifier | undefined;
+    if (options.role !== 'web') {
+      const writer =
+        config.slack.mode === 'off'
+          ? createLogWriter(logger)
+          : createWebWriter(new webApi.WebClient(config.slack.botToken, { ...webApiOptions(config.slack.apiUrl, 0), logLevel: webApi.LogLevel.ERROR }));
+      const alertChannel = config.slack.mode === 'off' ? 'log' : config.slack.alertChannel;
+      if (config.slack.mode !== 'off' && !alertChannel) logger.warn('SLACK_ALERT_CHANNEL is not set: alerts and confirmations without an alert thread cannot be posted');
+      const started = createNotifier({ sql: database.sql, writer, alertChannel, logger, pacingMs: options.slack?.pacingMs });
+      started.start();
+      notifier = started;
+      closers.push(() => started.stop());
+    }
+
+    let slack: SlackApp | undefined;
+    if (options.role !== 'worker' && config.slack.mode !== 'off') {
+      const created = await createSlackApp({
+        slack: config.slack,
+        services,
+        sql: database.sql,
+        logger,
+        outboxChanged: () => notifier?.kick(),
+        auth: slackAuth,
+        retries: options.slack?.retries,
+        homeThrottleMs: options.slack?.homeThrottleMs,
+      });
+      await created.start();
+      slack = created;
+      closers.push(() => created.stop());
+    }
+
     let url: string | undefined;
     if (options.role !== 'worker') {
+      const slackConfig = config.slack;
+      const dispatch = slack?.dispatch;
       const server = createHttpServer({
+        routes: slackConfig.mode === 'http' && dispatch ? [(s) => registerSlackRoute(s, { signingSecret: slackConfig.signingSecret!, dispatch, logger })] : [],
         logger,
         checks: {
           postgres: async () => {
@@ -180,8 +236,8 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
       // Stop accepting requests before anything else stops.
       closers.push(() => server.close());
     }
-    logger.info({ url, role: options.role, embeddedPostgres: infrastructure.embedded.postgres, embeddedRedis: infrastructure.embedded.redis }, 'campaign guard is serving');
-    return { url, infrastructure, services, runtime, stop };
+    logger.info({ url, role: options.role, slack: config.slack.mode, embeddedPostgres: infrastructure.embedded.postgres, embeddedRedis: infrastructure.embedded.redis }, 'campaign guard is serving');
+    return { url, infrastructure, services, runtime, slack, notifier, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -4,7 +4,13 @@ import type { Logger } from '../lib/logger.js';
 export type ReadinessCheck = () => Promise<void>;
 
 /** Liveness, readiness, and (in later issues) Slack and provider webhooks, all on one port. */
-export function createHttpServer(deps: { logger: Logger; checks: Record<string, ReadinessCheck>; checkTimeoutMs?: number }): FastifyInstance {
+export function createHttpServer(deps: {
+  logger: Logger;
+  checks: Record<string, ReadinessCheck>;
+  checkTimeoutMs?: number;
+  /** Adapters' routes (Slack's `POST /slack/events`), registered by the composition root. */
+  routes?: ((server: FastifyInstance) => void)[];
+}): FastifyInstance {
   const server = Fastify({
     // Request logs at info would drown the log in health checks; problems still log at warn.
     loggerInstance: deps.logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
@@ -36,6 +42,8 @@ export function createHttpServer(deps: { logger: Logger; checks: Record<string, 
     const ready = results.every(([, result]) => result.ok);
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) });
   });
+
+  for (const register of deps.routes ?? []) register(server);
 
   return server;
 }

@@ -21,6 +21,9 @@ export function createQueues(connection: ConnectionOptions, prefix: string) {
     batches,
     send,
     async close() {
+      // A stop right after start (a failed start) must not cut a queue's initialisation short:
+      // that leaves an unhandled "Connection is closed." behind.
+      await Promise.allSettled([prefetch.waitUntilReady(), batches.waitUntilReady(), send.waitUntilReady()]);
       await Promise.all([prefetch.close(), batches.close(), send.close()]);
     },
   };

@@ -6,7 +6,6 @@ import {
   cancelBatchRow,
   cancelCampaignRow,
   cancelDeployments,
-  enqueueSlackMessage,
   lockBatch,
   lockCampaign,
   lockDeployments,
@@ -14,6 +13,7 @@ import {
   reportSettledCancel,
   type LockedDeployment,
 } from '../db/queries/cancellation.js';
+import { enqueueAlertEdits, enqueueCancelConfirmation } from '../db/queries/slack-outbox.js';
 import { ID_PATTERN, idKind } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
 import type { StopAnnouncer } from '../queue/stop-signal.js';
@@ -137,7 +137,6 @@ export function createCancellationService(deps: {
       }
       stopped = live.map((d) => d.id);
       await cancelDeployments(tx, stopped, actor, reason);
-      for (const id of stopped) await reportSettledCancel(tx, id);
       await cancelCampaignRow(tx, campaign.id, actor, reason);
       outcome = { outcome: 'cancelled', target, deploymentIds: stopped, counts, at: new Date(), ...(lockOverride ? { lockOverride } : {}) };
     }
@@ -145,11 +144,14 @@ export function createCancellationService(deps: {
     await tx`
       insert into audit_log (actor, action, target_type, target_id, outcome, reason, details, request_key)
       values (${actor}, 'cancel', ${kind}, ${target}, 'ok', ${reason}, ${JSON.stringify({ outcome, lockOverride: lockOverride ?? null, counts })}::jsonb, ${request.requestKey ?? null})`;
-    await enqueueSlackMessage(tx, {
-      kind: 'post',
-      dedupeKey: `cancel:${target}`,
-      payload: { type: 'cancel_confirmation', campaignId: campaign.id, target, actor, text: describeOutcome(outcome) },
+    // Slack, in this transaction: every alert message of what stopped is edited (buttons gone),
+    // the confirmation goes to each alert's thread (or the alert channel), then the settled
+    // counts of deployments with nothing in flight. The notifier sends them in this order.
+    await enqueueAlertEdits(tx, stopped, 'cancelled');
+    await enqueueCancelConfirmation(tx, batchDone ? [batchDone.deploymentId] : stopped, target, {
+      type: 'cancel_confirmation', campaignId: campaign.id, campaignName: campaign.name, target, actor, reason, outcome, text: describeOutcome(outcome),
     });
+    for (const id of stopped) await reportSettledCancel(tx, id);
     return { outcome, stopped, batch: batchDone };
   }
 

@@ -72,12 +72,6 @@ export async function auditByRequestKey(sql: SqlExecutor, requestKey: string) {
   return row;
 }
 
-export async function enqueueSlackMessage(sql: SqlExecutor, message: { kind: string; dedupeKey: string; payload: unknown }): Promise<void> {
-  await sql`
-    insert into slack_outbox (kind, dedupe_key, payload) values (${message.kind}, ${message.dedupeKey}, ${JSON.stringify(message.payload)}::jsonb)
-    on conflict (dedupe_key) do nothing`;
-}
-
 /**
  * After the commit: the ledger's pending rows of a cancelled deployment (or one of its batches),
  * one seq range at a time, so each statement is bounded and the whole pass is linear.
@@ -93,17 +87,26 @@ export async function markPendingCancelled(sql: SqlExecutor, deploymentId: strin
 
 /**
  * The second thread reply of a cancel: once nothing of a cancelled deployment is in flight, its
- * final counts. Idempotent (one per deployment), so every path that can settle the last message
- * (a send job, the lease sweeper, the cancel itself) may call it.
+ * final counts, in the thread of each of its open or recent alert messages (or, with none, to
+ * the alert channel). Idempotent (one per deployment and thread), so every path that can settle
+ * the last message (a send job, the lease sweeper, the cancel itself) may call it.
  */
 export async function reportSettledCancel(sql: SqlExecutor, deploymentId: string): Promise<void> {
   await sql`
-    insert into slack_outbox (kind, dedupe_key, payload)
-    select 'thread_reply', 'cancel-settled:' || id, json_build_object(
-      'type', 'cancel_settled', 'deploymentId', id, 'campaignId', campaign_id,
-      'sent', sent_count, 'bounced', bounced_count, 'failed', failed_count, 'unknown', unknown_count,
-      'neverSent', cancelled_count, 'total', total_count)::jsonb
-    from deployments where id = ${deploymentId} and status = 'cancelled' and in_flight_count = 0
+    with settled as (
+      select id, json_build_object(
+        'type', 'cancel_settled', 'deploymentId', id, 'campaignId', campaign_id,
+        'sent', sent_count, 'bounced', bounced_count, 'failed', failed_count, 'unknown', unknown_count,
+        'neverSent', cancelled_count, 'total', total_count)::jsonb as payload
+      from deployments where id = ${deploymentId} and status = 'cancelled' and in_flight_count = 0
+    ), threads as (
+      select a.id from alerts a
+      where a.deployment_id = ${deploymentId} and (a.state = 'open' or coalesce(a.resolved_at, a.opened_at) > now() - interval '1 day')
+    )
+    insert into slack_outbox (kind, dedupe_key, alert_id, payload)
+    select 'thread_reply', 'cancel-settled:' || s.id || ':' || t.id, t.id, s.payload from settled s cross join threads t
+    union all
+    select 'post', 'cancel-settled:' || s.id, null, s.payload from settled s where not exists (select 1 from threads)
     on conflict (dedupe_key) do nothing`;
 }
 

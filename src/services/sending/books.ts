@@ -7,6 +7,7 @@ import {
   lockDeployment,
   setCampaignStatus,
 } from '../../db/queries/sending.js';
+import { enqueueAlertEdits } from '../../db/queries/slack-outbox.js';
 
 /**
  * After settled rows: a batch with nothing left completes, a deployment whose batches are all
@@ -16,7 +17,10 @@ export async function closeFinishedWork(sql: SqlExecutor, batch: { id: string; d
   await lockDeployment(sql, batch.deploymentId);
   if (!(await completeBatchIfDone(sql, batch.id))) return;
   const campaignId = await completeDeploymentIfDone(sql, batch.deploymentId);
-  if (campaignId) await refreshCampaignStatus(sql, campaignId);
+  if (!campaignId) return;
+  await refreshCampaignStatus(sql, campaignId);
+  // Its alert messages lose their buttons (inserts nothing when it has no alert).
+  await enqueueAlertEdits(sql, [batch.deploymentId], 'completed');
 }
 
 export async function refreshCampaignStatus(sql: SqlExecutor, campaignId: string): Promise<void> {

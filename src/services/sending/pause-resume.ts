@@ -3,6 +3,7 @@ import { ok, refused, type Result } from '../../domain/result.js';
 import { inTransaction, type DatabaseHandle } from '../../db/client.js';
 import { recordAudit } from '../../db/queries/audit.js';
 import { lockDeployments } from '../../db/queries/cancellation.js';
+import { enqueueAlertEdits } from '../../db/queries/slack-outbox.js';
 import { jobIds, type BatchJob } from '../../queue/jobs.js';
 import type { StopAnnouncer } from '../../queue/stop-signal.js';
 import { refreshCampaignStatus } from './books.js';
@@ -37,6 +38,7 @@ export function createPauseResume(deps: { database: DatabaseHandle; announcer: S
         const ids = pausable.map((r) => r.id);
         await sql`update deployments set status = 'paused', paused_by = ${actor}, paused_at = now(), updated_at = now() where id = any(${sql.array(ids)}::text[])`;
         await refreshCampaignStatus(sql, rows[0]!.campaign_id);
+        await enqueueAlertEdits(sql, ids, 'paused');
         await recordAudit(tx, { actor, action: 'pause', targetType: target.deploymentId ? 'deployment' : 'campaign', targetId: target.deploymentId ?? target.campaignId!, outcome: 'ok', details: { deploymentIds: ids } });
         return ok({ deploymentIds: ids });
       });
@@ -68,6 +70,7 @@ export function createPauseResume(deps: { database: DatabaseHandle; announcer: S
         }
         await refreshCampaignStatus(sql, rows[0]!.campaign_id);
         const ids = paused.map((r) => r.id);
+        await enqueueAlertEdits(sql, ids, 'resumed');
         await recordAudit(tx, { actor, action: 'resume', targetType: target.deploymentId ? 'deployment' : 'campaign', targetId: target.deploymentId ?? target.campaignId!, outcome: 'ok', details: { deploymentIds: ids } });
         return ok({ deploymentIds: ids });
       });

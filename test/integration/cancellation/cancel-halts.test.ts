@@ -42,9 +42,9 @@ describe('a cancel against a sending worker', () => {
       expect(ledger.cancelled).toBe(row.cancelled_count);
       const copies = sinkCopies(sink.byDelivery, deploymentId);
       expect(copies.size).toBe(Number(row.sent_count));
-      // the second thread reply: the settled counts, once nothing is in flight
+      // the second reply: the settled counts, once nothing is in flight (no alert thread here: a post to the alert channel)
       const [settledReport] = await db.sql`select kind, payload from slack_outbox where dedupe_key = ${`cancel-settled:${deploymentId}`}`;
-      expect(settledReport).toMatchObject({ kind: 'thread_reply', payload: { sent: Number(row.sent_count), neverSent: Number(row.cancelled_count), total: 2000 } });
+      expect(settledReport).toMatchObject({ kind: 'post', payload: { sent: Number(row.sent_count), neverSent: Number(row.cancelled_count), total: 2000 } });
       // status shows it among the cancelled, not the active
       const active = await db.sql`select id from deployments where status in ('scheduled', 'prefetching', 'prefetched', 'sending', 'paused') and id = ${deploymentId}`;
       expect(active).toHaveLength(0);

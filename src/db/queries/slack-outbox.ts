@@ -1,0 +1,195 @@
+import type postgres from 'postgres';
+import type { SqlExecutor } from '../client.js';
+
+/**
+ * The Slack adapter's SQL: outbox delivery (claim with a lease, mark delivered with the stored ts
+ * in one transaction), the alert message's read model, and the refresh rows every status change
+ * of a deployment writes for its alert messages.
+ */
+export interface OutboxRow {
+  id: number;
+  kind: 'post' | 'update' | 'thread_reply' | 'ephemeral';
+  dedupe_key: string;
+  alert_id: string | null;
+  channel: string | null;
+  thread_ts: string | null;
+  user_id: string | null;
+  payload: Record<string, unknown>;
+  attempts: number;
+}
+
+/** Alerts whose message a change of their deployment should edit: open ones, and recent ones. */
+const recentAlert = (sql: SqlExecutor) => sql`(a.state = 'open' or coalesce(a.resolved_at, a.opened_at) > now() - interval '1 day')`;
+
+/**
+ * Claims due rows: each is leased (next_attempt_at moves past the lease) by the statement that
+ * selects it with SKIP LOCKED, so two notifiers never hold the same row.
+ */
+export async function claimDueOutbox(sql: SqlExecutor, limit: number, leaseSeconds: number): Promise<OutboxRow[]> {
+  const rows = await sql<OutboxRow[]>`
+    update slack_outbox o set attempts = o.attempts + 1, next_attempt_at = now() + make_interval(secs => ${leaseSeconds})
+    from (select id from slack_outbox where status = 'pending' and next_attempt_at <= now() order by id limit ${limit} for update skip locked) due
+    where o.id = due.id
+    returning o.id, o.kind, o.dedupe_key, o.alert_id, o.channel, o.thread_ts, o.user_id, o.payload, o.attempts`;
+  return [...rows].sort((a, b) => a.id - b.id);
+}
+
+/** Delivered: the ts is stored with the delivery, and an alert's first post gives the alert its message. */
+export async function markOutboxDelivered(sql: postgres.Sql, row: { id: number; alertId: string | null; setsAlertMessage: boolean }, channel: string, ts: string | null): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx`update slack_outbox set status = 'delivered', channel = ${channel}, delivered_ts = ${ts}, delivered_at = now(), last_error = null where id = ${row.id}`;
+    if (row.setsAlertMessage && row.alertId && ts) {
+      await tx`update alerts set slack_channel = ${channel}, slack_ts = ${ts} where id = ${row.alertId} and slack_ts is null`;
+    }
+  });
+}
+
+/** Back to the queue after `delaySeconds`; a wait that is not a failure does not count as an attempt. */
+export async function rescheduleOutbox(sql: SqlExecutor, id: number, delaySeconds: number, error: string | null, countsAsAttempt: boolean): Promise<void> {
+  await sql`
+    update slack_outbox set next_attempt_at = now() + make_interval(secs => ${delaySeconds}), last_error = coalesce(${error}, last_error),
+      attempts = case when ${countsAsAttempt} then attempts else greatest(0, attempts - 1) end
+    where id = ${id} and status = 'pending'`;
+}
+
+export async function failOutbox(sql: SqlExecutor, id: number, error: string): Promise<void> {
+  await sql`update slack_outbox set status = 'failed', last_error = ${error} where id = ${id}`;
+}
+
+/** An older undelivered row for the same alert: messages of one alert go out in order. */
+export async function olderPendingForAlert(sql: SqlExecutor, alertId: string, id: number): Promise<{ id: number; status: string } | undefined> {
+  const [row] = await sql<{ id: number; status: string }[]>`
+    select id, status from slack_outbox where alert_id = ${alertId} and id < ${id} and status = 'pending' order by id limit 1`;
+  return row;
+}
+
+export interface AlertView {
+  id: string;
+  deployment_id: string;
+  metric: 'bounce' | 'error' | 'complaint';
+  severity: 'warning' | 'critical';
+  state: 'open' | 'resolved';
+  rate: number;
+  sample: number;
+  threshold: number;
+  stats: Record<string, { rate?: number | null; sample?: number | null; windowRate?: number | null; windowSample?: number | null } | undefined>;
+  top_domains: { domain: string; count: number }[];
+  auto_paused: string | null;
+  slack_channel: string | null;
+  slack_ts: string | null;
+  opened_at: Date;
+  escalated_at: Date | null;
+  resolved_at: Date | null;
+  deployment_name: string;
+  deployment_status: string;
+  total_count: number;
+  sent_count: number;
+  bounced_count: number;
+  failed_count: number;
+  unknown_count: number;
+  in_flight_count: number;
+  cancelled_count: number;
+  cancelled_by: string | null;
+  cancelled_at: Date | null;
+  cancel_reason: string | null;
+  paused_by: string | null;
+  paused_at: Date | null;
+  completed_at: Date | null;
+  campaign_id: string;
+  campaign_name: string;
+  campaign_kind: 'single' | 'multi';
+  campaign_status: string;
+}
+
+export async function loadAlertView(sql: SqlExecutor, alertId: string): Promise<AlertView | undefined> {
+  const [row] = await sql<AlertView[]>`
+    select a.id, a.deployment_id, a.metric, a.severity, a.state, a.rate, a.sample, a.threshold, a.stats, a.top_domains, a.auto_paused,
+      a.slack_channel, a.slack_ts, a.opened_at, a.escalated_at, a.resolved_at,
+      d.name as deployment_name, d.status as deployment_status, d.total_count, d.sent_count, d.bounced_count, d.failed_count, d.unknown_count,
+      d.in_flight_count, d.cancelled_count, d.cancelled_by, d.cancelled_at, d.cancel_reason, d.paused_by, d.paused_at, d.completed_at,
+      c.id as campaign_id, c.name as campaign_name, c.kind as campaign_kind, c.status as campaign_status
+    from alerts a join deployments d on d.id = a.deployment_id join campaigns c on c.id = d.campaign_id
+    where a.id = ${alertId}`;
+  return row;
+}
+
+/**
+ * The alert behind a clicked message, if its message may be out of date: for an ended deployment,
+ * unless an edit was already queued when (or after) it ended.
+ */
+export async function staleAlertMessage(sql: SqlExecutor, channel: string, ts: string): Promise<{ id: string } | undefined> {
+  const [row] = await sql<{ id: string }[]>`
+    select a.id from alerts a join deployments d on d.id = a.deployment_id
+    where a.slack_channel = ${channel} and a.slack_ts = ${ts}
+      and not exists (
+        select 1 from slack_outbox o
+        where o.alert_id = a.id and o.status <> 'failed' and d.status in ('cancelled', 'completed')
+          and o.created_at >= coalesce(d.cancelled_at, d.completed_at))
+    limit 1`;
+  return row;
+}
+
+export type AlertChange = 'cancelled' | 'completed' | 'paused' | 'resumed' | 'refresh';
+
+/**
+ * One statement, in the transaction of the change: an edit of every open or recent alert message
+ * of these deployments. Inserts nothing when they have no alert. Repeatable changes (pause,
+ * resume, a refresh) get a key of their own per transaction.
+ */
+export async function enqueueAlertEdits(sql: SqlExecutor, deploymentIds: string[], change: AlertChange): Promise<void> {
+  if (deploymentIds.length === 0) return;
+  const once = change === 'cancelled' || change === 'completed';
+  await sql`
+    insert into slack_outbox (kind, dedupe_key, alert_id, payload)
+    select 'update', 'alert:' || a.id || ':' || ${change}::text || case when ${once}::boolean then '' else ':' || txid_current()::text end, a.id,
+      json_build_object('type', 'alert', 'alertId', a.id, 'change', ${change}::text)::jsonb
+    from alerts a where a.deployment_id = any(${sql.array(deploymentIds)}::text[]) and ${recentAlert(sql)}
+    on conflict (dedupe_key) do nothing`;
+}
+
+/**
+ * A cancel's confirmation: a reply in the thread of every open or recent alert message of the
+ * stopped deployments, or, with no alert message, a post to the alert channel.
+ */
+export async function enqueueCancelConfirmation(sql: SqlExecutor, deploymentIds: string[], target: string, payload: Record<string, unknown>): Promise<void> {
+  const json = JSON.stringify(payload);
+  const threads = deploymentIds.length
+    ? await sql`
+        insert into slack_outbox (kind, dedupe_key, alert_id, payload)
+        select 'thread_reply', 'cancel:' || ${target}::text || ':' || a.id, a.id, ${json}::jsonb
+        from alerts a where a.deployment_id = any(${sql.array(deploymentIds)}::text[]) and ${recentAlert(sql)}
+        on conflict (dedupe_key) do nothing returning 1`
+    : [];
+  if (threads.length === 0) {
+    await sql`insert into slack_outbox (kind, dedupe_key, payload) values ('post', ${`cancel:${target}`}, ${json}::jsonb) on conflict (dedupe_key) do nothing`;
+  }
+}
+
+/** A row the notifier renders from the request itself (an ephemeral answer that could not be sent at once). */
+export async function enqueueEphemeral(sql: SqlExecutor, message: { dedupeKey: string; channel: string; userId: string; text: string }): Promise<void> {
+  await sql`
+    insert into slack_outbox (kind, dedupe_key, channel, user_id, payload)
+    values ('ephemeral', ${message.dedupeKey}, ${message.channel}, ${message.userId}, ${JSON.stringify({ type: 'text', text: message.text })}::jsonb)
+    on conflict (dedupe_key) do nothing`;
+}
+
+export async function recordSlackRefusal(sql: SqlExecutor, entry: { actor: string; team: string | null; action: string; target: string | null; why: string }): Promise<void> {
+  const kind = entry.target?.startsWith('dep_') ? 'deployment' : entry.target?.startsWith('cmp_') ? 'campaign' : entry.target ? 'unknown' : null;
+  await sql`
+    insert into audit_log (actor, actor_team, action, target_type, target_id, outcome, reason, details)
+    values (${entry.actor}, ${entry.team}, ${entry.action}, ${kind}, ${entry.target}, 'refused', ${entry.why}, ${JSON.stringify({ via: 'slack' })}::jsonb)`;
+}
+
+/** An edit of one alert message (a stale click showed it is out of date). */
+export async function enqueueAlertRefresh(sql: SqlExecutor, alertId: string): Promise<void> {
+  await sql`
+    insert into slack_outbox (kind, dedupe_key, alert_id, payload)
+    values ('update', ${`alert:${alertId}:refresh:${Date.now()}`}, ${alertId}, ${JSON.stringify({ type: 'alert', alertId, change: 'refresh' })}::jsonb)
+    on conflict (dedupe_key) do nothing`;
+}
+
+/** The operator's role, on the hot path of every Slack request (plain SQL: no query builder). */
+export async function operatorRole(sql: SqlExecutor, userId: string): Promise<string | undefined> {
+  const [row] = await sql<{ role: string }[]>`select role from operators where user_id = ${userId}`;
+  return row?.role;
+}

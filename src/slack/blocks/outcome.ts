@@ -1,0 +1,21 @@
+import { describeOutcome, type ControlOutcome } from '../../domain/cancel-outcome.js';
+import { actorMention, escape, plain } from '../format.js';
+
+/**
+ * A control outcome in the CLI's words (`describeOutcome`), made safe for Slack: in mrkdwn every
+ * user-supplied part is escaped and a Slack user becomes a mention; in plain text (a modal's
+ * inline error) nothing is parsed, so it is only cleaned.
+ */
+export function outcomeMrkdwn(o: ControlOutcome): string {
+  const copy = { ...o } as ControlOutcome;
+  if (copy.outcome === 'already_cancelled') copy.by = actorMention(copy.by);
+  if (copy.outcome === 'not_permitted' || copy.outcome === 'not_allowed') copy.why = escape(copy.why);
+  if (copy.outcome === 'cancelled' && copy.lockOverride) copy.lockOverride = { ...copy.lockOverride, holder: escape(copy.lockOverride.holder) };
+  return describeOutcome(copy);
+}
+
+export function outcomePlain(o: ControlOutcome): string {
+  return plain(describeOutcome(o), 1900);
+}
+
+export const isSuccess = (o: ControlOutcome) => o.outcome === 'cancelled' || o.outcome === 'paused' || o.outcome === 'resumed';

@@ -1,0 +1,187 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Logger } from '../lib/logger.js';
+import { verifySlackSignature } from './signature.js';
+
+/**
+ * `POST /slack/events`: the only way into the Slack app in HTTP mode. The body is read as raw
+ * bytes with a hard cap (1 MB, counted while reading: a larger body is refused with 413 and the
+ * connection closed, so no more is read); the signature is checked over those exact bytes; only
+ * then is the body parsed and handed to Bolt. `ssl_check` requests are answered and never
+ * dispatched. Nothing unsigned reaches a listener.
+ */
+export const MAX_SLACK_BODY_BYTES = 1024 * 1024;
+
+export interface SlackDelivery {
+  body: Record<string, unknown>;
+  retryNum?: number;
+  retryReason?: string;
+}
+
+/** What the listener acknowledged with, if it did within the time Slack waits. */
+export type AckResult = { acked: true; response: unknown } | { acked: false };
+
+export type SlackDispatch = (delivery: SlackDelivery) => Promise<AckResult>;
+
+export interface FrontDoorOptions {
+  signingSecret: string;
+  dispatch: SlackDispatch;
+  logger: Logger;
+  maxBodyBytes?: number;
+  nowSeconds?: () => number;
+}
+
+/**
+ * A signed request seen again within its 5-minute window (a replay, or an Events API retry of an
+ * event we already have) is answered 200 and not dispatched again. Per process, bounded.
+ */
+export function createReplayGuard(windowMs = 300_000, max = 50_000) {
+  const seen = new Map<string, number>();
+  return (key: string, now = Date.now()): boolean => {
+    const until = seen.get(key);
+    if (until !== undefined && until > now) return true;
+    if (seen.size >= max) {
+      for (const [k, expiry] of seen) {
+        if (expiry <= now || seen.size >= max) seen.delete(k);
+        if (seen.size < max * 0.9) break;
+      }
+    }
+    seen.set(key, now + windowMs);
+    return false;
+  };
+}
+
+class BodyTooLarge extends Error {
+  readonly statusCode = 413;
+  constructor(readonly bytesRead: number) {
+    super('request body too large');
+  }
+}
+
+function readCapped(request: FastifyRequest, max: number): Promise<Buffer> {
+  const declared = Number(request.headers['content-length']);
+  if (Number.isFinite(declared) && declared > max) return Promise.reject(new BodyTooLarge(0));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stream = request.raw;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        cleanup();
+        // Stop reading: what is still in flight is not our business.
+        stream.pause();
+        reject(new BodyTooLarge(size));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(Buffer.concat(chunks, size));
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    const cleanup = () => {
+      stream.removeListener('data', onData);
+      stream.removeListener('end', onEnd);
+      stream.removeListener('error', onError);
+    };
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    stream.on('error', onError);
+  });
+}
+
+const mediaType = (header: unknown) => (typeof header === 'string' ? header.split(';')[0]!.trim().toLowerCase() : '');
+
+function parseBody(contentType: string, raw: Buffer): { ok: true; body: Record<string, unknown>; sslCheck: boolean } | { ok: false } {
+  const text = raw.toString('utf8');
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (contentType === 'application/x-www-form-urlencoded') {
+    const form = new URLSearchParams(text);
+    if (form.has('ssl_check')) return { ok: true, body: {}, sslCheck: true };
+    if (form.has('payload')) {
+      try {
+        const payload: unknown = JSON.parse(form.get('payload')!);
+        return isObject(payload) ? { ok: true, body: payload, sslCheck: false } : { ok: false };
+      } catch {
+        return { ok: false };
+      }
+    }
+    const body: Record<string, string> = {};
+    for (const [key, value] of form) body[key] = value;
+    return { ok: true, body, sslCheck: false };
+  }
+  if (contentType === 'application/json') {
+    try {
+      const body: unknown = JSON.parse(text);
+      return isObject(body) ? { ok: true, body, sslCheck: false } : { ok: false };
+    } catch {
+      return { ok: false };
+    }
+  }
+  return { ok: false };
+}
+
+export function registerSlackRoute(server: FastifyInstance, options: FrontDoorOptions): void {
+  const max = options.maxBodyBytes ?? MAX_SLACK_BODY_BYTES;
+  const now = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
+  const log = options.logger.child({ component: 'slack-front-door' });
+  const seenBefore = createReplayGuard();
+
+  server.register(async (scope) => {
+    // This scope reads the body itself (raw bytes, capped): no parser may touch it first.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+
+    scope.post('/slack/events', async (request, reply) => {
+      let raw: Buffer;
+      try {
+        raw = await readCapped(request, max);
+      } catch (error) {
+        if (error instanceof BodyTooLarge) {
+          log.warn({ bytesRead: error.bytesRead, limit: max }, 'slack request refused: body too large');
+          return reply.code(413).header('connection', 'close').send({ error: 'body too large' });
+        }
+        throw error;
+      }
+      const contentType = mediaType(request.headers['content-type']);
+      // Slack's SSL check carries no signature and asks for nothing: answer, never dispatch.
+      if (contentType === 'application/x-www-form-urlencoded' && new URLSearchParams(raw.toString('utf8')).has('ssl_check')) {
+        return reply.code(200).send('');
+      }
+      const verdict = verifySlackSignature({
+        secret: options.signingSecret,
+        signature: request.headers['x-slack-signature'],
+        timestamp: request.headers['x-slack-request-timestamp'],
+        rawBody: raw,
+        nowSeconds: now(),
+      });
+      if (!verdict.ok) {
+        log.warn({ why: verdict.why, ip: request.ip }, 'slack request refused: bad signature');
+        return reply.code(401).send({ error: 'invalid signature' });
+      }
+      const parsed = parseBody(contentType, raw);
+      if (!parsed.ok || parsed.sslCheck) return reply.code(400).send({ error: 'unreadable body' });
+      const body = parsed.body;
+      if (body.type === 'url_verification' && typeof body.challenge === 'string') return reply.send({ challenge: body.challenge });
+      const eventId = body.type === 'event_callback' && typeof body.event_id === 'string' ? body.event_id : undefined;
+      if (seenBefore(`sig:${String(request.headers['x-slack-signature'])}`) || (eventId && seenBefore(`event:${eventId}`))) {
+        log.info({ eventId }, 'slack request seen before: not dispatched again');
+        return reply.code(200).send('');
+      }
+
+      const retryHeader = request.headers['x-slack-retry-num'];
+      const retryNum = typeof retryHeader === 'string' && /^\d{1,4}$/.test(retryHeader) ? Number(retryHeader) : undefined;
+      const reason = request.headers['x-slack-retry-reason'];
+      const result = await options.dispatch({ body, retryNum, retryReason: typeof reason === 'string' ? reason : undefined });
+      if (!result.acked) return reply.code(404).send('');
+      const response = result.response;
+      if (response === undefined || response === null || response === '') return reply.code(200).send('');
+      if (typeof response === 'string') return reply.code(200).type('text/plain').send(response);
+      return reply.code(200).type('application/json').send(JSON.stringify(response));
+    });
+  });
+}

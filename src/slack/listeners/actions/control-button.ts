@@ -1,0 +1,34 @@
+import type { ControlOutcome } from '../../../domain/cancel-outcome.js';
+import { interactionIdentity } from '../../access.js';
+import { parseButtonValue } from '../../button-value.js';
+import { isSuccess, outcomeMrkdwn } from '../../blocks/outcome.js';
+import { DeadlineExceeded, refreshClickedMessage, UNAVAILABLE, withDeadline, type ListenerDeps } from '../support.js';
+import { clickContext, replyToClicker, type ButtonArgs } from './reply.js';
+
+/** Pause or Resume clicked: the service decides (and re-checks permission); the clicker is told. */
+export function controlButton(deps: ListenerDeps, action: 'pause' | 'resume') {
+  return async (args: ButtonArgs): Promise<void> => {
+    const { ack, body } = args;
+    await ack();
+    const { channel, ts } = clickContext(body);
+    const id = parseButtonValue((args.action as { value?: unknown }).value);
+    try {
+      if (!id) return await replyToClicker(args, `Cannot ${action}`, 'This button is from an older version of Campaign Guard. Use `/campaign status`.');
+      const identity = interactionIdentity(body);
+      const verdict = await withDeadline(deps.gate.check(identity, 'control', action, id), deps.deadlineMs);
+      if (!verdict.ok) return await replyToClicker(args, 'Not permitted', verdict.text);
+      const request = { target: id, actor: identity.userId, requestKey: `slack:action:${body.trigger_id}` };
+      const outcome: ControlOutcome = await withDeadline(action === 'pause' ? deps.control.pause(request) : deps.control.resume(request), deps.deadlineMs);
+      if (isSuccess(outcome)) {
+        deps.outboxChanged();
+        deps.homeChanged();
+      } else {
+        await refreshClickedMessage(deps, channel, ts);
+      }
+      await replyToClicker(args, action === 'pause' ? 'Pause' : 'Resume', outcomeMrkdwn(outcome));
+    } catch (error) {
+      if (!(error instanceof DeadlineExceeded)) deps.logger.error({ err: error, action }, 'control click failed');
+      await replyToClicker(args, 'Try again', UNAVAILABLE).catch((e: unknown) => deps.logger.warn({ err: e }, 'could not answer a click'));
+    }
+  };
+}

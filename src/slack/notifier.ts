@@ -1,0 +1,189 @@
+import type postgres from 'postgres';
+import {
+  claimDueOutbox,
+  failOutbox,
+  loadAlertView,
+  markOutboxDelivered,
+  olderPendingForAlert,
+  rescheduleOutbox,
+  type OutboxRow,
+} from '../db/queries/slack-outbox.js';
+import type { Logger } from '../lib/logger.js';
+import { renderAlert, type RenderedMessage } from './blocks/alert.js';
+import { renderCancelConfirmation, renderCancelSettled, type CancelConfirmationPayload, type CancelSettledPayload } from './blocks/thread.js';
+import { classifyWriteError, type SlackWriter } from './writer.js';
+
+/**
+ * Delivers the Slack outbox. Rows are claimed with a lease (FOR UPDATE SKIP LOCKED), so two
+ * notifiers never send the same row; each is rendered from the database as it is now (an edit
+ * always shows the truth); messages of one alert go out in order (an edit or a thread reply waits
+ * for the post that gives it a ts); about one message per second per channel; 429 waits for
+ * Retry-After, 5xx and network errors back off; the ts is stored in the transaction that marks
+ * the row delivered.
+ */
+export interface NotifierOptions {
+  sql: postgres.Sql;
+  writer: SlackWriter;
+  alertChannel: string | undefined;
+  logger: Logger;
+  /** Gap between two messages to one channel. */
+  pacingMs?: number;
+  pollMs?: number;
+  leaseSeconds?: number;
+  maxAttempts?: number;
+  batchSize?: number;
+}
+
+type Plan =
+  | { do: 'send'; op: 'post' | 'update' | 'ephemeral'; channel: string; ts?: string; threadTs?: string; user?: string; message: RenderedMessage; setsAlertMessage: boolean }
+  | { do: 'wait'; seconds: number; why: string }
+  | { do: 'fail'; why: string };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function createNotifier(options: NotifierOptions) {
+  const { sql, writer, logger } = options;
+  const log = logger.child({ component: 'slack-notifier' });
+  const pacingMs = options.pacingMs ?? 1000;
+  const pollMs = options.pollMs ?? 500;
+  const leaseSeconds = options.leaseSeconds ?? 60;
+  const maxAttempts = options.maxAttempts ?? 30;
+  const batchSize = options.batchSize ?? 10;
+  const nextSlot = new Map<string, number>();
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let wake: (() => void) | undefined;
+
+  async function plan(row: OutboxRow): Promise<Plan> {
+    if (row.alert_id) {
+      const older = await olderPendingForAlert(sql, row.alert_id, row.id);
+      if (older) return { do: 'wait', seconds: 0.3, why: `waits for outbox row ${older.id} of the same alert` };
+    }
+    const payload = row.payload as { type?: string; alertId?: string };
+    if (row.kind === 'ephemeral') {
+      if (!row.channel || !row.user_id) return { do: 'fail', why: 'ephemeral row without channel or user' };
+      const text = String((payload as { text?: unknown }).text ?? '');
+      return { do: 'send', op: 'ephemeral', channel: row.channel, user: row.user_id, message: { text, blocks: [] }, setsAlertMessage: false };
+    }
+    if (payload.type === 'alert') {
+      const view = await loadAlertView(sql, row.alert_id ?? String(payload.alertId));
+      if (!view) return { do: 'fail', why: 'alert not found' };
+      const message = renderAlert(view);
+      if (view.slack_ts && view.slack_channel) return { do: 'send', op: 'update', channel: view.slack_channel, ts: view.slack_ts, message, setsAlertMessage: false };
+      if (row.kind !== 'post') return { do: 'fail', why: 'the alert message was never posted' };
+      if (!options.alertChannel) return { do: 'fail', why: 'SLACK_ALERT_CHANNEL is not set' };
+      return { do: 'send', op: 'post', channel: options.alertChannel, message, setsAlertMessage: true };
+    }
+    let message: RenderedMessage;
+    if (payload.type === 'cancel_confirmation') message = renderCancelConfirmation(row.payload as unknown as CancelConfirmationPayload);
+    else if (payload.type === 'cancel_settled') message = renderCancelSettled(row.payload as unknown as CancelSettledPayload);
+    else return { do: 'fail', why: `unknown payload type ${String(payload.type)}` };
+    if (row.alert_id) {
+      const view = await loadAlertView(sql, row.alert_id);
+      if (!view?.slack_ts || !view.slack_channel) return { do: 'fail', why: 'the alert message was never posted' };
+      return { do: 'send', op: 'post', channel: view.slack_channel, threadTs: view.slack_ts, message, setsAlertMessage: false };
+    }
+    if (!options.alertChannel) return { do: 'fail', why: 'SLACK_ALERT_CHANNEL is not set' };
+    return { do: 'send', op: 'post', channel: options.alertChannel, message, setsAlertMessage: false };
+  }
+
+  async function markDelivered(row: OutboxRow, setsAlertMessage: boolean, channel: string, ts: string | null) {
+    // Slack has the message: losing this write would send it again, so insist a little.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await markOutboxDelivered(sql, { id: row.id, alertId: row.alert_id, setsAlertMessage }, channel, ts);
+        return;
+      } catch (error) {
+        if (attempt >= 5) throw error;
+        await sleep(200 * attempt);
+      }
+    }
+  }
+
+  async function deliver(row: OutboxRow): Promise<void> {
+    const p = await plan(row);
+    if (p.do === 'wait') return rescheduleOutbox(sql, row.id, p.seconds, null, false);
+    if (p.do === 'fail') {
+      log.error({ outboxId: row.id, dedupeKey: row.dedupe_key, why: p.why }, 'slack message cannot be delivered');
+      return failOutbox(sql, row.id, p.why);
+    }
+    const wait = (nextSlot.get(p.channel) ?? 0) - Date.now();
+    if (wait > 1500) return rescheduleOutbox(sql, row.id, wait / 1000, null, false);
+    if (wait > 0) await sleep(wait);
+    nextSlot.set(p.channel, Date.now() + pacingMs);
+    try {
+      let ts: string | null = p.ts ?? null;
+      if (p.op === 'post') ts = (await writer.post({ channel: p.channel, text: p.message.text, blocks: p.message.blocks, threadTs: p.threadTs })).ts;
+      else if (p.op === 'update') await writer.update({ channel: p.channel, ts: p.ts!, text: p.message.text, blocks: p.message.blocks });
+      else await writer.ephemeral({ channel: p.channel, user: p.user!, text: p.message.text });
+      await markDelivered(row, p.setsAlertMessage, p.channel, ts);
+    } catch (error) {
+      const failure = classifyWriteError(error);
+      if (failure.kind === 'rate_limited') {
+        nextSlot.set(p.channel, Date.now() + failure.retryAfterSeconds * 1000);
+        log.warn({ outboxId: row.id, channel: p.channel, retryAfter: failure.retryAfterSeconds }, 'slack rate limited; waiting as asked');
+        return rescheduleOutbox(sql, row.id, failure.retryAfterSeconds, failure.detail, false);
+      }
+      if (failure.kind === 'transient' && row.attempts < maxAttempts) {
+        const backoff = Math.min(300, 2 ** Math.min(row.attempts, 9) * 0.5);
+        log.warn({ outboxId: row.id, detail: failure.detail, attempts: row.attempts, backoff }, 'slack delivery failed; will retry');
+        return rescheduleOutbox(sql, row.id, backoff, failure.detail, true);
+      }
+      log.error({ outboxId: row.id, dedupeKey: row.dedupe_key, detail: failure.detail }, 'slack delivery failed for good');
+      return failOutbox(sql, row.id, failure.detail);
+    }
+  }
+
+  /** One pass: claims due rows and delivers them in order; returns how many were claimed. */
+  async function runOnce(): Promise<number> {
+    const rows = await claimDueOutbox(sql, batchSize, leaseSeconds);
+    for (const row of rows) {
+      try {
+        await deliver(row);
+      } catch (error) {
+        // The lease runs out and the row is tried again.
+        log.error({ err: error, outboxId: row.id }, 'slack outbox row could not be handled');
+      }
+    }
+    return rows.length;
+  }
+
+  return {
+    runOnce,
+    start() {
+      if (running) return;
+      running = true;
+      loop = (async () => {
+        while (running) {
+          let claimed = 0;
+          try {
+            claimed = await runOnce();
+          } catch (error) {
+            log.warn({ err: error }, 'slack outbox poll failed');
+          }
+          if (claimed === 0 && running) {
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, pollMs);
+              wake = () => {
+                clearTimeout(timer);
+                resolve();
+              };
+            });
+            wake = undefined;
+          }
+        }
+      })();
+    },
+    /** Something was just written: look now rather than at the next poll. */
+    kick() {
+      wake?.();
+    },
+    async stop() {
+      running = false;
+      wake?.();
+      await loop;
+    },
+  };
+}
+
+export type Notifier = ReturnType<typeof createNotifier>;

@@ -1,0 +1,133 @@
+import { webApi } from '@slack/bolt';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createNotifier } from '../../../src/slack/notifier.js';
+import { createLogWriter, createWebWriter, webApiOptions } from '../../../src/slack/writer.js';
+import { changeAlertForTest, openAlertForTest } from '../../support/alerts.js';
+import { audienceCsv, createCampaignOrThrow } from '../../support/builders.js';
+import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+import { testLogger, waitFor } from '../../support/sending.js';
+import { CHANNEL, startFakeSlack, type FakeSlack } from '../../support/slack.js';
+
+/** Done-when 5: the outbox reaches Slack once each, in order, through 429s and 500s. */
+let db: TestDatabase;
+let slack: FakeSlack;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  slack = await startFakeSlack();
+});
+afterAll(async () => {
+  await slack.close();
+  await db.drop();
+});
+beforeEach(async () => {
+  slack.calls.length = 0;
+  await db.sql`update slack_outbox set status = 'delivered' where status = 'pending'`;
+});
+
+const writer = () => createWebWriter(new webApi.WebClient('xoxb-test', { ...webApiOptions(slack.url, 0), logLevel: webApi.LogLevel.ERROR }));
+const notifier = (pacingMs = 50) => createNotifier({ sql: db.sql, writer: writer(), alertChannel: CHANNEL, logger: testLogger, pacingMs, pollMs: 50 });
+const scheduled = async (name = 'Spring Sale') => (await createCampaignOrThrow(db, { name, csv: audienceCsv(10), sendAt: new Date(Date.now() + 3_600_000) })).deploymentIds[0]!;
+const pending = async () => (await db.sql<{ n: number }[]>`select count(*)::int as n from slack_outbox where status = 'pending'`)[0]!.n;
+
+async function drain(n: ReturnType<typeof notifier>) {
+  n.start();
+  await waitFor(async () => (await pending()) === 0, { what: 'the outbox to drain', timeoutMs: 20_000 });
+  await n.stop();
+}
+
+describe('notifier', () => {
+  it('posts an alert once, stores its ts, and edits that same message as it escalates and resolves', async () => {
+    const dep = await scheduled('Spring <!channel> & <b>');
+    const alertId = await openAlertForTest(db, dep);
+    // Queued before the post is delivered: it must wait for the post, then edit it.
+    await changeAlertForTest(db, alertId, 'escalated');
+    await changeAlertForTest(db, alertId, 'resolved', 0.01);
+    await drain(notifier());
+    const posts = slack.ok('chat.postMessage');
+    expect(posts).toHaveLength(1);
+    const [alert] = await db.sql`select slack_channel, slack_ts from alerts where id = ${alertId}`;
+    expect(alert!.slack_channel).toBe(CHANNEL);
+    const updates = slack.ok('chat.update');
+    expect(updates).toHaveLength(2);
+    for (const u of updates) expect(u.args).toMatchObject({ channel: CHANNEL, ts: alert!.slack_ts });
+    expect(slack.calls.map((c) => c.method)).toEqual(['chat.postMessage', 'chat.update', 'chat.update']);
+    const posted = JSON.stringify(posts[0]!.args);
+    expect(posted).toContain('Spring &lt;!channel&gt; &amp; &lt;b&gt;');
+    expect(posted).not.toContain('<!channel>');
+    expect(posted).toContain('mailinator.com');
+    expect(JSON.stringify(updates[1]!.args)).toContain('back to normal');
+    const rows = await db.sql`select status, delivered_ts from slack_outbox where alert_id = ${alertId} order by id`;
+    expect(rows.every((r) => r.status === 'delivered')).toBe(true);
+    expect(rows[0]!.delivered_ts).toBe(alert!.slack_ts);
+  });
+
+  it('waits out a 429 (Retry-After) on chat.update and retries a 500 on chat.postMessage: each delivered exactly once', async () => {
+    const dep = await scheduled();
+    const alertId = await openAlertForTest(db, dep);
+    await changeAlertForTest(db, alertId, 'escalated');
+    slack.fail('chat.postMessage', { status: 500 });
+    slack.fail('chat.update', { status: 429, retryAfter: 1 });
+    const started = Date.now();
+    await drain(notifier());
+    expect(slack.calls.filter((c) => c.method === 'chat.postMessage').map((c) => c.status)).toEqual([500, 200]);
+    const updates = slack.calls.filter((c) => c.method === 'chat.update');
+    expect(updates.map((c) => c.status)).toEqual([429, 200]);
+    // Retry-After: 1 was honoured.
+    expect(updates[1]!.at - updates[0]!.at).toBeGreaterThanOrEqual(950);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    const [row] = await db.sql`select status, attempts, last_error from slack_outbox where dedupe_key = ${`alert:${alertId}:opened`}`;
+    expect(row).toMatchObject({ status: 'delivered', attempts: 2 });
+  });
+
+  it('gives up on a permanent error (channel_not_found) without retrying forever', async () => {
+    const dep = await scheduled();
+    const alertId = await openAlertForTest(db, dep);
+    slack.fail('chat.postMessage', { error: 'channel_not_found' });
+    const n = notifier();
+    n.start();
+    await waitFor(async () => (await db.sql`select status from slack_outbox where alert_id = ${alertId}`)[0]!.status === 'failed', { what: 'the row to fail' });
+    await n.stop();
+    expect(slack.calls.filter((c) => c.method === 'chat.postMessage')).toHaveLength(1);
+  });
+
+  it('two notifiers never send the same row', async () => {
+    for (let d = 0; d < 4; d++) {
+      const dep = await scheduled();
+      for (const metric of ['bounce', 'error', 'complaint'] as const) await openAlertForTest(db, dep, { metric });
+    }
+    const a = notifier(10);
+    const b = notifier(10);
+    a.start();
+    await drain(b);
+    await a.stop();
+    const posts = slack.ok('chat.postMessage');
+    expect(posts).toHaveLength(12);
+    const alertIds = posts.map((p) => /alr_[0-9a-z]{10}/.exec(JSON.stringify(p.args))![0]);
+    expect(new Set(alertIds).size).toBe(12);
+  });
+
+  it('paces one channel at about one message per second', async () => {
+    const dep = await scheduled();
+    for (let i = 0; i < 3; i++) await openAlertForTest(db, dep, { metric: (['bounce', 'error', 'complaint'] as const)[i] });
+    await drain(notifier(1000));
+    const at = slack.ok('chat.postMessage').map((c) => c.at);
+    expect(at).toHaveLength(3);
+    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(950);
+    expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(950);
+  });
+
+  it('with Slack off writes each message to the log and marks it delivered', async () => {
+    const dep = await scheduled();
+    const alertId = await openAlertForTest(db, dep);
+    await changeAlertForTest(db, alertId, 'escalated');
+    const lines: { slack?: string; text?: string }[] = [];
+    const logger = testLogger.child({});
+    const capture = { ...logger, child: () => ({ info: (o: { slack?: string; text?: string }) => lines.push(o) }) } as unknown as typeof testLogger;
+    const n = createNotifier({ sql: db.sql, writer: createLogWriter(capture), alertChannel: 'log', logger: testLogger, pollMs: 50, pacingMs: 10 });
+    await drain(n);
+    expect(lines.map((l) => l.slack)).toEqual(['post', 'update']);
+    expect(lines[0]!.text).toMatch(/Bounce rate/);
+    expect(slack.calls).toHaveLength(0);
+  });
+});

@@ -1,0 +1,245 @@
+import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A fake Slack Web API on localhost, recording every call; it can answer 429 with Retry-After,
+ * 500, or an `ok:false` error on demand. Plus request signing, as Slack does it.
+ */
+export const SECRET = 'e2etestsigningsecret0123456789ab';
+export const TEAM = 'T0TEAM0001';
+export const CHANNEL = 'C0ALERTS01';
+
+export interface FakeCall {
+  method: string;
+  args: Record<string, unknown>;
+  status: number;
+  at: number;
+}
+
+type Failure = { status: 429; retryAfter: number } | { status: 500 } | { error: string };
+
+function decode(raw: string, contentType: string | undefined): Record<string, unknown> {
+  if (contentType?.includes('application/json')) {
+    try {
+      return JSON.parse(raw) as Record<string, unknown>;
+    } catch {
+      return {};
+    }
+  }
+  const args: Record<string, unknown> = {};
+  for (const [k, v] of new URLSearchParams(raw)) {
+    if (['blocks', 'view', 'attachments', 'metadata'].includes(k)) {
+      try {
+        args[k] = JSON.parse(v);
+        continue;
+      } catch {
+        /* keep the string */
+      }
+    }
+    args[k] = v;
+  }
+  return args;
+}
+
+export async function startFakeSlack(options: { team?: string } = {}) {
+  const calls: FakeCall[] = [];
+  const responses: { path: string; body: unknown }[] = [];
+  const failures = new Map<string, Failure[]>();
+  let ts = 1767225600_000100;
+  let views = 0;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const path = req.url ?? '/';
+      const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+        res.writeHead(status, { 'content-type': 'application/json', ...headers });
+        res.end(JSON.stringify(body));
+      };
+      if (path.startsWith('/response/')) {
+        responses.push({ path, body: raw ? JSON.parse(raw) : null });
+        return send(200, { ok: true });
+      }
+      const method = path.replace(/^\/api\//, '').split('?')[0]!;
+      const args = decode(raw, req.headers['content-type']);
+      const failure = failures.get(method)?.shift();
+      if (failure) {
+        if ('status' in failure) {
+          calls.push({ method, args, status: failure.status, at: Date.now() });
+          return failure.status === 429 ? send(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(failure.retryAfter) }) : send(500, { ok: false, error: 'internal' });
+        }
+        calls.push({ method, args, status: 200, at: Date.now() });
+        return send(200, { ok: false, error: failure.error });
+      }
+      calls.push({ method, args, status: 200, at: Date.now() });
+      switch (method) {
+        case 'auth.test':
+          return send(200, { ok: true, team: 'Acme', team_id: options.team ?? TEAM, user_id: 'U0BOT00001', bot_id: 'B0BOT00001', user: 'campaign-guard' });
+        case 'chat.postMessage': {
+          ts += 100;
+          const t = `${String(ts).slice(0, 10)}.${String(ts).slice(10)}`;
+          return send(200, { ok: true, channel: args.channel, ts: t, message: { ts: t } });
+        }
+        case 'chat.update':
+          return send(200, { ok: true, channel: args.channel, ts: args.ts });
+        case 'chat.postEphemeral':
+          return send(200, { ok: true, message_ts: '1767225710.000300' });
+        case 'views.open':
+        case 'views.push':
+        case 'views.update':
+        case 'views.publish': {
+          const view = (args.view ?? {}) as Record<string, unknown>;
+          views++;
+          return send(200, { ok: true, view: { ...view, id: `V${String(views).padStart(9, '0')}`, hash: `h${views}` } });
+        }
+        default:
+          return send(200, { ok: true });
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/api/`,
+    responseUrl: (name: string) => `http://127.0.0.1:${port}/response/${name}`,
+    calls,
+    responses,
+    ok: (method: string) => calls.filter((c) => c.method === method && c.status === 200),
+    fail(method: string, ...list: Failure[]) {
+      failures.set(method, [...(failures.get(method) ?? []), ...list]);
+    },
+    async waitFor<T>(probe: () => T | undefined | false, timeoutMs = 15_000, what = 'a Slack call'): Promise<T> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const v = probe();
+        if (v) return v;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; calls: ${calls.map((c) => `${c.method}:${c.status}`).join(', ')}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+export type FakeSlack = Awaited<ReturnType<typeof startFakeSlack>>;
+
+export function sign(secret: string, timestamp: number, body: string): string {
+  return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+}
+
+export const FORM = 'application/x-www-form-urlencoded';
+
+export function signedHeaders(body: string, contentType = FORM, options: { secret?: string; now?: number } = {}) {
+  const timestamp = Math.floor((options.now ?? Date.now()) / 1000);
+  return { 'content-type': contentType, 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': sign(options.secret ?? SECRET, timestamp, body) };
+}
+
+export async function postSlack(baseUrl: string, body: string, headers: Record<string, string>) {
+  const started = performance.now();
+  const res = await fetch(`${baseUrl}/slack/events`, { method: 'POST', body, headers });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, text, json: json as Record<string, unknown> | undefined, ms: performance.now() - started };
+}
+
+export async function sendSigned(baseUrl: string, body: string, contentType = FORM) {
+  return postSlack(baseUrl, body, signedHeaders(body, contentType));
+}
+
+export function commandBody(text: string, user = 'U0ALICE001', options: { team?: string; responseUrl?: string; trigger?: string } = {}) {
+  return new URLSearchParams({
+    token: 'verification_token',
+    team_id: options.team ?? TEAM,
+    team_domain: 'acme-mail',
+    channel_id: CHANNEL,
+    channel_name: 'campaign-alerts',
+    user_id: user,
+    user_name: user.toLowerCase(),
+    command: '/campaign',
+    text,
+    api_app_id: 'A0APP00001',
+    is_enterprise_install: 'false',
+    response_url: options.responseUrl ?? 'http://127.0.0.1:9/response/none',
+    trigger_id: options.trigger ?? `${Date.now()}.${Math.random().toString(36).slice(2)}`,
+  }).toString();
+}
+
+export function interactivityBody(payload: unknown) {
+  return `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+}
+
+export function buttonClick(action: { actionId: string; value: string }, user: string, options: { team?: string; channel?: string; ts?: string; responseUrl?: string } = {}) {
+  const team = options.team ?? TEAM;
+  return interactivityBody({
+    type: 'block_actions',
+    team: { id: team, domain: 'acme-mail' },
+    user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: team },
+    api_app_id: 'A0APP00001',
+    token: 'verification_token',
+    container: { type: 'message', message_ts: options.ts ?? '1767225600.000100', channel_id: options.channel ?? CHANNEL, is_ephemeral: false },
+    trigger_id: `${Date.now()}.${Math.random().toString(36).slice(2)}`,
+    channel: { id: options.channel ?? CHANNEL, name: 'campaign-alerts' },
+    message: { type: 'message', ts: options.ts ?? '1767225600.000100', text: 'alert', blocks: [] },
+    state: { values: {} },
+    response_url: options.responseUrl ?? 'http://127.0.0.1:9/response/none',
+    actions: [{ type: 'button', action_id: action.actionId, block_id: 'deployment_actions', text: { type: 'plain_text', text: 'x' }, value: action.value, action_ts: String(Date.now() / 1000) }],
+    is_enterprise_install: false,
+    enterprise: null,
+  });
+}
+
+export function viewSubmission(view: { id: string; privateMetadata: string; reason?: string | null }, user: string, team = TEAM) {
+  return interactivityBody({
+    type: 'view_submission',
+    team: { id: team, domain: 'acme-mail' },
+    user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: team },
+    api_app_id: 'A0APP00001',
+    token: 'verification_token',
+    trigger_id: '111.222.valid',
+    view: {
+      id: view.id,
+      team_id: team,
+      type: 'modal',
+      callback_id: 'cancel_deployment_confirm',
+      title: { type: 'plain_text', text: 'Cancel deployment?' },
+      blocks: [],
+      private_metadata: view.privateMetadata,
+      state: { values: { reason: { reason_input: { type: 'plain_text_input', value: view.reason ?? null } } } },
+      hash: '1767225705.aBcD1234',
+      clear_on_close: false,
+      notify_on_close: false,
+      close: null,
+      submit: null,
+      previous_view_id: null,
+      root_view_id: view.id,
+      app_id: 'A0APP00001',
+      external_id: '',
+      app_installed_team_id: team,
+      bot_id: 'B0BOT00001',
+    },
+    response_urls: [],
+    is_enterprise_install: false,
+    enterprise: null,
+  });
+}
+
+export function homeOpened(user: string, team = TEAM) {
+  return JSON.stringify({
+    token: 'verification_token',
+    team_id: team,
+    api_app_id: 'A0APP00001',
+    event: { type: 'app_home_opened', user, channel: 'D0DMALICE1', tab: 'home', event_ts: String(Date.now() / 1000) },
+    type: 'event_callback',
+    event_id: `Ev${Date.now()}${Math.random().toString(36).slice(2, 8)}`,
+    event_time: Math.floor(Date.now() / 1000),
+    authorizations: [{ enterprise_id: null, team_id: team, user_id: 'U0BOT00001', is_bot: true, is_enterprise_install: false }],
+    is_ext_shared_channel: false,
+  });
+}
