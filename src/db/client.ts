@@ -45,16 +45,6 @@ export function connectDatabase(url: string, options: { max?: number; applicatio
     connection: { application_name: options.applicationName ?? 'campaign-guard' },
   });
   const db = drizzle(sql, { schema, casing: 'snake_case' });
-  // postgres.js fetches the array types on every new connection, and a connection terminated
-  // during that fetch rejects a promise nobody holds (porsager/postgres#1192, #1223): the process
-  // would die on a database restart. The types are shared by the pool, so once they are fetched,
-  // connections made later (reconnects after a restart or a terminated backend) skip the fetch.
-  sql`select 1`.then(
-    () => {
-      (sql.options as { fetch_types: boolean }).fetch_types = false;
-    },
-    () => undefined,
-  );
   return { db, sql, close: () => sql.end({ timeout: 5 }) };
 }
 
