@@ -4,7 +4,7 @@
  * (C connections, C messages at a time) of the same messages to the same sink, alternating.
  * Target: pipeline ≥ 0.8 × raw.
  *
- *   npm run bench -- send [messages=4000] [connections=8,32] [rounds=2]
+ *   npm run bench -- send [messages=4000] [connections=8,32] [rounds=2] [replyDelayMs=0]
  *
  * Each connection count is measured in its own block (raw, pipeline, alternating).
  */
@@ -25,6 +25,9 @@ import { benchStack, markdownTable, median, saveResults } from './support.js';
 const messages = Number(process.argv[2] ?? 4000);
 const connectionCounts = (process.argv[3] ?? '8,32').split(',').map(Number);
 const rounds = Number(process.argv[4] ?? 2);
+// The sink's reply delay at RCPT and at the end of DATA: 0 (a sink on the same machine, the
+// worst case for our per-message overhead) or a few ms, like an SMTP relay in the same region.
+const replyDelayMs = Number(process.argv[5] ?? 0);
 const logger = createLogger('warn');
 const content = { fromAddress: 'Bench <bench@example.com>', subject: 'Hello {{first_name}}', bodyText: 'Hi {{first_name}},\n\nA short message.\n', fieldNames: ['first_name'] };
 
@@ -33,8 +36,8 @@ const content = { fromAddress: 'Bench <bench@example.com>', subject: 'Hello {{fi
  * this process it would share one event loop with the side being measured, and the measurement
  * would be of the sink's parsing as much as of the sender.
  */
-async function sinkProcess() {
-  const child = spawn(process.execPath, [path.join(import.meta.dirname, 'sink-process.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
+async function sinkProcess(delayMs: number) {
+  const child = spawn(process.execPath, [path.join(import.meta.dirname, 'sink-process.js'), String(delayMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const port: number = await new Promise((resolve, reject) => {
     child.stdout.once('data', (data) => resolve(Number(String(data).trim())));
     child.once('exit', (code) => reject(new Error(`the sink process exited (${code})`)));
@@ -52,7 +55,7 @@ async function sinkProcess() {
 async function measure(connections: number) {
   const stack = await benchStack();
   const { database } = stack;
-  const sink = await sinkProcess();
+  const sink = await sinkProcess(replyDelayMs);
   const config = loadConfig({
     DATABASE_URL: stack.pgUrl, REDIS_URL: stack.redisUrl, SMTP_URL: sink.url, SEND_CONCURRENCY: String(connections),
     SEND_RATE_PER_SECOND: '1000000', PREFETCH_LEAD_SECONDS: '0', REDIS_PREFIX: 'bench',
@@ -136,7 +139,7 @@ const rows = measured.flatMap((m) => [
   [m.connections, 'Campaign Guard pipeline', median(m.pipelineSeconds).toFixed(2), Math.round(m.pipelineRate), m.ratio.toFixed(2)],
 ]);
 const verdicts = measured.map((m) => `${m.connections} connections: ${m.ratio.toFixed(2)} ${m.ratio >= 0.8 ? 'PASS' : 'FAIL'}`).join('; ');
-const markdown = `## Send throughput (${messages.toLocaleString('en-US')} messages to a local sink, ${rounds} rounds each, alternating)\n\n${markdownTable(
+const markdown = `## Send throughput (${messages.toLocaleString('en-US')} messages to a local sink${replyDelayMs ? ` answering RCPT and DATA after ${replyDelayMs} ms` : ''}, ${rounds} rounds each, alternating)\n\n${markdownTable(
   ['connections', 'method', 'median s', 'messages/s', 'vs raw'],
   rows,
 )}\n\nTarget: pipeline ≥ 0.80 × raw → ${verdicts}`;

@@ -5,7 +5,9 @@
  */
 import { startSmtpSink } from '../src/mail/sink.js';
 
-const sink = await startSmtpSink({ keep: 0 });
+// An optional reply delay (ms) at RCPT and at the end of DATA, like a remote server's round trips.
+const delayMs = Number(process.argv[2] ?? 0);
+const sink = await startSmtpSink({ keep: 0, faultFor: delayMs > 0 ? () => ({ delayMs }) : undefined });
 process.stdout.write(`${sink.port}\n`);
 process.stdin.resume();
 process.stdin.on('end', () => void sink.close().then(() => process.exit(0)));
