@@ -35,6 +35,8 @@ export interface SlackAppOptions {
   /** The result of `checkSlackToken`, when the caller checked already. */
   auth?: webApi.AuthTestResponse;
   deadlineMs?: number;
+  /** See ListenerDeps.quickAckMs (default 25 ms). */
+  quickAckMs?: number;
   homeThrottleMs?: number;
 }
 
@@ -116,6 +118,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     homeChanged: () => home.changed(),
     publishHome: (userId, teamId) => home.publish(userId, teamId),
     deadlineMs: options.deadlineMs ?? 2500,
+    quickAckMs: options.quickAckMs ?? 25,
   };
   registerCommands(app, deps);
   registerActions(app, deps);

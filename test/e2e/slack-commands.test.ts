@@ -20,11 +20,18 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+let answers = 0;
+/** The answer is in the acknowledgement, or (a slow database) follows through the response_url. */
 async function command(text: string, user = 'U0ALICE001', team?: string) {
-  const res = await sendSigned(stack.base, commandBody(text, user, { team }));
+  const name = `answer-${++answers}`;
+  const res = await sendSigned(stack.base, commandBody(text, user, { team, responseUrl: stack.slack.responseUrl(name) }));
   expect(res.status).toBe(200);
   expect(res.ms).toBeLessThan(3000);
-  const body = res.json as { response_type?: string; text?: string; blocks?: { text?: { text: string } }[] } | undefined;
+  type Answer = { response_type?: string; text?: string; blocks?: { text?: { text: string } }[] } | undefined;
+  const acked = res.json as Answer;
+  const body = acked?.text || acked?.blocks
+    ? acked
+    : ((await stack.slack.waitFor(() => stack.slack.responses.find((r) => r.path.endsWith(`/${name}`)), 5000, 'the answer through response_url')).body as Answer);
   const shown = [body?.text ?? '', ...(body?.blocks ?? []).map((b) => b.text?.text ?? '')].join('\n');
   expect(shown).not.toMatch(/<!channel>|<!here>|<!everyone>/);
   return { body, shown };

@@ -20,6 +20,8 @@ export interface ListenerDeps {
   publishHome(userId: string, teamId: string | null): Promise<void>;
   /** How long a listener may take before it answers "cannot right now" (Slack waits 3 s). */
   deadlineMs: number;
+  /** How long a command's answer may take to go in the acknowledgement; later ones follow via response_url. */
+  quickAckMs: number;
 }
 
 export class DeadlineExceeded extends Error {

@@ -49,6 +49,7 @@ async function appWith(overrides: Partial<ListenerDeps>) {
     homeChanged: () => undefined,
     publishHome: async () => undefined,
     deadlineMs: 300,
+    quickAckMs: 1000,
     ...overrides,
   };
   registerActions(app, deps);
@@ -130,5 +131,24 @@ describe('listeners when things go wrong', () => {
     const answer = (await receiver.dispatch({ body })) as { response: { text: string } };
     expect(answer.response.text).toMatch(/cannot answer right now/);
     expect(answer.response.text).not.toMatch(/ECONNREFUSED|at .*\.ts/);
+  });
+
+  it('a /campaign answer slower than the quick-ack budget is acknowledged at once and follows through response_url', async () => {
+    const slow = () => new Promise<typeof report>((resolve) => setTimeout(() => resolve(report), 150));
+    const receiver = await appWith({ status: { lookup: async () => ok(await slow()), active: async () => [] }, quickAckMs: 20 });
+    let followUp: { text?: string; response_type?: string } | undefined;
+    const hook = nock('https://hooks.slack.test').post('/r').reply(200, (_uri, body) => {
+      followUp = body as typeof followUp;
+      return { ok: true };
+    });
+    const body = { token: 't', team_id: 'T1', team_domain: 'a', channel_id: 'C1', channel_name: 'c', user_id: 'U0ALICE001', user_name: 'a', command: '/campaign', text: `status ${DEP}`, api_app_id: 'A1', response_url: 'https://hooks.slack.test/r', trigger_id: 't' };
+    const started = Date.now();
+    const answer = (await receiver.dispatch({ body })) as { response?: unknown };
+    expect(Date.now() - started).toBeLessThan(120);
+    expect(answer.response ?? '').toBe('');
+    await new Promise((r) => setTimeout(r, 400));
+    expect(hook.isDone()).toBe(true);
+    expect(followUp).toMatchObject({ response_type: 'ephemeral' });
+    expect(followUp!.text).toContain('Spring');
   });
 });

@@ -33,18 +33,22 @@ export function campaignCommand(deps: ListenerDeps) {
       return ack(ephemeral(renderText(`I don't know \`${escape(clip(words[0]!, 40))}\`.\n${USAGE}`)));
     }
 
-    try {
-      if (verb === 'status') {
-        // Read-only: the answer is read while permission is checked, and shown only if permitted.
-        const answer = async () => {
-          if (!rest) return renderActive(await deps.status.active());
-          const found = await deps.status.lookup(rest);
-          return found.ok ? renderReport(found.value) : renderText(escape(found.reason));
-        };
-        const [verdict, rendered] = await withDeadline(Promise.all([deps.gate.check(identity, 'view', verb, rest ? clip(rest, 60) : null), answer()]), deps.deadlineMs);
-        return ack(ephemeral(verdict.ok ? rendered : renderText(verdict.text)));
-      }
+    const answerSoon = (work: Promise<RenderedMessage>) => answerWithin(deps, { ack, respond, verb }, work);
+    if (verb === 'status') {
+      // Read-only: the answer is read while permission is checked, and shown only if permitted.
+      const answer = async () => {
+        if (!rest) return renderActive(await deps.status.active());
+        const found = await deps.status.lookup(rest);
+        return found.ok ? renderReport(found.value) : renderText(escape(found.reason));
+      };
+      return answerSoon(
+        withDeadline(Promise.all([deps.gate.check(identity, 'view', verb, rest ? clip(rest, 60) : null), answer()]), deps.deadlineMs).then(([verdict, rendered]) =>
+          verdict.ok ? rendered : renderText(verdict.text),
+        ),
+      );
+    }
 
+    try {
       const verdict = await withDeadline(deps.gate.check(identity, 'control', verb, rest ? clip(rest, 60) : null), deps.deadlineMs);
       if (!verdict.ok) return ack(ephemeral(renderText(verdict.text)));
 
@@ -67,15 +71,41 @@ export function campaignCommand(deps: ListenerDeps) {
       }
 
       const request = { target: id, actor: identity.userId, requestKey: `slack:command:${command.trigger_id}` };
-      const outcome: ControlOutcome = await withDeadline(verb === 'pause' ? deps.control.pause(request) : deps.control.resume(request), deps.deadlineMs);
-      if (isSuccess(outcome)) {
-        deps.outboxChanged();
-        deps.homeChanged();
-      }
-      return ack(ephemeral(renderText(outcomeMrkdwn(outcome))));
+      return answerSoon(
+        withDeadline(verb === 'pause' ? deps.control.pause(request) : deps.control.resume(request), deps.deadlineMs).then((outcome: ControlOutcome) => {
+          if (isSuccess(outcome)) {
+            deps.outboxChanged();
+            deps.homeChanged();
+          }
+          return renderText(outcomeMrkdwn(outcome));
+        }),
+      );
     } catch (error) {
       if (!(error instanceof DeadlineExceeded)) deps.logger.error({ err: error, verb }, '/campaign failed');
       return ack(ephemeral(renderText(UNAVAILABLE)));
     }
   };
+}
+
+/**
+ * An answer that is ready within `quickAckMs` goes in the acknowledgement itself; a slower one
+ * (a busy database) is acknowledged at once and follows through the command's response_url, so
+ * Slack never waits on our database. A failure or a missed deadline answers "cannot right now".
+ */
+async function answerWithin(
+  deps: ListenerDeps,
+  io: { ack: Args['ack']; respond: Args['respond']; verb: string },
+  work: Promise<RenderedMessage>,
+): Promise<void> {
+  const answer = work.catch((error: unknown) => {
+    if (!(error instanceof DeadlineExceeded)) deps.logger.error({ err: error, verb: io.verb }, '/campaign failed');
+    return renderText(UNAVAILABLE);
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const early = await Promise.race([answer, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), deps.quickAckMs)))]);
+  clearTimeout(timer);
+  if (early) return io.ack(ephemeral(early));
+  await io.ack();
+  const message = await answer;
+  await io.respond(ephemeral(message)).catch((error: unknown) => deps.logger.warn({ err: error, verb: io.verb }, 'could not send the answer through response_url'));
 }
