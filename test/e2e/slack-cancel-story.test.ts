@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openAlertForTest } from '../support/alerts.js';
-import { audienceCsv, createCampaignOrThrow } from '../support/builders.js';
+import { audienceCsv, createCampaignOrThrow, csv } from '../support/builders.js';
 import { waitFor } from '../support/sending.js';
 import { buttonClick, CHANNEL, sendSigned, viewSubmission, type FakeCall } from '../support/slack.js';
 import { startSlackStack, type SlackStack } from './harness.js';
@@ -17,7 +17,8 @@ const BOB = 'U0BOB00001';
 const CAROL = 'U0CAROL001';
 
 beforeAll(async () => {
-  stack = await startSlackStack();
+  // The story's alert comes from the real monitor: verdicts from 20 messages, at once.
+  stack = await startSlackStack({ ALERT_SUSTAIN_SECONDS: '0', ALERT_MIN_SAMPLE: '20', BOUNCE_RATE_WARN: '5%', BOUNCE_RATE_CRITICAL: '10%' });
   for (const user of [ALICE, BOB, CAROL]) await stack.app.services.access.grant(user, 'responder', 'test');
 });
 afterAll(async () => {
@@ -39,14 +40,17 @@ async function openModal(user: string, dep: string, ts: string) {
 
 describe('bounce spike → alert → cancel in Slack', () => {
   it('tells the whole story once, exactly', async () => {
-    const { deploymentIds, campaignId } = await createCampaignOrThrow(stack.db, { name: 'Spring Sale', csv: audienceCsv(50), sendAt: new Date(Date.now() + 3_600_000) });
+    // Two batches an hour apart; the first one's recipients' server rejects every fifth (550).
+    const lines = ['email,first_name', ...Array.from({ length: 100 }, (_, i) => (i < 50 && i % 5 === 0 ? `gone${i}@old-list.invalid,G${i}` : `reader${i}@example.com,R${i}`))];
+    const { deploymentIds, campaignId } = await createCampaignOrThrow(stack.db, { name: 'Spring Sale', csv: csv(lines), batches: 2, batchIntervalMs: 3_600_000 });
     const dep = deploymentIds[0]!;
     await stack.db.sql`update campaigns set locked_by = 'U0EDITOR01', locked_at = now() where id = ${campaignId}`;
 
-    // Bounce spike → one alert message.
-    const alertId = await openAlertForTest(stack.db, dep, { rate: 0.061, sample: 1200 });
-    stack.app.notifier!.kick();
+    // Bounce spike → the monitor opens one alert → one alert message.
+    const alertId = (await waitFor(async () => (await stack.db.sql`select id from alerts where deployment_id = ${dep}`)[0]?.id as string | undefined, { what: 'the alert', timeoutMs: 20_000 }))!;
     const ts = (await waitFor(async () => (await stack.db.sql`select slack_ts from alerts where id = ${alertId}`)[0]!.slack_ts as string | null, { what: 'the alert post' })) as string;
+    expect((await stack.db.sql`select metric, severity from alerts where deployment_id = ${dep}`)).toEqual([{ metric: 'bounce', severity: 'critical' }]);
+    await waitFor(async () => (await stack.db.sql`select status from batches where deployment_id = ${dep} and position = 1`)[0]!.status === 'completed', { what: 'the first batch' });
     const posts = stack.slack.ok('chat.postMessage');
     expect(posts).toHaveLength(1);
     expect(posts[0]!.args.channel).toBe(CHANNEL);
@@ -62,7 +66,7 @@ describe('bounce spike → alert → cancel in Slack', () => {
     const noRole = await stack.slack.waitFor(() => stack.slack.ok('chat.postEphemeral').find((c) => c.args.user === 'U0NOBODY01'));
     expect(String(noRole.args.text)).toMatch(/no access/);
     expect(stack.slack.ok('views.open')).toHaveLength(0);
-    expect((await stack.db.sql`select status from deployments where id = ${dep}`)[0]!.status).toBe('scheduled');
+    expect((await stack.db.sql`select status from deployments where id = ${dep}`)[0]!.status).toBe('sending');
     expect(await stack.db.sql`select actor, actor_team, outcome from audit_log where action = 'slack.cancel' order by id`).toEqual([
       { actor: 'U0MALLORY1', actor_team: 'T0OUTSIDE1', outcome: 'refused' },
       { actor: 'U0NOBODY01', actor_team: 'T0TEAM0001', outcome: 'refused' },
@@ -75,7 +79,7 @@ describe('bounce spike → alert → cancel in Slack', () => {
     const modal = JSON.stringify(alice.view.blocks);
     expect(modal).toContain('This cannot be undone; the campaign cannot be restarted');
     expect(modal).toContain('*Will never be sent:* 50');
-    expect(modal).toContain('*Sent so far:* 0');
+    expect(modal).toContain('*Sent so far:* 50');
     expect(modal).toContain('*In flight (cannot be recalled):* 0');
     expect(modal).toContain('Edit lock');
     expect(JSON.parse(alice.view.private_metadata)).toMatchObject({ target: dep, channel: CHANNEL, ts });
@@ -104,11 +108,11 @@ describe('bounce spike → alert → cancel in Slack', () => {
       const r = stack.slack.ok('chat.postMessage').filter((c) => c.args.thread_ts === ts);
       return r.length >= 2 && r;
     }, 10_000, 'two thread replies');
-    expect(String(replies[0]!.args.text)).toContain(`Cancelled ${dep}: 0 already sent, 0 in flight (cannot be recalled), 50 will never be sent. This cannot be undone; the campaign cannot be restarted.`);
+    expect(String(replies[0]!.args.text)).toContain(`Cancelled ${dep}: 50 already sent, 0 in flight (cannot be recalled), 50 will never be sent. This cannot be undone; the campaign cannot be restarted.`);
     expect(String(replies[0]!.args.text)).toContain('The edit lock held by U0EDITOR01 was overridden');
     expect(String(replies[0]!.args.text)).not.toContain('<!channel>');
     expect(String(replies[1]!.args.text)).toContain('Final counts');
-    expect(String(replies[1]!.args.text)).toContain('50 of 50 were never sent');
+    expect(String(replies[1]!.args.text)).toContain('50 of 100 were never sent');
     expect(edit.at).toBeLessThanOrEqual(replies[0]!.at);
     // Nothing doubled: one post of the alert, one edit for the cancel, two replies.
     await new Promise((r) => setTimeout(r, 500));

@@ -2,9 +2,10 @@ import type { DatabaseHandle } from '../../src/db/client.js';
 import { newId } from '../../src/lib/ids.js';
 
 /**
- * Stands in for the alert monitor until it lands: inserts exactly what the monitor will insert
- * for an alert that opens (the alert row and, in the same transaction, its outbox `post` row) or
- * escalates / resolves (the row changed, and an outbox `update` row).
+ * A fixture for tests about alert messages (stale buttons, Slack failures): inserts exactly what
+ * the monitor inserts for an alert that opens (the alert row and, in the same transaction, its
+ * outbox `post` row) or escalates / resolves (the row changed, and an outbox `update` row). The
+ * monitor itself is exercised end to end by the cancel story and the alert-spike e2e tests.
  */
 export interface TestAlert {
   metric?: 'bounce' | 'error' | 'complaint';
