@@ -31,6 +31,8 @@ export interface SmtpSinkOptions {
   host?: string;
   port?: number;
   faultFor?: (recipient: string) => SinkFault | undefined;
+  /** Refuse a new connection with this code (e.g. 421 "try again later"), or accept it (undefined). */
+  connectFault?: () => number | undefined;
   /** How many messages to keep (the count is kept regardless). */
   keep?: number;
   onMessage?: (message: ReceivedMessage) => void;
@@ -71,6 +73,11 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     logger: false,
     size: 10 * 1024 * 1024,
     banner: 'campaign-guard sink',
+    onConnect(_session, callback) {
+      const code = options.connectFault?.();
+      if (code) return callback(Object.assign(new Error('Service not available, try again later'), { responseCode: code }));
+      callback();
+    },
     async onRcptTo(address, _session, callback) {
       const fault = options.faultFor?.(address.address);
       if (fault?.delayMs) await sleep(fault.delayMs);
