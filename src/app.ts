@@ -26,6 +26,9 @@ import { runningEmbeddedRedis } from './lib/embedded/redis.js';
 import path from 'node:path';
 import type { JobQueue } from './services/sending/scheduler.js';
 import { silentLogger } from './lib/logger.js';
+import { createMetrics, type Metrics } from './lib/metrics.js';
+import { registerMetricsRoute, registerSharedGauges, timedCancels } from './http/metrics.js';
+import type { FastifyInstance } from 'fastify';
 import { runEvery } from './lib/periodic.js';
 import { createAlertMonitor, policyFromConfig } from './services/alerts/monitor.js';
 import { createFeedbackIngestor } from './services/feedback/ingest.js';
@@ -45,6 +48,7 @@ export interface SendingLinks {
   announcer: StopAnnouncer;
   /** The alert policy defaults from configuration (per-campaign overrides go on top). */
   alertDefaults?: Policy;
+  metrics?: Metrics;
   batchQueue?: JobQueue<BatchJob>;
   logger?: Logger;
 }
@@ -52,8 +56,9 @@ export interface SendingLinks {
 export function buildServices(database: DatabaseHandle, links: SendingLinks = { announcer: createStopAnnouncer({ redis: undefined, prefix: '', logger: silentLogger }) }, clock: () => Date = () => new Date()) {
   const audienceWorkers = createAudienceWorkerPool();
   const sending = createPauseResume({ database, announcer: links.announcer, batchQueue: links.batchQueue });
+  const control = createCancellationService({ database, announcer: links.announcer, pauseResume: sending, logger: links.logger ?? silentLogger });
   return {
-    control: createCancellationService({ database, announcer: links.announcer, pauseResume: sending, logger: links.logger ?? silentLogger }),
+    control: links.metrics ? timedCancels(control, links.metrics) : control,
     createCampaign: createCampaignCreator({ database, clock, validateBlock: audienceWorkers.validate }),
     locks: createLockService({ db: database.db, clock }),
     status: createStatusService({ db: database.db }),
@@ -153,7 +158,9 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
     });
 
     const announcer = createStopAnnouncer({ redis: readiness, prefix: config.redisPrefix, logger });
-    const services = buildServices(database, { announcer, batchQueue: queues.batches, logger, alertDefaults: policyFromConfig(config.alerts) });
+    const metrics = createMetrics();
+    const services = buildServices(database, { announcer, batchQueue: queues.batches, logger, alertDefaults: policyFromConfig(config.alerts), metrics });
+    registerSharedGauges(metrics, { queues, sql: database.sql });
     closers.push(() => services.close());
 
     const feedback = createFeedbackIngestor({ database, logger });
@@ -161,7 +168,7 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
 
     let runtime: SendingRuntime | undefined;
     if (options.role !== 'web') {
-      runtime = await startSendingRuntime({ config, database, redisUrl, queues, logger });
+      runtime = await startSendingRuntime({ config, database, redisUrl, queues, logger, metrics });
       closers.push(() => runtime!.stop());
       const monitor = createAlertMonitor({
         database,
@@ -170,7 +177,10 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
         pauseResume: createPauseResume({ database, announcer, batchQueue: queues.batches }),
         logger,
       });
-      const loops = [runEvery(250, 'alert-monitor', monitor.tick, logger), runEvery(5000, 'feedback-orphans', () => feedback.retryOrphans(), logger)];
+      const tick = async () => {
+        for (const c of await monitor.tick()) metrics.alerts.inc({ metric: c.metric, severity: c.severity, change: c.change });
+      };
+      const loops = [runEvery(250, 'alert-monitor', tick, logger), runEvery(5000, 'feedback-orphans', () => feedback.retryOrphans(), logger)];
       closers.push(async () => {
         await Promise.all(loops.map((loop) => loop.stop()));
       });
@@ -212,7 +222,10 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
       const slackConfig = config.slack;
       const dispatch = slack?.dispatch;
       const server = createHttpServer({
-        routes: slackConfig.mode === 'http' && dispatch ? [(s) => registerSlackRoute(s, { signingSecret: slackConfig.signingSecret!, dispatch, logger })] : [],
+        routes: [
+          ...(slackConfig.mode === 'http' && dispatch ? [(s: FastifyInstance) => registerSlackRoute(s, { signingSecret: slackConfig.signingSecret!, dispatch, logger })] : []),
+          (s: FastifyInstance) => registerMetricsRoute(s, metrics),
+        ],
         logger,
         checks: {
           postgres: async () => {

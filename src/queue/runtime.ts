@@ -4,6 +4,7 @@ import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Config } from '../config.js';
 import type { DatabaseHandle } from '../db/client.js';
 import type { Logger } from '../lib/logger.js';
+import type { Metrics } from '../lib/metrics.js';
 import { runEvery } from '../lib/periodic.js';
 import { captureFaults, startSmtpSink, type SmtpSink } from '../mail/sink.js';
 import { createSmtpTransport, type Transport } from '../mail/transport.js';
@@ -48,6 +49,7 @@ export async function startSendingRuntime(deps: {
   transport?: Transport;
   /** Called right before each hand-off to the transport (metrics, tests). */
   onHandOff?: (deploymentId: string) => void;
+  metrics?: Metrics;
 }): Promise<SendingRuntime> {
   const { config, database, logger } = deps;
   const prefix = config.redisPrefix;
@@ -83,6 +85,8 @@ export async function startSendingRuntime(deps: {
     logger: log,
     shuttingDown: () => shuttingDown,
     onHandOff: deps.onHandOff,
+    onOutcome: deps.metrics ? (outcome) => deps.metrics!.handOffs.inc({ outcome }) : undefined,
+    onLateHandOffs: deps.metrics ? (count) => deps.metrics!.postStopHandOffs.inc(count) : undefined,
     failpoints: config.failpoints,
   });
   const scheduler = createScheduler({

@@ -25,7 +25,8 @@ export function createStopAnnouncer(deps: { redis: Redis | undefined; prefix: st
       if (!deps.redis || deploymentIds.length === 0) return;
       try {
         // A frozen Redis must not hold up the answer to a responder: give it a moment, no more.
-        const published = deps.redis.publish(stopChannel(deps.prefix), JSON.stringify({ deploymentIds, state }));
+        // `at`: right after the commit; workers count the hand-offs they made after it.
+        const published = deps.redis.publish(stopChannel(deps.prefix), JSON.stringify({ deploymentIds, state, at: Date.now() }));
         published.catch(() => undefined);
         let timer: NodeJS.Timeout | undefined;
         const late = new Promise<'late'>((resolve) => {
@@ -44,6 +45,8 @@ export function createStopAnnouncer(deps: { redis: Redis | undefined; prefix: st
 
 export interface StopWatcher {
   isStopped(deploymentId: string): boolean;
+  /** When the stop committed (epoch ms), as far as this worker knows. */
+  stoppedAt(deploymentId: string): number | undefined;
   /** Registers a deployment this worker is sending; returns the unregister function. */
   watch(deploymentId: string): () => void;
   /** Re-reads the watched deployments' statuses from Postgres now. */
@@ -59,6 +62,7 @@ export function createStopWatcher(deps: {
   pollMs?: number;
 }): StopWatcher {
   const stopped = new Set<string>();
+  const stoppedAt = new Map<string, number>();
   const watched = new Map<string, number>();
   const channel = stopChannel(deps.prefix);
   let refreshing: Promise<void> | undefined;
@@ -69,7 +73,10 @@ export function createStopWatcher(deps: {
         const ids = [...watched.keys()];
         for (const row of await statusesOf(deps.sql, ids)) {
           if (row.status === 'sending') stopped.delete(row.id);
-          else stopped.add(row.id);
+          else {
+            stopped.add(row.id);
+            if (row.stopped_at !== null && !stoppedAt.has(row.id)) stoppedAt.set(row.id, Number(row.stopped_at));
+          }
         }
       } catch (error) {
         deps.logger.warn({ err: error }, 'could not refresh stopped deployments');
@@ -81,10 +88,15 @@ export function createStopWatcher(deps: {
   const onMessage = (from: string, text: string) => {
     if (from !== channel) return;
     try {
-      const { deploymentIds, state } = JSON.parse(text) as { deploymentIds: string[]; state: StopState };
+      const { deploymentIds, state, at } = JSON.parse(text) as { deploymentIds: string[]; state: StopState; at?: number };
       for (const id of deploymentIds) {
-        if (state === 'resumed') stopped.delete(id);
-        else stopped.add(id);
+        if (state === 'resumed') {
+          stopped.delete(id);
+          stoppedAt.delete(id);
+        } else {
+          stopped.add(id);
+          if (typeof at === 'number') stoppedAt.set(id, at);
+        }
       }
     } catch {
       deps.logger.warn({ text: text.slice(0, 200) }, 'ignored a malformed stop message');
@@ -103,6 +115,7 @@ export function createStopWatcher(deps: {
 
   return {
     isStopped: (deploymentId) => stopped.has(deploymentId),
+    stoppedAt: (deploymentId) => stoppedAt.get(deploymentId),
     watch(deploymentId) {
       watched.set(deploymentId, (watched.get(deploymentId) ?? 0) + 1);
       return () => {
@@ -111,6 +124,7 @@ export function createStopWatcher(deps: {
         else {
           watched.delete(deploymentId);
           stopped.delete(deploymentId);
+          stoppedAt.delete(deploymentId);
         }
       };
     },

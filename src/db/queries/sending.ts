@@ -214,7 +214,9 @@ export async function contentForDeployment(sql: SqlExecutor, deploymentId: strin
 
 export async function statusesOf(sql: SqlExecutor, deploymentIds: string[]) {
   if (deploymentIds.length === 0) return [];
-  return sql<{ id: string; status: string }[]>`select id, status from deployments where id = any(${sql.array(deploymentIds)}::text[])`;
+  return sql<{ id: string; status: string; stopped_at: string | null }[]>`
+    select id, status, (extract(epoch from coalesce(cancelled_at, paused_at)) * 1000)::bigint as stopped_at
+    from deployments where id = any(${sql.array(deploymentIds)}::text[])`;
 }
 
 /**

@@ -39,6 +39,10 @@ export interface SendJobDeps {
   shuttingDown?: () => boolean;
   /** Called right before each hand-off (metrics, benchmarks). */
   onHandOff?: (deploymentId: string) => void;
+  /** Each claimed recipient's end: its final outcome, or released (given back untouched). */
+  onOutcome?: (outcome: 'sent' | 'bounced' | 'failed' | 'unknown' | 'released') => void;
+  /** Hand-offs this job made after its deployment's stop had committed (learned only afterwards). */
+  onLateHandOffs?: (count: number) => void;
   retry?: { attempts: number; backoffMs: number[] };
   /** Fault tests only (FAILPOINTS): die at a chosen moment of the send path. */
   failpoints?: Partial<Record<Failpoint, number>>;
@@ -70,6 +74,7 @@ export function createSendJobProcessor(deps: SendJobDeps) {
     const content: CampaignContent = { fromAddress: row.from_address, subject: row.subject, bodyText: row.body_text, fieldNames: row.field_names };
 
     const settled: SettledRow[] = [];
+    const handOffTimes: number[] = [];
     const toRelease: number[] = [];
     const inFlight = new Set<Promise<void>>();
     let handedOver = 0;
@@ -111,15 +116,20 @@ export function createSendJobProcessor(deps: SendJobDeps) {
       for (let attempt = 1; ; attempt++) {
         if (stopped()) {
           toRelease.push(claimed.seq);
+          deps.onOutcome?.('released');
           return;
         }
         failpoint('crash-before-handoff');
         deps.onHandOff?.(job.deploymentId);
+        handOffTimes.push(Date.now());
+        if (handOffTimes.length > 256) handOffTimes.shift();
         if (attempt === 1) handedOver++;
         const result = await deps.transport.send(message);
         if (result.outcome === 'sent') failpoint('crash-after-accept');
         if (result.outcome !== 'transient' || attempt >= retry.attempts) {
-          settled.push({ seq: claimed.seq, status: finalStatus(result.outcome), code: result.code ?? null, reply: result.reply ?? null, messageId: message.messageId });
+          const status = finalStatus(result.outcome);
+          settled.push({ seq: claimed.seq, status, code: result.code ?? null, reply: result.reply ?? null, messageId: message.messageId });
+          deps.onOutcome?.(status);
           return;
         }
         await sleep(retry.backoffMs[attempt - 1] ?? retry.backoffMs.at(-1) ?? 1000);
@@ -153,6 +163,11 @@ export function createSendJobProcessor(deps: SendJobDeps) {
       await Promise.allSettled(inFlight);
       released = toRelease.length;
       while (settled.length > 0 || toRelease.length > 0) await recordAndClaim(0);
+      const stopAt = deps.stops.isStopped(job.deploymentId) ? deps.stops.stoppedAt(job.deploymentId) : undefined;
+      if (stopAt !== undefined) {
+        const late = handOffTimes.filter((t) => t > stopAt).length;
+        if (late > 0) deps.onLateHandOffs?.(late);
+      }
       unwatch();
       // A cancelled deployment whose last in-flight message just settled gets its final report.
       await reportSettledCancel(sql, job.deploymentId).catch((error) => deps.logger.warn({ err: error }, 'could not queue the settled report'));

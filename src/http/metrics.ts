@@ -1,0 +1,50 @@
+import type { FastifyInstance } from 'fastify';
+import type { SqlExecutor } from '../db/client.js';
+import type { Metrics } from '../lib/metrics.js';
+import type { Queues } from '../queue/queues.js';
+import type { CancellationService } from '../services/cancellation.js';
+
+/** `GET /metrics` in Prometheus' text format. */
+export function registerMetricsRoute(server: FastifyInstance, metrics: Metrics): void {
+  server.get('/metrics', async (_request, reply) => {
+    const body = await metrics.registry.metrics();
+    return reply.header('content-type', metrics.registry.contentType).send(body);
+  });
+}
+
+/** Gauges of shared state, read when scraped: queue depths (Redis) and the Slack outbox's lag (Postgres). */
+export function registerSharedGauges(metrics: Metrics, deps: { queues: Pick<Queues, 'prefetch' | 'batches' | 'send'>; sql: SqlExecutor }): void {
+  metrics.gauge('campaign_guard_queue_jobs', 'Jobs in each queue, by state', ['queue', 'state'], async (set) => {
+    for (const queue of [deps.queues.prefetch, deps.queues.batches, deps.queues.send]) {
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
+      for (const [state, n] of Object.entries(counts)) set({ queue: queue.name, state }, n);
+    }
+  });
+  metrics.gauge('campaign_guard_slack_outbox_lag_seconds', 'Age of the oldest Slack message not delivered yet (0 when none waits)', [], async (set) => {
+    const [row] = await deps.sql<{ lag: number | null }[]>`
+      select extract(epoch from now() - min(created_at))::float8 as lag from slack_outbox where status = 'pending'`;
+    set({}, row?.lag ?? 0);
+  });
+  metrics.gauge('campaign_guard_slack_outbox_pending', 'Slack messages not delivered yet', [], async (set) => {
+    const [row] = await deps.sql<{ pending: number }[]>`select count(*)::int as pending from slack_outbox where status = 'pending'`;
+    set({}, row?.pending ?? 0);
+  });
+}
+
+/** The cancellation service, with each cancel's latency observed by outcome. */
+export function timedCancels(control: CancellationService, metrics: Metrics): CancellationService {
+  return {
+    ...control,
+    async cancel(request) {
+      const end = metrics.cancelSeconds.startTimer();
+      try {
+        const outcome = await control.cancel(request);
+        end({ outcome: outcome.outcome });
+        return outcome;
+      } catch (error) {
+        end({ outcome: 'error' });
+        throw error;
+      }
+    },
+  };
+}
