@@ -1,6 +1,7 @@
 import { loadConfig, type Config } from './config.js';
 import type { Policy } from './domain/thresholds.js';
 import { createAlertPolicyService } from './services/alerts/policy.js';
+import { createAlertReader } from './services/alerts/reader.js';
 import { connectDatabase, type DatabaseHandle } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { createHttpServer } from './http/server.js';
@@ -36,7 +37,7 @@ import { webApi } from '@slack/bolt';
 import { checkSlackToken, createSlackApp, type SlackApp } from './slack/app.js';
 import { registerSlackRoute } from './slack/front-door.js';
 import { createNotifier, type Notifier } from './slack/notifier.js';
-import { createLogWriter, createWebWriter, webApiOptions } from './slack/writer.js';
+import { createLogWriter, createWebWriter, webApiOptions, type SlackWriter } from './slack/writer.js';
 
 /**
  * The composition root: the one place that turns configuration into connected adapters and
@@ -63,6 +64,7 @@ export function buildServices(database: DatabaseHandle, links: SendingLinks = { 
     locks: createLockService({ db: database.db, clock }),
     status: createStatusService({ db: database.db }),
     access: createAccessService({ db: database.db, clock }),
+    alerts: createAlertReader({ sql: database.sql }),
     alertPolicy: createAlertPolicyService({ database, defaults: links.alertDefaults ?? policyFromConfig(loadConfig({}).alerts) }),
     /** Lets go of what the services hold themselves (worker threads); not the database. */
     close: () => audienceWorkers.close(),
@@ -132,7 +134,7 @@ export interface SlackTuning {
  * Slack: the outbox notifier runs with the workers (it logs messages when Slack is off); the Bolt
  * app runs where the HTTP server does (its route, or a Socket Mode connection).
  */
-export async function startApp(config: Config, logger: Logger, options: { role: Role; slack?: SlackTuning }): Promise<RunningApp> {
+export async function startApp(config: Config, logger: Logger, options: { role: Role; slack?: SlackTuning; slackOffWriter?: SlackWriter }): Promise<RunningApp> {
   // A Slack token Slack refuses stops the start before anything else starts.
   const slackAuth = config.slack.mode === 'off' ? undefined : await checkSlackToken(config.slack);
   const infrastructure = await resolveInfrastructure(config, logger, { redis: true });
@@ -190,7 +192,7 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
     if (options.role !== 'web') {
       const writer =
         config.slack.mode === 'off'
-          ? createLogWriter(logger)
+          ? (options.slackOffWriter ?? createLogWriter(logger))
           : createWebWriter(new webApi.WebClient(config.slack.botToken, { ...webApiOptions(config.slack.apiUrl, 0), logLevel: webApi.LogLevel.ERROR }));
       const alertChannel = config.slack.mode === 'off' ? 'log' : config.slack.alertChannel;
       if (config.slack.mode !== 'off' && !alertChannel) logger.warn('SLACK_ALERT_CHANNEL is not set: alerts and confirmations without an alert thread cannot be posted');

@@ -1,50 +1,119 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { Readable } from 'node:stream';
 import type { Command } from 'commander';
+import { startApp } from '../../app.js';
+import type { Config } from '../../config.js';
 import { checkCampaignSpec } from '../../domain/campaign-spec.js';
-import { renderStatusText } from '../render.js';
-import { withServices } from '../context.js';
+import { describeOutcome } from '../../domain/cancel-outcome.js';
+import { sleep } from '../../lib/processes.js';
+import { createPrintWriter } from '../../slack/print-writer.js';
+import { commandEnvironment } from '../context.js';
 import { CommandError } from '../errors.js';
 
-/** A sample audience with the kinds of rows real lists have: good ones, typos and repeats. */
-function sampleCsv(count: number): string {
+/**
+ * The whole story on one machine, with nothing configured: a `multi` campaign whose second list
+ * has a bad segment, sent to the local capture sink (which refuses `.invalid` domains with 550),
+ * live progress, the bounce alert as the Slack message reads, a responder's cancel through the
+ * same service Slack calls, the halt, the thread confirmation and a reconciliation table.
+ */
+const RESPONDER = 'U0DEMORESP';
+const PER_DEPLOYMENT = 600;
+
+function audience(): string {
   const lines = ['email,first_name,deployment'];
-  for (let i = 1; i <= count; i++) {
-    const deployment = i <= count / 2 ? 1 : 2;
-    lines.push(`reader${i}@example.${deployment === 1 ? 'com' : 'net'},Reader ${i},${deployment}`);
-  }
-  lines.push('not-an-address,Typo,1', 'reader1@example.com,Repeat,1');
+  for (let i = 1; i <= PER_DEPLOYMENT; i++) lines.push(`reader${i}@example.com,Reader ${i},1`);
+  // The second list was bought: one address in six is long gone.
+  for (let i = 1; i <= PER_DEPLOYMENT; i++) lines.push(i % 6 === 0 ? `gone${i}@old-list.invalid,Gone ${i},2` : `member${i}@example.net,Member ${i},2`);
   return `${lines.join('\n')}\n`;
+}
+
+/** Demo tuning: verdicts from 50 messages at once, a visible pace; everything else as configured. */
+function demoConfig(config: Config): Config {
+  return {
+    ...config,
+    http: { ...config.http, port: 0, host: '127.0.0.1' },
+    sending: { ...config.sending, ratePerSecond: Math.min(config.sending.ratePerSecond, 60), prefetchLeadSeconds: 0 },
+    alerts: { ...config.alerts, minSample: 50, sustainSeconds: 0 },
+  };
 }
 
 export function registerDemo(program: Command) {
   program
     .command('demo')
-    .description('walk through Campaign Guard on this machine with nothing configured')
-    .action(async () => {
-      const dir = await mkdtemp(path.join(os.tmpdir(), 'campaign-guard-demo-'));
+    .description('the whole story on this machine with nothing configured: a send, a bounce alert, a cancel')
+    .option('--keep-running', 'with Slack configured: stay up after the story, so a person can click in Slack')
+    .action(async (options: { keepRunning?: boolean }) => {
+      const env = commandEnvironment('warn');
+      const out = (text: string) => process.stdout.write(text);
+      const slackOn = env.config.slack.mode !== 'off';
+      const slackView = createPrintWriter(out, { held: true });
+      const app = await startApp(demoConfig(env.config), env.logger, { role: 'all', slackOffWriter: slackView });
       try {
-        const file = path.join(dir, 'audience.csv');
-        await writeFile(file, sampleCsv(2000));
-        await withServices(async ({ services }) => {
-          const spec = checkCampaignSpec(
-            { name: `Demo ${new Date().toISOString().slice(0, 16)}`, kind: 'multi', deployments: 2, sendAt: new Date(Date.now() + 3600_000), batches: 3, batchIntervalMs: 600_000 },
-            new Date(),
-          );
-          if (!spec.ok) throw new CommandError(spec.reason);
-          process.stdout.write(`1. importing a 2,002-row audience (one typo, one repeat) into a multi campaign…\n`);
-          const outcome = await services.createCampaign({ ...spec.value, body: 'Hello {{first_name}}\n', strict: false, actor: 'demo', recipients: createReadStream(file) });
-          if (!outcome.ok) throw new CommandError(outcome.reason);
-          for (const p of outcome.value.problems) process.stdout.write(`   line ${p.lineNo}: ${p.detail} — skipped\n`);
-          process.stdout.write(`2. the campaign, its deployments and their batches:\n`);
-          const report = await services.status.lookup(outcome.value.campaignId);
-          if (report.ok) process.stdout.write(`${renderStatusText(report.value).replace(/^/gm, '   ')}\n`);
-          process.stdout.write(`3. see it again with: campaign-guard status ${outcome.value.campaignId}\n`);
-        });
+        const { services } = app;
+        const spec = checkCampaignSpec(
+          { name: `Demo ${new Date().toISOString().slice(0, 16)}`, kind: 'multi', deployments: 2, sendAt: 'now', batches: 2, batchIntervalMs: 60_000 },
+          new Date(),
+        );
+        if (!spec.ok) throw new CommandError(spec.reason);
+        out(`1. A multi campaign: two deployments of ${PER_DEPLOYMENT} recipients, each in 2 batches a minute apart.\n   The second list has a bad segment (one address in six at a dead domain).\n`);
+        const created = await services.createCampaign({ ...spec.value, body: 'Hello {{first_name}}\n', strict: false, actor: 'demo', recipients: Readable.from([audience()]) });
+        if (!created.ok) throw new CommandError(created.reason);
+        const { campaignId, deploymentIds } = created.value;
+        out(`   campaign ${campaignId}: deployments ${deploymentIds.join(', ')}\n\n2. Sending to the local capture sink (nothing leaves this machine):\n`);
+
+        const counts = async () => {
+          const report = await services.status.lookup(campaignId);
+          if (!report.ok || report.value.type !== 'campaign') throw new Error('the demo campaign vanished');
+          return report.value.deployments;
+        };
+        // Live progress until the monitor raises the alert.
+        let alertSeen = false;
+        for (let tick = 0; tick < 120 && !alertSeen; tick++) {
+          await sleep(500);
+          const ds = await counts();
+          out(`   ${ds.map((d) => `${d.name}: ${d.counts.sent} sent, ${d.counts.bounced} bounced of ${d.counts.total}`).join('   |   ')}\n`);
+          alertSeen = (await services.alerts.forDeployments(deploymentIds)).length > 0;
+        }
+        if (!alertSeen) throw new CommandError('the bounce alert did not fire within a minute');
+        app.notifier?.kick();
+        out(`\n3. The monitor raised an alert; ${slackOn ? 'it is posted to Slack' : 'Slack is off, so here it is as the message reads'}:\n`);
+        await sleep(1500);
+        slackView.flush();
+
+        await services.access.grant(RESPONDER, 'responder', 'demo');
+        out(`\n4. The on-call responder (${RESPONDER}) confirms Cancel — the same service call the Slack modal makes:\n`);
+        const started = performance.now();
+        const outcome = await services.control.cancel({ target: campaignId, actor: RESPONDER, reason: 'demo: bounce spike on the second list', requestKey: `demo:${campaignId}` });
+        out(`   answered in ${(performance.now() - started).toFixed(0)} ms: ${describeOutcome(outcome)}\n`);
+        if (outcome.outcome !== 'cancelled') throw new CommandError(`the cancel came back ${outcome.outcome}`);
+        const inFlight = outcome.counts.inFlight;
+
+        out(`\n5. The halt: workers stop before their next hand-off; what was on the wire settles.\n`);
+        for (let tick = 0; tick < 60; tick++) {
+          if ((await counts()).every((d) => d.counts.inFlight === 0)) break;
+          await sleep(250);
+        }
+        app.notifier?.kick();
+        // Slack is paced at about a message a second per channel: the edit, the confirmation, the final counts.
+        await sleep(4500);
+        out(`   The alert is edited in place (no buttons left), and the cancel is confirmed in its thread:\n`);
+        slackView.flush();
+
+        const final = await counts();
+        out(`\n6. Reconciliation (${inFlight} message(s) were on the wire at the cancel and could not be recalled):\n`);
+        const rows = final.map((d) => [d.name, d.status, d.counts.sent, d.counts.bounced, d.counts.failed + d.counts.unknown, d.counts.total - d.counts.sent - d.counts.bounced - d.counts.failed - d.counts.unknown]);
+        const header = ['deployment', 'status', 'sent', 'bounced', 'failed/unknown', 'never sent'];
+        const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+        const line = (cells: (string | number)[]) => `   ${cells.map((c, i) => String(c).padEnd(widths[i]!)).join('  ')}\n`;
+        out(line(header) + rows.map(line).join(''));
+        out(`\n   Cancelled is final: nothing can resume or restart it. See it again with: campaign-guard status ${campaignId}\n`);
+
+        if (options.keepRunning && slackOn) {
+          out(`\nStaying up (Ctrl-C to stop): the app serves ${app.url}; click in Slack.\n`);
+          await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+        }
       } finally {
-        await rm(dir, { recursive: true, force: true });
+        await app.stop();
+        slackView.flush();
       }
     });
 }

@@ -1,0 +1,35 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTempDir, removeTempDirs, runCli, STACK_LINE } from '../../support/cli.js';
+import { createTestDatabase, redisUrl, uniquePrefix, type TestDatabase } from '../../support/database.js';
+
+/** `campaign-guard demo`: the whole story, told and finished with exit 0 well within 3 minutes. */
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db.drop();
+  await removeTempDirs();
+});
+
+describe('demo', () => {
+  it('sends, raises the bounce alert, cancels as a responder, confirms and reconciles', async () => {
+    const started = Date.now();
+    const result = await runCli(['demo'], { DATABASE_URL: db.url, REDIS_URL: redisUrl(), REDIS_PREFIX: uniquePrefix('demo'), DATA_DIR: await makeTempDir() }, { timeoutMs: 180_000 });
+    expect(result.code, result.stderr.slice(-2000)).toBe(0);
+    expect(Date.now() - started).toBeLessThan(180_000);
+    const out = result.stdout;
+    for (const step of ['1. A multi campaign', '2. Sending to the local capture sink', '3. The monitor raised an alert', '4. The on-call responder', '5. The halt', '6. Reconciliation']) expect(out).toContain(step);
+    expect(out).toMatch(/Bounce rate [\d.]+%\* \(critical/);
+    expect(out).toContain('old-list.invalid');
+    expect(out).toMatch(/answered in \d+ ms: Cancelled cmp_\w+: \d+ already sent, \d+ in flight \(cannot be recalled\), \d+ will never be sent\. This cannot be undone/);
+    expect(out).toContain('Slack message edited in place');
+    expect(out).toContain("Slack reply in the alert's thread");
+    expect(out).toMatch(/cancelled\s+300\s+0\s+0\s+300/);
+    expect(result.stderr).not.toMatch(STACK_LINE);
+    // The books agree with what the demo printed: everything sent or never sent, nothing in flight.
+    const rows = await db.sql`select status, in_flight_count, total_count, sent_count + bounced_count + failed_count + unknown_count + cancelled_count as accounted from deployments`;
+    expect(rows).toHaveLength(2);
+    for (const r of rows) expect(r).toMatchObject({ status: 'cancelled', in_flight_count: 0, accounted: r.total_count });
+  }, 200_000);
+});
