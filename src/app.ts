@@ -9,7 +9,7 @@ import { registerWebhookRoutes } from './http/webhooks/routes.js';
 import { createCertificateStore } from './http/webhooks/sns-certificates.js';
 import { createSubscriptionConfirmer } from './http/webhooks/sns.js';
 import { resolveInfrastructure, type Infrastructure } from './infrastructure.js';
-import { reachable } from './lib/dependency-errors.js';
+import { DependencyMisconfigured, reachable } from './lib/dependency-errors.js';
 import type { Logger } from './lib/logger.js';
 import { createAccessService } from './services/access.js';
 import { createAudienceWorkerPool } from './services/campaigns/audience-workers.js';
@@ -18,7 +18,7 @@ import { createLockService } from './services/campaigns/locks.js';
 import { createStatusService } from './services/status.js';
 import type { BatchJob } from './queue/jobs.js';
 import { createQueues } from './queue/queues.js';
-import { createRedis, whenReady } from './queue/redis.js';
+import { createRedis, evictionPolicy, whenReady } from './queue/redis.js';
 import { startSendingRuntime, type SendingRuntime } from './queue/runtime.js';
 import { createStopAnnouncer, type StopAnnouncer } from './queue/stop-signal.js';
 import { createPauseResume } from './services/sending/pause-resume.js';
@@ -112,6 +112,7 @@ export async function openCommandContext(config: Config, logger: Logger) {
 
 export interface RunningApp {
   url: string | undefined;
+  metrics: Metrics;
   slack: SlackApp | undefined;
   notifier: Notifier | undefined;
   runtime: SendingRuntime | undefined;
@@ -152,6 +153,11 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
     const readiness = createRedis(redisUrl, `readiness-${options.role}`, logger);
     closers.push(async () => readiness.disconnect());
     await reachable('Redis', 'REDIS_URL', () => whenReady(readiness));
+    const policy = await evictionPolicy(readiness);
+    if (policy === undefined) logger.warn('could not read Redis maxmemory-policy (CONFIG is not allowed); it must be noeviction, or queued jobs can be lost');
+    else if (policy !== 'noeviction') {
+      throw new DependencyMisconfigured('Redis', 'REDIS_URL', `has maxmemory-policy ${policy}; set it to noeviction (CONFIG SET maxmemory-policy noeviction), or queued jobs can be evicted and lost`);
+    }
     const queueConnection = createRedis(redisUrl, `queues-${options.role}`, logger, { blocking: true });
     const queues = createQueues(queueConnection, config.redisPrefix);
     closers.push(async () => {
@@ -252,7 +258,7 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
       closers.push(() => server.close());
     }
     logger.info({ url, role: options.role, slack: config.slack.mode, embeddedPostgres: infrastructure.embedded.postgres, embeddedRedis: infrastructure.embedded.redis }, 'campaign guard is serving');
-    return { url, infrastructure, services, runtime, slack, notifier, stop };
+    return { url, infrastructure, services, runtime, slack, notifier, metrics, stop };
   } catch (error) {
     await stop();
     throw error;

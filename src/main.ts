@@ -8,7 +8,7 @@ import { registerServe } from './cli/commands/serve.js';
 import { registerStatus } from './cli/commands/status.js';
 import { CommandError, EXIT } from './cli/errors.js';
 import { ConfigError } from './config.js';
-import { DependencyUnavailable } from './lib/dependency-errors.js';
+import { DependencyMisconfigured, DependencyUnavailable } from './lib/dependency-errors.js';
 import { RedisServerMissing } from './lib/embedded/redis.js';
 
 const program = new Command('campaign-guard')
@@ -38,6 +38,7 @@ try {
   if (error instanceof CommandError) fail(error.message, error.exitCode);
   if (error instanceof RedisServerMissing) fail(error.message, EXIT.usage);
   if (error instanceof DependencyUnavailable) fail(error.message, EXIT.unavailable);
+  if (error instanceof DependencyMisconfigured) fail(error.message, EXIT.unavailable);
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`campaign-guard: unexpected error: ${message.split('\n')[0]}\n`);
   if (error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);

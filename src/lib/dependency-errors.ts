@@ -52,3 +52,15 @@ export async function reachable<T>(dependency: 'Postgres' | 'Redis', variable: s
     throw error;
   }
 }
+
+/** A dependency that answers but is set up so that it would lose our data: refused at start, in one line. */
+export class DependencyMisconfigured extends Error {
+  constructor(
+    readonly dependency: 'Postgres' | 'Redis',
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${dependency} (${variable}) ${problem}`);
+    this.name = 'DependencyMisconfigured';
+  }
+}

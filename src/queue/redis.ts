@@ -40,3 +40,17 @@ export function whenReady(redis: Redis, timeoutMs = 10_000): Promise<void> {
     redis.on('error', onError);
   });
 }
+
+/**
+ * BullMQ keeps jobs in Redis; a Redis that evicts keys under memory pressure would drop them
+ * silently. Anything but `noeviction` is refused. A managed Redis that forbids CONFIG is let
+ * through (with the caller's warning): its operator has to vouch for the policy.
+ */
+export async function evictionPolicy(redis: Redis): Promise<string | undefined> {
+  try {
+    const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
+    return reply[1];
+  } catch {
+    return undefined;
+  }
+}

@@ -107,6 +107,11 @@ export function registerDemo(program: Command) {
         out(line(header) + rows.map(line).join(''));
         out(`\n   Cancelled is final: nothing can resume or restart it. See it again with: campaign-guard status ${campaignId}\n`);
 
+        const exposed = (await app.metrics.registry.metrics())
+          .split('\n')
+          .filter((l) => /^campaign_guard_(handoffs_total|post_stop_handoffs_total|alerts_total|cancel_seconds_count|slack_outbox_pending|queue_jobs\{queue="send")/.test(l));
+        out(`\n7. What this process's GET /metrics says about the story:\n${exposed.map((l) => `   ${l}`).join('\n')}\n`);
+
         if (options.keepRunning && slackOn) {
           out(`\nStaying up (Ctrl-C to stop): the app serves ${app.url}; click in Slack.\n`);
           await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));

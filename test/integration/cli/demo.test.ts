@@ -27,6 +27,16 @@ describe('demo', () => {
     expect(out).toContain("Slack reply in the alert's thread");
     expect(out).toMatch(/cancelled\s+300\s+0\s+0\s+300/);
     expect(result.stderr).not.toMatch(STACK_LINE);
+    // The metrics it printed agree with its own reconciliation table.
+    const metric = (series: string) => Number(new RegExp(`^\\s*${series.replace(/[{}"=]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(out)?.[1]);
+    const table = [...out.matchAll(/cancelled\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)/g)].map((m) => m.slice(1).map(Number));
+    expect(table).toHaveLength(2);
+    expect(metric('campaign_guard_handoffs_total{outcome="sent"}')).toBe(table[0]![0]! + table[1]![0]!);
+    expect(metric('campaign_guard_handoffs_total{outcome="bounced"}')).toBe(table[0]![1]! + table[1]![1]!);
+    expect(metric('campaign_guard_alerts_total{metric="bounce",severity="critical",change="opened"}')).toBe(1);
+    expect(metric('campaign_guard_cancel_seconds_count{outcome="cancelled"}')).toBe(1);
+    expect(metric('campaign_guard_post_stop_handoffs_total')).toBeLessThanOrEqual(8);
+    expect(metric('campaign_guard_slack_outbox_pending')).toBe(0);
     // The books agree with what the demo printed: everything sent or never sent, nothing in flight.
     const rows = await db.sql`select status, in_flight_count, total_count, sent_count + bounced_count + failed_count + unknown_count + cancelled_count as accounted from deployments`;
     expect(rows).toHaveLength(2);
