@@ -30,13 +30,12 @@ import { createCampaignCreator } from '../src/services/campaigns/create-campaign
 import { createFeedbackIngestor } from '../src/services/feedback/ingest.js';
 import { createPrefetchProcessor } from '../src/services/sending/prefetch-job.js';
 import { loadConfig } from '../src/config.js';
-import { benchStack, markdownTable, saveResults } from './support.js';
+import { benchStack, markdownTable, percentile, saveResults } from './support.js';
 
 const deployments = Number(process.argv[2] ?? 100);
 const INGEST_EVENTS = Number(process.argv[3] ?? 20_000);
 const RECIPIENTS = 200;
 const logger = createLogger('warn');
-const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((values.length * p) / 100))]!;
 
 /** A deployment whose 200 messages were all accepted (the ledger and books as a finished send leaves them). */
 async function sentDeployment(database: DatabaseHandle, label: string, validate: ReturnType<typeof createAudienceWorkerPool>['validate'], recipients = RECIPIENTS): Promise<string> {

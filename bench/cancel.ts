@@ -25,13 +25,12 @@ import { createCampaignCreator } from '../src/services/campaigns/create-campaign
 import { createCancellationService } from '../src/services/cancellation.js';
 import { createPauseResume } from '../src/services/sending/pause-resume.js';
 import { createPrefetchProcessor } from '../src/services/sending/prefetch-job.js';
-import { benchStack, markdownTable, saveResults } from './support.js';
+import { benchStack, markdownTable, percentile, saveResults } from './support.js';
 
 const samples = Number(process.argv[2] ?? 20);
 const naiveMax = Number(process.argv[3] ?? 100_000);
 const sizes = [1_000, 100_000, 1_000_000];
 const logger = createLogger('warn');
-const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((values.length * p) / 100))]!;
 
 async function sendingDeployment(database: DatabaseHandle, recipients: number, label: string, validate: ReturnType<typeof createAudienceWorkerPool>['validate']) {
   function* lines() {

@@ -17,7 +17,7 @@ import { createHttpServer } from '../src/http/server.js';
 import { createLogger } from '../src/lib/logger.js';
 import { createSlackApp } from '../src/slack/app.js';
 import { registerSlackRoute } from '../src/slack/front-door.js';
-import { benchStack, markdownTable, saveResults } from './support.js';
+import { benchStack, markdownTable, percentile, saveResults } from './support.js';
 
 const client = process.argv[2] === '--client';
 const requests = Number(process.argv[client ? 6 : 2] ?? 1000);
@@ -25,7 +25,6 @@ const concurrency = Number(process.argv[client ? 7 : 3] ?? 50);
 const SECRET = 'benchsigningsecret0123456789abcd';
 const TEAM = 'T0BENCH001';
 const logger = createLogger('error');
-const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((values.length * p) / 100))]!;
 
 /** The fake Slack Web API runs in a process of its own too: its work is Slack's, not the app's. */
 function serveFakeSlack() {

@@ -29,3 +29,12 @@ export const jobIds = {
   batch: (batchId: string, generation: number) => `batch-${batchId}-g${generation}`,
   send: (batchId: string, fromSeq: number, generation: number) => `send-${batchId}-${fromSeq}-g${generation}`,
 };
+
+/** A batch's send jobs: one per RECIPIENTS_PER_SEND_JOB of its seq range, starting at `fromSeqs` (all of them by default). */
+export function sendJobsFor(batch: { batchId: string; deploymentId: string; firstSeq: number; lastSeq: number; generation: number }, fromSeqs?: number[]) {
+  const starts = fromSeqs ?? Array.from({ length: Math.ceil((batch.lastSeq - batch.firstSeq + 1) / RECIPIENTS_PER_SEND_JOB) }, (_, i) => batch.firstSeq + i * RECIPIENTS_PER_SEND_JOB);
+  return starts.map((from) => {
+    const data: SendJob = { deploymentId: batch.deploymentId, batchId: batch.batchId, fromSeq: from, toSeq: Math.min(batch.lastSeq, from + RECIPIENTS_PER_SEND_JOB - 1), generation: batch.generation };
+    return { name: 'send', data, opts: { jobId: jobIds.send(batch.batchId, from, batch.generation) } };
+  });
+}

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { startApp } from '../../app.js';
 import type { Config } from '../../config.js';
 import { checkCampaignSpec } from '../../domain/campaign-spec.js';
-import { describeOutcome } from '../../domain/cancel-outcome.js';
+import { countsAtCommit, describeOutcome } from '../../domain/cancel-outcome.js';
 import { sleep } from '../../lib/processes.js';
 import { createPrintWriter } from '../../slack/print-writer.js';
 import { commandEnvironment } from '../context.js';
@@ -100,7 +100,7 @@ export function registerDemo(program: Command) {
 
         const final = await counts();
         out(`\n6. Reconciliation (${inFlight} message(s) were on the wire at the cancel and could not be recalled):\n`);
-        const rows = final.map((d) => [d.name, d.status, d.counts.sent, d.counts.bounced, d.counts.failed + d.counts.unknown, d.counts.total - d.counts.sent - d.counts.bounced - d.counts.failed - d.counts.unknown]);
+        const rows = final.map((d) => [d.name, d.status, d.counts.sent, d.counts.bounced, d.counts.failed + d.counts.unknown, countsAtCommit(d.counts).neverSent]);
         const header = ['deployment', 'status', 'sent', 'bounced', 'failed/unknown', 'never sent'];
         const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
         const line = (cells: (string | number)[]) => `   ${cells.map((c, i) => String(c).padEnd(widths[i]!)).join('  ')}\n`;

@@ -140,11 +140,3 @@ export async function resolveAlert(sql: SqlExecutor, deploymentId: string, metri
 export async function markAutoPaused(sql: SqlExecutor, alertId: string, note: string): Promise<void> {
   await sql`update alerts set auto_paused = ${note}, updated_at = now() where id = ${alertId}`;
 }
-
-/** The outbox row of an alert change, in the transaction of the change; the notifier renders it. */
-export async function enqueueAlertMessage(sql: SqlExecutor, alertId: string, change: 'opened' | 'escalated' | 'resolved' | 'auto_paused', dedupeKey: string): Promise<void> {
-  await sql`
-    insert into slack_outbox (kind, dedupe_key, alert_id, payload)
-    values (${change === 'opened' ? 'post' : 'update'}, ${dedupeKey}, ${alertId}, ${JSON.stringify({ type: 'alert', alertId, change })}::jsonb)
-    on conflict (dedupe_key) do nothing`;
-}

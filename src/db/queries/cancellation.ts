@@ -20,10 +20,14 @@ export interface LockedDeployment {
 }
 
 /**
- * Locks one deployment, or all of a campaign's, always in id order: pause, resume and cancel all
- * lock through here, so two of them on one campaign can never deadlock.
+ * Locks one deployment, some, or all of a campaign's, always in id order: pause, resume, cancel
+ * and provider feedback all lock through here, so no two of them can deadlock.
  */
-export async function lockDeployments(sql: SqlExecutor, where: { deploymentId?: string; campaignId?: string }): Promise<LockedDeployment[]> {
+export async function lockDeployments(sql: SqlExecutor, where: { deploymentId?: string; campaignId?: string; deploymentIds?: string[] }): Promise<LockedDeployment[]> {
+  if (where.deploymentIds) {
+    if (where.deploymentIds.length === 0) return [];
+    return sql<LockedDeployment[]>`select * from deployments where id = any(${sql.array(where.deploymentIds)}::text[]) order by id for update`;
+  }
   return where.deploymentId
     ? sql<LockedDeployment[]>`select * from deployments where id = ${where.deploymentId} for update`
     : sql<LockedDeployment[]>`select * from deployments where campaign_id = ${where.campaignId!} order by id for update`;

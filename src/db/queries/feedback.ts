@@ -20,12 +20,6 @@ export interface NewProviderEvent {
   payload: string;
 }
 
-/** Locks deployments in id order, as every ledger writer does, before their ledger rows. */
-export async function lockDeploymentIds(sql: SqlExecutor, ids: string[]): Promise<void> {
-  if (ids.length === 0) return;
-  await sql`select id from deployments where id = any(${sql.array([...ids].sort())}::text[]) order by id for update`;
-}
-
 export async function ledgerRowsFor(sql: SqlExecutor, keys: { deploymentId: string; seq: number }[]): Promise<LedgerRow[]> {
   if (keys.length === 0) return [];
   const rows = await sql<{ deployment_id: string; seq: number; batch_id: string; status: LedgerStatus; complained: boolean }[]>`

@@ -193,3 +193,11 @@ export async function operatorRole(sql: SqlExecutor, userId: string): Promise<st
   const [row] = await sql<{ role: string }[]>`select role from operators where user_id = ${userId}`;
   return row?.role;
 }
+
+/** The monitor's outbox row for an alert change, in the transaction of the change; the notifier renders it. */
+export async function enqueueAlertChange(sql: SqlExecutor, alertId: string, change: 'opened' | 'escalated' | 'resolved' | 'auto_paused', dedupeKey: string): Promise<void> {
+  await sql`
+    insert into slack_outbox (kind, dedupe_key, alert_id, payload)
+    values (${change === 'opened' ? 'post' : 'update'}, ${dedupeKey}, ${alertId}, ${JSON.stringify({ type: 'alert', alertId, change })}::jsonb)
+    on conflict (dedupe_key) do nothing`;
+}

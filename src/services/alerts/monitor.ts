@@ -15,7 +15,6 @@ import {
 import type { DatabaseHandle, SqlExecutor } from '../../db/client.js';
 import {
   baselines,
-  enqueueAlertMessage,
   escalateAlert,
   insertAlert,
   markAutoPaused,
@@ -29,6 +28,7 @@ import {
   type AlertFacts,
   type WatchedDeployment,
 } from '../../db/queries/alerts.js';
+import { enqueueAlertChange } from '../../db/queries/slack-outbox.js';
 import { newId } from '../../lib/ids.js';
 import type { Logger } from '../../lib/logger.js';
 import type { createPauseResume } from '../sending/pause-resume.js';
@@ -145,7 +145,7 @@ export function createAlertMonitor(deps: {
         if (result.transition === 'resolved') {
           const resolved = await resolveAlert(tx, row.id, metric, obs.rate, obs.sample, stats);
           if (!resolved) continue;
-          await enqueueAlertMessage(tx, resolved.id, 'resolved', `alert:${resolved.id}:resolved:${resolved.severity}`);
+          await enqueueAlertChange(tx, resolved.id, 'resolved', `alert:${resolved.id}:resolved:${resolved.severity}`);
           changes.push({ alertId: resolved.id, deploymentId: row.id, metric, change: 'resolved', severity: resolved.severity as 'warning' | 'critical', rate: obs.rate, sample: obs.sample });
           continue;
         }
@@ -159,7 +159,7 @@ export function createAlertMonitor(deps: {
           change = 'opened';
           await insertAlert(tx, alertId, row.id, facts);
         }
-        await enqueueAlertMessage(tx, alertId, change, change === 'opened' ? `alert:${alertId}:opened` : `alert:${alertId}:escalated:${severity}`);
+        await enqueueAlertChange(tx, alertId, change, change === 'opened' ? `alert:${alertId}:opened` : `alert:${alertId}:escalated:${severity}`);
         const done: AlertChange = { alertId, deploymentId: row.id, metric, change, severity, rate: obs.rate, sample: obs.sample };
         changes.push(done);
         if (severity === 'critical' && policy.autoPauseOnCritical && ['scheduled', 'prefetching', 'prefetched', 'sending'].includes(row.status)) autoPause.push(done);
@@ -190,7 +190,7 @@ export function createAlertMonitor(deps: {
     const note = `Paused automatically by Campaign Guard at ${new Date().toISOString()} (critical ${change.metric} rate); resume when it is safe.`;
     await sql.begin(async (tx) => {
       await markAutoPaused(tx, change.alertId, note);
-      await enqueueAlertMessage(tx, change.alertId, 'auto_paused', `alert:${change.alertId}:auto_paused`);
+      await enqueueAlertChange(tx, change.alertId, 'auto_paused', `alert:${change.alertId}:auto_paused`);
     });
     log.warn({ deploymentId: change.deploymentId, alertId: change.alertId }, 'deployment auto-paused on a critical alert');
   }

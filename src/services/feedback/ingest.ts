@@ -1,7 +1,8 @@
 import { feedbackEffects, rowKey, type Disposition } from '../../domain/feedback-effects.js';
 import type { FeedbackEvent, ParsedFeedback, QuarantinedInput } from '../../domain/feedback.js';
 import type { DatabaseHandle, SqlExecutor } from '../../db/client.js';
-import { ledgerRowsFor, lockDeploymentIds, orphansToRetry, recordFeedback, setDispositions, type NewProviderEvent } from '../../db/queries/feedback.js';
+import { lockDeployments } from '../../db/queries/cancellation.js';
+import { ledgerRowsFor, orphansToRetry, recordFeedback, setDispositions, type NewProviderEvent } from '../../db/queries/feedback.js';
 import type { Logger } from '../../lib/logger.js';
 import { parseDeliveryTag } from '../../mail/message.js';
 
@@ -46,7 +47,8 @@ function revive(payload: Record<string, unknown>): FeedbackEvent {
 async function decide(sql: SqlExecutor, events: FeedbackEvent[]) {
   const targets = events.map(target);
   const keys = targets.filter((t) => t !== undefined);
-  await lockDeploymentIds(sql, [...new Set(keys.map((k) => k.deploymentId))]);
+  // Deployments first, in id order, as every ledger writer locks them.
+  await lockDeployments(sql, { deploymentIds: [...new Set(keys.map((k) => k.deploymentId))] });
   const rows = new Map((await ledgerRowsFor(sql, keys)).map((r) => [rowKey(r.deploymentId, r.seq), r]));
   const effects = feedbackEffects(events, targets, rows);
   const touched = [...new Set([...rows.values()].map((r) => r.deploymentId))];

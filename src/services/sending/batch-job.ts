@@ -1,6 +1,6 @@
 import type postgres from 'postgres';
 import { markBatchTriggered, startBatch } from '../../db/queries/sending.js';
-import { jobIds, RECIPIENTS_PER_SEND_JOB, type BatchJob, type SendJob } from '../../queue/jobs.js';
+import { sendJobsFor, type BatchJob, type SendJob } from '../../queue/jobs.js';
 import { closeFinishedWork } from './books.js';
 
 /**
@@ -20,17 +20,9 @@ export function createBatchProcessor(deps: { sql: postgres.Sql; sendQueue: SendQ
     if (state && ['scheduled', 'prefetching'].includes(state.status)) return { started: false, reason: 'not-ready' };
     const batch = await startBatch(deps.sql, job.batchId);
     if (!batch) return { started: false, reason: 'not-sendable' };
-    const jobs: { name: string; data: SendJob; opts: { jobId: string } }[] = [];
-    for (let from = batch.first_seq; from <= batch.last_seq; from += RECIPIENTS_PER_SEND_JOB) {
-      const data: SendJob = {
-        deploymentId: batch.deployment_id,
-        batchId: job.batchId,
-        fromSeq: from,
-        toSeq: Math.min(batch.last_seq, from + RECIPIENTS_PER_SEND_JOB - 1),
-        generation: job.generation,
-      };
-      jobs.push({ name: 'send', data, opts: { jobId: jobIds.send(job.batchId, from, job.generation) } });
-    }
+    const jobs = batch.last_seq >= batch.first_seq
+      ? sendJobsFor({ batchId: job.batchId, deploymentId: batch.deployment_id, firstSeq: batch.first_seq, lastSeq: batch.last_seq, generation: job.generation })
+      : [];
     if (jobs.length > 0) await deps.sendQueue.addBulk(jobs);
     await markBatchTriggered(deps.sql, job.batchId, job.generation);
     if (jobs.length === 0) await deps.sql.begin((tx) => closeFinishedWork(tx, { id: job.batchId, deploymentId: batch.deployment_id }));

@@ -1,5 +1,5 @@
 import type { SqlExecutor } from '../../db/client.js';
-import { jobIds, RECIPIENTS_PER_SEND_JOB, type SendJob } from '../../queue/jobs.js';
+import { jobIds, RECIPIENTS_PER_SEND_JOB, sendJobsFor, type SendJob } from '../../queue/jobs.js';
 
 /**
  * Postgres decides, Redis carries: if Redis loses its jobs (restarted without its data, flushed,
@@ -49,13 +49,11 @@ export function createSendReconciler(deps: { sql: SqlExecutor; sendQueue: SendQu
 
     let requeued = 0;
     for (const batch of stalled) {
-      const missing: { name: string; data: SendJob; opts: { jobId: string } }[] = [];
+      const lost: number[] = [];
       for (const from of await pendingRanges(batch)) {
-        const jobId = jobIds.send(batch.id, from, batch.generation);
-        if ((await deps.sendQueue.getJobState(jobId)) !== 'unknown') continue;
-        const data: SendJob = { deploymentId: batch.deployment_id, batchId: batch.id, fromSeq: from, toSeq: Math.min(batch.last_seq, from + RECIPIENTS_PER_SEND_JOB - 1), generation: batch.generation };
-        missing.push({ name: 'send', data, opts: { jobId } });
+        if ((await deps.sendQueue.getJobState(jobIds.send(batch.id, from, batch.generation))) === 'unknown') lost.push(from);
       }
+      const missing = lost.length > 0 ? sendJobsFor({ batchId: batch.id, deploymentId: batch.deployment_id, firstSeq: batch.first_seq, lastSeq: batch.last_seq, generation: batch.generation }, lost) : [];
       if (missing.length > 0) await deps.sendQueue.addBulk(missing);
       requeued += missing.length;
     }
