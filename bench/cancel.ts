@@ -68,10 +68,12 @@ async function main() {
     for (const recipients of sizes) {
       const { deploymentId, campaignId } = await sendingDeployment(database, recipients, `c${recipients}x`, workers.validate);
       const times: number[] = [];
-      for (let i = 0; i < samples; i++) {
+      // One unmeasured round first (the first size only): the process's first cancel prepares every
+      // statement of the path, which a running service has done long before an incident.
+      for (let i = recipients === sizes[0] ? -1 : 0; i < samples; i++) {
         const started = performance.now();
         const outcome = await service.cancel({ target: deploymentId, actor: 'U_BENCH' });
-        times.push(performance.now() - started);
+        if (i >= 0) times.push(performance.now() - started);
         if (outcome.outcome !== 'cancelled') throw new Error(`cancel came back ${outcome.outcome}`);
         await service.idle(); // the ledger marking that follows is not part of the answer
         // Put it back to sending for the next sample (O(1), like the cancel itself).
