@@ -63,7 +63,7 @@ describe('feedback ingestion', () => {
     expect((await deploymentRow(db, deploymentId)).feedback_at).not.toBeNull();
   });
 
-  it('the same event delivered three times (an SNS retry) counts once', async () => {
+  it('W6: the same event delivered three times (an SNS retry) counts once', async () => {
     const e = event({ deliveryTag: `${deploymentId}.3` });
     const first = await ingestor.ingest(parsed(e));
     const again = await Promise.all([ingestor.ingest(parsed(e)), ingestor.ingest(parsed(e, e))]);
@@ -73,7 +73,7 @@ describe('feedback ingestion', () => {
     expect((await db.sql`select count(*)::int as n from provider_events where event_id = ${e.eventId}`)[0]!.n).toBe(1);
   });
 
-  it('a delivery then a bounce for one recipient ends bounced and counts once', async () => {
+  it('W11: a delivery then a bounce for one recipient ends bounced and counts once', async () => {
     const delivered = event({ kind: 'delivery', bounceClass: undefined, messageId: messageId(4) });
     const bounced = event({ messageId: messageId(4) });
     const fromOtherProvider = event({ provider: 'sendgrid', messageId: messageId(4) });
@@ -119,7 +119,7 @@ describe('feedback ingestion', () => {
     expect(await books()).toMatchObject({ sent: 96, unknown: 0, batch: { sent_count: 96, unknown_count: 0 } });
   });
 
-  it('feedback for a message whose send is not recorded yet waits as an orphan, then counts', async () => {
+  it('W8: feedback for a message whose send is not recorded yet waits as an orphan, then counts', async () => {
     await db.sql`update deliveries set status = 'claimed' where deployment_id = ${deploymentId} and seq = 10`;
     const early = event({ messageId: messageId(10) });
     expect((await ingestor.ingest(parsed(early))).dispositions.orphan).toBe(1);
@@ -130,7 +130,7 @@ describe('feedback ingestion', () => {
     expect(await books()).toMatchObject({ sent: 95, bounced: 5 });
   });
 
-  it('feedback for a message that is not ours is kept as an orphan without a deployment', async () => {
+  it('W8: feedback for a message that is not ours is kept as an orphan without a deployment', async () => {
     const foreign = event({ messageId: '<custom-message-ID>', recipient: 'jane@example.com' });
     await ingestor.ingest(parsed(foreign));
     const [row] = await db.sql`select disposition, deployment_id, recipient from provider_events where event_id = ${foreign.eventId}`;
@@ -157,7 +157,7 @@ describe('feedback ingestion', () => {
     expect(await ledgerCounts(db, deploymentId)).toEqual({ sent: 55, bounced: 45 });
   });
 
-  it('rejects (so the webhook answers 5xx and the provider retries) when Postgres is unreachable', async () => {
+  it('W15: rejects (so the webhook answers 5xx and the provider retries) when Postgres is unreachable', async () => {
     const broken = connectDatabase('postgres://nobody:wrong@127.0.0.1:1/none', { max: 1 });
     const failing = createFeedbackIngestor({ database: broken, logger: testLogger });
     await expect(failing.ingest(parsed(event({ messageId: messageId(70) })))).rejects.toThrow();

@@ -81,7 +81,7 @@ afterAll(async () => {
 });
 
 describe('provider webhooks into the ledger', () => {
-  it('the official SES bounce (signature v1) counts, and three deliveries of it count once', async () => {
+  it('W6: the official SES bounce (signature v1) counts, and three deliveries of it count once', async () => {
     const envelope = sesAbout('bounce-with-dsn', 1, 'sns-bounce-1');
     for (let i = 0; i < 3; i++) {
       const response = await server.inject({ method: 'POST', url: '/webhooks/ses', headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification' }, payload: JSON.stringify(envelope) });
@@ -147,7 +147,7 @@ describe('provider webhooks into the ledger', () => {
     expect(await books()).toMatchObject({ bounced: 3 });
   });
 
-  it('answers 503 (the provider retries) when our database is down, and the retry then counts', async () => {
+  it('W15: answers 503 (the provider retries) when our database is down, and the retry then counts', async () => {
     const broken = connectDatabase('postgres://nobody:wrong@127.0.0.1:1/none', { max: 1 });
     const down = routes(createFeedbackIngestor({ database: broken, logger: testLogger }));
     const envelope = sesAbout('bounce-without-dsn', 40, 'sns-during-outage');
