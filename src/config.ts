@@ -156,6 +156,7 @@ const environmentSchema = z.object({
   EVENTS_WEBHOOK_SECRET: optionalMatching(/^\S{32,256}$/, 'must be at least 32 characters without spaces'),
   PREFETCH_LEAD_SECONDS: integer(0, 7 * 86_400, 300),
   SEND_LEASE_SECONDS: integer(1, 3600, 30),
+  SMTP_TIMEOUT_SECONDS: integer(1, 600, 60),
   DATA_DIR: z.preprocess(blankToUndefined, z.string().optional().transform((v) => path.resolve(v ?? '.data'))),
   REDIS_PREFIX: optionalMatching(/^[A-Za-z0-9:_-]{1,64}$/, 'must be 1-64 letters, digits, ":", "_" or "-"'),
   FAILPOINTS: optionalMatching(
@@ -194,7 +195,14 @@ export interface Config {
         alertChannel: string | undefined;
         allowedTeams: string[];
       };
-  sending: { concurrency: number; ratePerSecond: number; prefetchLeadSeconds: number; leaseSeconds: number };
+  sending: {
+    concurrency: number;
+    ratePerSecond: number;
+    prefetchLeadSeconds: number;
+    leaseSeconds: number;
+    /** How long an SMTP server may stay silent (connect, greeting, any reply) before the attempt is given up. */
+    smtpTimeoutSeconds: number;
+  };
   alerts: {
     bounceRate: { warn: number; critical: number };
     errorRate: { warn: number; critical: number };
@@ -244,6 +252,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ratePerSecond: e.SEND_RATE_PER_SECOND,
       prefetchLeadSeconds: e.PREFETCH_LEAD_SECONDS,
       leaseSeconds: e.SEND_LEASE_SECONDS,
+      smtpTimeoutSeconds: e.SMTP_TIMEOUT_SECONDS,
     },
     alerts: {
       bounceRate: { warn: e.BOUNCE_RATE_WARN, critical: e.BOUNCE_RATE_CRITICAL },

@@ -5,8 +5,9 @@ import { DELIVERY_HEADER } from './message.js';
 /**
  * An SMTP server that accepts and records mail: the default transport's destination when SMTP_URL
  * is unset (capture mode: nothing leaves the machine), and the test sink, with faults chosen per
- * recipient: reject at RCPT with a code, delay a reply, or close the connection once the message
- * was received but before answering (the message may count as delivered: the sender must not know).
+ * recipient: reject at RCPT with a code, delay a reply, never answer (hang), or close the connection
+ * once the message was received but before answering (the message may count as delivered: the
+ * sender must not know).
  */
 export interface SinkFault {
   /** Reply to RCPT TO with this code (4xx temporary, 5xx permanent). */
@@ -15,6 +16,8 @@ export interface SinkFault {
   delayMs?: number;
   /** Drop the connection after the message data arrived, before the 250. */
   closeAfterData?: boolean;
+  /** Never answer RCPT TO, or never answer the end of DATA (the message arrived): a hung server. */
+  hang?: 'rcpt' | 'data';
 }
 
 export interface ReceivedMessage {
@@ -80,6 +83,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     },
     async onRcptTo(address, _session, callback) {
       const fault = options.faultFor?.(address.address);
+      if (fault?.hang === 'rcpt') return;
       if (fault?.delayMs) await sleep(fault.delayMs);
       if (fault?.rejectRcpt) {
         const error = Object.assign(new Error(fault.rejectRcpt.message ?? 'rejected'), { responseCode: fault.rejectRcpt.code });
@@ -95,12 +99,13 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
         const head = raw.slice(0, Math.max(0, raw.indexOf('\r\n\r\n')) || raw.length);
         const faults = faultsOf(session);
         const closing = faults.some((f) => f.closeAfterData);
+        const hanging = faults.some((f) => f.hang === 'data');
         const message: ReceivedMessage = {
           to: session.envelope.rcptTo.map((r) => r.address),
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           messageId: headerValue(head, 'Message-ID'),
           delivery: headerValue(head, DELIVERY_HEADER),
-          acknowledged: !closing,
+          acknowledged: !closing && !hanging,
           at: Date.now(),
         };
         total++;
@@ -110,6 +115,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
         options.onMessage?.(message);
         const delay = Math.max(0, ...faults.map((f) => f.delayMs ?? 0));
         if (delay) await sleep(delay);
+        if (hanging) return;
         if (closing) {
           for (const connection of (server as unknown as { connections: Set<{ id: string; _socket?: { destroy(): void } }> }).connections) {
             if (connection.id === session.id) connection._socket?.destroy();

@@ -32,6 +32,16 @@ export interface SmtpTransportOptions {
   maxMessagesPerConnection?: number;
 }
 
+/**
+ * SMTP_TIMEOUT_SECONDS as nodemailer's three timeouts: any silence longer than it gives the attempt
+ * up (before DATA: retried; after: `unknown`). Connecting and the greeting get at most 30 s, since
+ * a server that greets that slowly is not going to take mail.
+ */
+export function smtpTimeouts(seconds: number): NonNullable<SmtpTransportOptions['timeouts']> {
+  const ms = seconds * 1000;
+  return { connectionMs: Math.min(ms, 30_000), greetingMs: Math.min(ms, 30_000), socketMs: ms };
+}
+
 interface PooledConnection {
   connection: SMTPConnection;
   sent: number;

@@ -7,7 +7,7 @@ import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
 import { runEvery } from '../lib/periodic.js';
 import { captureFaults, startSmtpSink, type SmtpSink } from '../mail/sink.js';
-import { createSmtpTransport, type Transport } from '../mail/transport.js';
+import { createSmtpTransport, smtpTimeouts, type Transport } from '../mail/transport.js';
 import { createBatchProcessor } from '../services/sending/batch-job.js';
 import { createLeaseKeeper } from '../services/sending/leases.js';
 import { createPrefetchProcessor } from '../services/sending/prefetch-job.js';
@@ -64,7 +64,7 @@ export async function startSendingRuntime(deps: {
     smtpUrl = captureSink.url;
     log.info({ smtpUrl }, 'no SMTP_URL: sending to a local capture sink (nothing leaves this machine)');
   }
-  const transport = deps.transport ?? createSmtpTransport({ url: smtpUrl, connections: config.sending.concurrency });
+  const transport = deps.transport ?? createSmtpTransport({ url: smtpUrl, connections: config.sending.concurrency, timeouts: smtpTimeouts(config.sending.smtpTimeoutSeconds) });
 
   const commands = createRedis(deps.redisUrl, 'commands', log);
   const subscriber = createRedis(deps.redisUrl, 'stops', log, { blocking: true });

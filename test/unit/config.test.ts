@@ -39,7 +39,7 @@ describe('loadConfig: defaults', () => {
     expect(config.redisPrefix).toBe('cg');
     expect(config.http).toEqual({ port: 3000, host: '0.0.0.0' });
     expect(config.slack).toEqual({ mode: 'off' });
-    expect(config.sending).toEqual({ concurrency: 8, ratePerSecond: 200, prefetchLeadSeconds: 300, leaseSeconds: 30 });
+    expect(config.sending).toEqual({ concurrency: 8, ratePerSecond: 200, prefetchLeadSeconds: 300, leaseSeconds: 30, smtpTimeoutSeconds: 60 });
     expect(config.alerts).toEqual({
       bounceRate: { warn: 0.02, critical: 0.05 },
       errorRate: { warn: 0.05, critical: 0.1 },
@@ -114,6 +114,7 @@ const ALL_VARIABLES = [
   'EVENTS_WEBHOOK_SECRET',
   'PREFETCH_LEAD_SECONDS',
   'SEND_LEASE_SECONDS',
+  'SMTP_TIMEOUT_SECONDS',
   'DATA_DIR',
   'REDIS_PREFIX',
   'FAILPOINTS',
@@ -213,6 +214,9 @@ const INVALID: ReadonlyArray<readonly [variable: string, value: string]> = [
   ['SEND_LEASE_SECONDS', '0'],
   ['SEND_LEASE_SECONDS', '3601'],
   ['SEND_LEASE_SECONDS', '30s'],
+  ['SMTP_TIMEOUT_SECONDS', '0'],
+  ['SMTP_TIMEOUT_SECONDS', '601'],
+  ['SMTP_TIMEOUT_SECONDS', '1.5'],
   ['REDIS_PREFIX', 'has space'],
   ['REDIS_PREFIX', 'x'.repeat(65)],
   ['REDIS_PREFIX', 'cg{1}'],
