@@ -88,7 +88,7 @@ async function main() {
         for (let from = 1; from <= recipients; from += RECIPIENTS_PER_SEND_JOB) {
           const [{ status }] = (await database.sql`select status from deployments where id = ${deploymentId}`) as unknown as [{ status: string }];
           if (status !== 'sending') return; // the per-chunk check
-          const range = { deploymentId, batchId: batch!.id, fromSeq: from, toSeq: from + RECIPIENTS_PER_SEND_JOB - 1, workerId: 'naive', leaseSeconds: 60, released: [] };
+          const range = { deploymentId, batchId: batch!.id, fromSeq: from, toSeq: from + RECIPIENTS_PER_SEND_JOB - 1, claimToken: 'naive/1', leaseSeconds: 60, released: [] };
           const claimed = await settleAndClaim(database.sql, { ...range, limit: RECIPIENTS_PER_SEND_JOB, settled: [] });
           const queue = [...claimed];
           const started = performance.now();

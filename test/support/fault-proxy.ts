@@ -2,9 +2,11 @@ import net from 'node:net';
 
 /**
  * A TCP proxy of our own between the app and one dependency (Postgres, Redis, SMTP), whose
- * behaviour a test switches at any moment: pass, add latency, blackhole (accept and swallow
- * everything, like a frozen peer or a dropped network), reset (RST) or close (FIN) every
- * connection, or refuse new ones. Switching to reset/close also drops the connections open now.
+ * behaviour a test switches at any moment: pass, add latency, blackhole, reset (RST) or close
+ * (FIN) every connection, or refuse new ones. Switching to reset/close also drops the connections
+ * open now. A blackhole is a partition as TCP sees one: nothing gets through and nobody is told,
+ * and when it heals what was held arrives, in order (TCP retransmits; it never loses bytes of a
+ * live connection). A side that gave up meanwhile has closed its connection, and its bytes go.
  */
 export type FaultMode = 'pass' | 'latency' | 'blackhole' | 'reset' | 'close' | 'refuse';
 
@@ -36,10 +38,21 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     pairs.delete(pair);
   };
 
+  const held = new Set<() => void>();
+
   /** Forwards one direction, honouring the mode at the time each chunk arrives. */
   const forward = (from: net.Socket, to: net.Socket) => {
+    const queue: Buffer[] = [];
+    const flush = () => {
+      held.delete(flush);
+      for (const chunk of queue.splice(0)) if (!to.destroyed) to.write(chunk);
+    };
     from.on('data', (chunk: Buffer) => {
-      if (mode === 'blackhole') return;
+      if (mode === 'blackhole' || queue.length > 0) {
+        queue.push(chunk);
+        held.add(flush);
+        return;
+      }
       if (mode === 'latency' && latencyMs > 0) {
         from.pause();
         setTimeout(() => {
@@ -80,6 +93,7 @@ export async function startFaultProxy(target: { host: string; port: number }): P
       mode = next;
       latencyMs = options.latencyMs ?? latencyMs;
       if (next === 'reset' || next === 'close') for (const pair of [...pairs]) drop(pair, next);
+      if (next !== 'blackhole') for (const flush of [...held]) flush();
     },
     connections: () => pairs.size,
     async close() {

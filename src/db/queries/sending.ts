@@ -132,11 +132,14 @@ export async function lockDeployment(sql: SqlExecutor, deploymentId: string): Pr
   return row?.status;
 }
 
-/** A live worker extends the lease on what it holds; only a dead worker's claims expire. */
+/**
+ * A live worker extends the lease on what it holds; only a dead worker's claims expire. Each claim
+ * is made under its own token, `<workerId>/<n>` (see settleAndClaim).
+ */
 export async function renewLeases(sql: SqlExecutor, workerId: string, leaseSeconds: number): Promise<number> {
   const rows = await sql`
     update deliveries set claim_expires_at = now() + make_interval(secs => ${leaseSeconds})
-    where claimed_by = ${workerId} and status = 'claimed'
+    where status = 'claimed' and starts_with(claimed_by, ${`${workerId}/`})
     returning 1`;
   return rows.length;
 }
@@ -234,10 +237,13 @@ export async function settleAndClaim(
     fromSeq: number;
     toSeq: number;
     limit: number;
-    workerId: string;
+    /** Recorded as the rows' claimed_by: unique per claim, so a claim whose answer was lost can be undone. */
+    claimToken: string;
     leaseSeconds: number;
     settled: SettledRow[];
     released: number[];
+    /** Tokens of earlier claims whose statement failed: it may have committed, but no row reached a lane. */
+    voided?: string[];
   },
 ): Promise<ClaimedRow[]> {
   const { deploymentId, batchId, settled } = step;
@@ -260,6 +266,10 @@ export async function settleAndClaim(
       update deliveries set status = 'pending', claimed_by = null, claim_expires_at = null, handed_over_at = null, updated_at = now()
       where deployment_id = ${deploymentId} and seq = any(${sql.array(step.released)}::int[]) and status = 'claimed' and exists (select 1 from lock)
       returning 1
+    ), voided as (
+      update deliveries set status = 'pending', claimed_by = null, claim_expires_at = null, handed_over_at = null, updated_at = now()
+      where deployment_id = ${deploymentId} and status = 'claimed' and claimed_by = any(${sql.array(step.voided ?? [])}::text[]) and exists (select 1 from lock)
+      returning 1
     ), picked as (
       select d.seq from deliveries d
       where d.deployment_id = ${deploymentId} and d.batch_id = ${batchId} and d.status = 'pending'
@@ -270,18 +280,18 @@ export async function settleAndClaim(
       limit ${step.limit}
       for update skip locked
     ), claimed as (
-      update deliveries d set status = 'claimed', claimed_by = ${step.workerId}, attempts = attempts + 1,
+      update deliveries d set status = 'claimed', claimed_by = ${step.claimToken}, attempts = attempts + 1,
         claim_expires_at = now() + make_interval(secs => ${step.leaseSeconds}), handed_over_at = now(), updated_at = now()
       from picked where d.deployment_id = ${deploymentId} and d.seq = picked.seq
       returning d.seq, d.email, d.fields
     ), t as (
       select
-        (select count(*) from claimed)::int - (select count(*) from settled)::int - (select count(*) from released)::int as in_flight,
+        (select count(*) from claimed)::int - (select count(*) from settled)::int - (select count(*) from released)::int - (select count(*) from voided)::int as in_flight,
         (select count(*) from settled where status = 'sent')::int as sent,
         (select count(*) from settled where status = 'bounced')::int as bounced,
         (select count(*) from settled where status = 'failed')::int as failed,
         (select count(*) from settled where status = 'unknown')::int as unknown,
-        (select count(*) from claimed) + (select count(*) from settled) + (select count(*) from released) as touched
+        (select count(*) from claimed) + (select count(*) from settled) + (select count(*) from released) + (select count(*) from voided) as touched
     ), batch_books as (
       update batches set in_flight_count = in_flight_count + t.in_flight, sent_count = sent_count + t.sent,
         bounced_count = bounced_count + t.bounced, failed_count = failed_count + t.failed, unknown_count = unknown_count + t.unknown

@@ -65,6 +65,7 @@ export function createSendJobProcessor(deps: SendJobDeps) {
   const lanes = deps.transport.connections;
   const retry = deps.retry ?? { attempts: 3, backoffMs: [500, 2000] };
   const failpoint = failpointTrigger(deps.failpoints);
+  let claims = 0;
 
   return async function processSendJob(job: SendJob): Promise<SendJobResult> {
     const unwatch = deps.stops.watch(job.deploymentId);
@@ -80,6 +81,7 @@ export function createSendJobProcessor(deps: SendJobDeps) {
     let handedOver = 0;
     let exhausted = false;
     let failures = 0;
+    const voided: string[] = [];
 
     /**
      * Records finished lanes' outcomes and, unless `claim` is 0, claims rows for free lanes, in one
@@ -89,20 +91,27 @@ export function createSendJobProcessor(deps: SendJobDeps) {
     const recordAndClaim = async (claim: number): Promise<ClaimedRow[] | undefined> => {
       const outcomes = settled.splice(0);
       const released = claim === 0 ? toRelease.splice(0) : [];
+      const undo = voided.splice(0);
+      const claimToken = `${deps.workerId}/${++claims}`;
       try {
         const claimed = await settleAndClaim(sql, {
           ...job,
           limit: claim,
-          workerId: deps.workerId,
+          claimToken,
           leaseSeconds: deps.leaseSeconds,
           settled: outcomes,
           released,
+          voided: undo,
         });
         failures = 0;
         return claimed;
       } catch (error) {
         settled.unshift(...outcomes);
         toRelease.unshift(...released);
+        // The connection may have died after the commit: rows may be claimed that no lane holds.
+        // Nothing was handed over, so the next statement puts them back to pending.
+        voided.push(...undo);
+        if (claim > 0) voided.push(claimToken);
         if (++failures >= 600) throw error;
         if (failures === 1 || failures % 30 === 0) deps.logger.warn({ err: error, failures }, 'could not record send outcomes yet; retrying');
         await sleep(1000);
@@ -136,6 +145,19 @@ export function createSendJobProcessor(deps: SendJobDeps) {
       }
     };
 
+    /**
+     * Rate tokens come from Redis. If they are slow to come (Redis slow, or down), the outcomes
+     * already known are recorded meanwhile, so the books and `/campaign status` stay true.
+     */
+    const tokensRecordingMeanwhile = async (want: number) => {
+      const taking = deps.rateLimiter.take(want, stopped);
+      if (settled.length === 0 && toRelease.length === 0 && voided.length === 0) return taking;
+      const quick = await Promise.race([taking, sleep(250).then(() => undefined)]);
+      if (quick !== undefined) return quick;
+      await recordAndClaim(0);
+      return taking;
+    };
+
     let released = 0;
     try {
       while (!exhausted && !stopped()) {
@@ -145,7 +167,7 @@ export function createSendJobProcessor(deps: SendJobDeps) {
           await Promise.race(inFlight);
           continue;
         }
-        const tokens = await deps.rateLimiter.take(lanes - inFlight.size, stopped);
+        const tokens = await tokensRecordingMeanwhile(lanes - inFlight.size);
         if (tokens === 0) break;
         const claimed = await recordAndClaim(tokens);
         if (claimed === undefined) continue;
@@ -162,7 +184,7 @@ export function createSendJobProcessor(deps: SendJobDeps) {
     } finally {
       await Promise.allSettled(inFlight);
       released = toRelease.length;
-      while (settled.length > 0 || toRelease.length > 0) await recordAndClaim(0);
+      while (settled.length > 0 || toRelease.length > 0 || voided.length > 0) await recordAndClaim(0);
       const stopAt = deps.stops.isStopped(job.deploymentId) ? deps.stops.stoppedAt(job.deploymentId) : undefined;
       if (stopAt !== undefined) {
         const late = handOffTimes.filter((t) => t > stopAt).length;

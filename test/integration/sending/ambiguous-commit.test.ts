@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SqlExecutor } from '../../../src/db/client.js';
+import { startBatch } from '../../../src/db/queries/sending.js';
+import { startSmtpSink, type SmtpSink } from '../../../src/mail/sink.js';
+import { createSmtpTransport } from '../../../src/mail/transport.js';
+import { createRateLimiter } from '../../../src/queue/rate-limiter.js';
+import { createRedis } from '../../../src/queue/redis.js';
+import { createStopWatcher } from '../../../src/queue/stop-signal.js';
+import { createPrefetchProcessor } from '../../../src/services/sending/prefetch-job.js';
+import { createSendJobProcessor } from '../../../src/services/sending/send-job.js';
+import { audienceCsv, createCampaignOrThrow } from '../../support/builders.js';
+import { checkLedger } from '../../support/checker.js';
+import { createTestDatabase, redisUrl, uniquePrefix, type TestDatabase } from '../../support/database.js';
+import { testLogger } from '../../support/sending.js';
+
+/**
+ * The connection to Postgres dies after a claim committed but before its rows came back: the
+ * worker cannot know which rows it now holds. They were never handed to a lane, so the next
+ * statement gives them back (each claim has a token of its own); nothing is lost, nothing doubled.
+ */
+let db: TestDatabase;
+let sink: SmtpSink;
+beforeAll(async () => {
+  db = await createTestDatabase();
+  sink = await startSmtpSink();
+});
+afterAll(async () => {
+  await sink.close();
+  await db.drop();
+});
+
+/** The database as the worker sees it, except that the answers of the chosen claims are lost after they commit. */
+function losingClaimAnswers(sql: SqlExecutor, lose: Set<number>) {
+  let claims = 0;
+  return new Proxy(sql, {
+    apply(target, thisArg, args: unknown[]) {
+      const query = Reflect.apply(target, thisArg, args) as PromiseLike<unknown>;
+      const text = Array.isArray(args[0]) ? (args[0] as string[]).join('') : '';
+      if (!text.includes('picked as') || !lose.has(++claims)) return query;
+      return Promise.resolve(query).then(() => {
+        throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+      });
+    },
+  });
+}
+
+describe('a claim whose answer is lost', () => {
+  it('puts the rows it may have claimed back, and every recipient gets exactly one message', async () => {
+    const { deploymentIds } = await createCampaignOrThrow(db, { csv: audienceCsv(60), sendAt: new Date() });
+    const deploymentId = deploymentIds[0]!;
+    await createPrefetchProcessor({ sql: db.sql, logger: testLogger })(deploymentId);
+    const [batch] = await db.sql<{ id: string }[]>`select id from batches where deployment_id = ${deploymentId}`;
+    const range = (await startBatch(db.sql, batch!.id))!;
+
+    const prefix = uniquePrefix('ambiguous');
+    const commands = createRedis(redisUrl(), 'test-commands', testLogger);
+    const subscriber = createRedis(redisUrl(), 'test-stops', testLogger, { blocking: true });
+    const transport = createSmtpTransport({ url: sink.url, connections: 4 });
+    const stops = createStopWatcher({ subscriber, prefix, sql: db.sql, logger: testLogger });
+    try {
+      const process = createSendJobProcessor({
+        database: { ...db, sql: losingClaimAnswers(db.sql, new Set([2, 5])) as typeof db.sql },
+        transport,
+        stops,
+        rateLimiter: createRateLimiter({ redis: commands, prefix, ratePerSecond: 100_000 }),
+        workerId: 'test-worker',
+        leaseSeconds: 30,
+        logger: testLogger,
+      });
+      const result = await process({ deploymentId, batchId: batch!.id, fromSeq: range.first_seq, toSeq: range.last_seq });
+      expect(result.finished).toBe(true);
+
+      const check = await checkLedger(db, deploymentId, sink);
+      expect(check).toMatchObject({ total: 60, duplicates: 0, lost: 0, phantom: 0, unknown: 0, booksMatch: true });
+      expect(check.byStatus).toEqual({ sent: 60 });
+      const [books] = await db.sql`select status, in_flight_count from deployments where id = ${deploymentId}`;
+      expect(books).toEqual({ status: 'completed', in_flight_count: 0 });
+    } finally {
+      await stops.close();
+      await transport.close();
+      commands.disconnect();
+      subscriber.disconnect();
+    }
+  });
+});
