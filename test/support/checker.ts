@@ -9,7 +9,7 @@ import type { TestDatabase } from './database.js';
  * - lost: recipients the ledger calls `sent` that the sink never received, and recipients left
  *   `pending`/`claimed` once the send is over (work dropped)
  * - phantom: recipients the sink received that the ledger says were never sent (`pending`,
- *   `cancelled`, `failed`, or bounced at RCPT)
+ *   `cancelled`, `failed`, or bounced at RCPT; a bounce the provider reported after a 250 is not)
  * - unknown: the ledger's `unknown` (lost on the wire: counted, never resent)
  * - late: messages the sink received more than `graceMs` after a stop (cancel or pause) committed
  */
@@ -26,12 +26,12 @@ export interface LedgerCheck {
 }
 
 export async function checkLedger(
-  db: TestDatabase,
+  db: Pick<TestDatabase, 'sql'>,
   deploymentId: string,
   sink: SmtpSink,
   options: { stoppedAt?: number; graceMs?: number; finished?: boolean } = {},
 ): Promise<LedgerCheck> {
-  const rows = await db.sql<{ seq: number; status: string }[]>`select seq, status from deliveries where deployment_id = ${deploymentId}`;
+  const rows = await db.sql<{ seq: number; status: string; smtp_code: number | null }[]>`select seq, status, smtp_code from deliveries where deployment_id = ${deploymentId}`;
   const copies = new Map<number, number>();
   for (const [tag, n] of sink.byDelivery) {
     if (tag.startsWith(`${deploymentId}.`)) copies.set(Number(tag.slice(deploymentId.length + 1)), n);
@@ -47,7 +47,9 @@ export async function checkLedger(
     if (n > 1) duplicates++;
     if (row.status === 'sent' && n === 0) lost++;
     if (finished && (row.status === 'pending' || row.status === 'claimed')) lost++;
-    if (n > 0 && ['pending', 'cancelled', 'failed', 'bounced'].includes(row.status)) phantom++;
+    // A message the server accepted (2xx) may bounce later, reported by the provider: received, and bounced.
+    const bouncedLater = row.status === 'bounced' && row.smtp_code !== null && row.smtp_code < 300;
+    if (n > 0 && ['pending', 'cancelled', 'failed', 'bounced'].includes(row.status) && !bouncedLater) phantom++;
   }
   const known = new Set(rows.map((r) => r.seq));
   for (const seq of copies.keys()) if (!known.has(seq)) phantom++;

@@ -67,7 +67,7 @@ describe('a claim whose answer is lost', () => {
         leaseSeconds: 30,
         logger: testLogger,
       });
-      const result = await process({ deploymentId, batchId: batch!.id, fromSeq: range.first_seq, toSeq: range.last_seq });
+      const result = await process({ deploymentId, batchId: batch!.id, fromSeq: range.first_seq, toSeq: range.last_seq, generation: 0 });
       expect(result.finished).toBe(true);
 
       const check = await checkLedger(db, deploymentId, sink);

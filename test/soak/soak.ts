@@ -1,0 +1,298 @@
+/**
+ * The soak (not in CI): sends, cancels, provider webhooks and Slack clicks together for N minutes
+ * against the real app (HTTP, Postgres, Redis, BullMQ), a second worker process that is SIGKILLed
+ * and restarted now and then, an SMTP sink with faults, and a fake Slack Web API that answers
+ * 429 and 500 in bursts. Then everything settles and the checker's figures are printed.
+ *
+ *   npm run soak -- [minutes=10]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { startApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { checkCampaignSpec } from '../../src/domain/campaign-spec.js';
+import { signGenericBody } from '../../src/http/webhooks/generic.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { startSmtpSink, type SinkFault } from '../../src/mail/sink.js';
+import { benchStack, markdownTable, percentile, saveResults } from '../../bench/support.js';
+import { checkLedger } from '../support/checker.js';
+import { buttonClick, CHANNEL, commandBody, postSlack, SECRET, sendSigned, signedHeaders, startFakeSlack, viewSubmission } from '../support/slack.js';
+
+const minutes = Number(process.argv[2] ?? 10);
+const LANES = 4;
+const EVENTS_SECRET = 'soak-events-secret-0123456789abcdef';
+const RESPONDERS = ['U0ALICE001', 'U0BOB00001', 'U0CAROL001'];
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const pick = <T>(list: T[]) => list[Math.floor(Math.random() * list.length)]!;
+const log = (text: string) => process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${text}\n`);
+
+// Recipients' fate is in their name: the sink rejects, defers or drops them, always.
+const faultFor = (rcpt: string): SinkFault | undefined =>
+  rcpt.startsWith('hard') ? { rejectRcpt: { code: 550, message: '5.1.1 no such user' } }
+    : rcpt.startsWith('busy') ? { rejectRcpt: { code: 451, message: '4.3.0 try later' } }
+      : rcpt.startsWith('drop') ? { closeAfterData: true }
+        : undefined;
+
+function audience(n: number, badList: boolean, index: number): { csv: string; injected: { hard: number; busy: number; drop: number } } {
+  const injected = { hard: 0, busy: 0, drop: 0 };
+  const lines = ['email,first_name'];
+  for (let i = 0; i < n; i++) {
+    const r = Math.random();
+    const kind = r < (badList ? 0.15 : 0.01) ? 'hard' : r < (badList ? 0.153 : 0.013) ? 'busy' : r < (badList ? 0.155 : 0.015) ? 'drop' : 'reader';
+    if (kind !== 'reader') injected[kind]++;
+    lines.push(`${kind}${index}x${i}@soak${i % 7}.example,R${i}`);
+  }
+  return { csv: `${lines.join('\n')}\n`, injected };
+}
+
+async function main() {
+  const stack = await benchStack();
+  const sink = await startSmtpSink({ faultFor });
+  const slack = await startFakeSlack();
+  const env = {
+    DATABASE_URL: stack.pgUrl, REDIS_URL: stack.redisUrl, SMTP_URL: sink.url, PORT: '0', HOST: '127.0.0.1',
+    SLACK_BOT_TOKEN: 'xoxb-soak-token', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.url, SLACK_ALERT_CHANNEL: CHANNEL,
+    EVENTS_WEBHOOK_SECRET: EVENTS_SECRET, SEND_CONCURRENCY: String(LANES), SEND_RATE_PER_SECOND: '300', SEND_LEASE_SECONDS: '5',
+    PREFETCH_LEAD_SECONDS: '0', ALERT_MIN_SAMPLE: '100', ALERT_SUSTAIN_SECONDS: '5', SMTP_TIMEOUT_SECONDS: '5',
+  };
+  const logger = createLogger('warn');
+  const app = await startApp(loadConfig(env), logger, { role: 'all', slack: { retries: 0, pacingMs: 100 } });
+  const base = app.url!.replace('0.0.0.0', '127.0.0.1');
+  for (const user of RESPONDERS) await app.services.access.grant(user, 'responder', 'soak');
+  const sql = stack.database.sql;
+
+  // A second worker process, killed now and then.
+  let worker: ChildProcess | undefined;
+  let kills = 0;
+  let heldAtKills = 0;
+  const startWorker = () => {
+    worker = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), 'serve', '--role', 'worker'], {
+      cwd: ROOT, env: { ...process.env, ...env, LOG_LEVEL: 'error' }, stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  };
+  startWorker();
+
+  const figures = { campaigns: 0, recipients: 0, injected: { hard: 0, busy: 0, drop: 0 }, slackCancels: 0, doubleSubmits: 0, cancelOutcomes: new Map<string, number>(), statusRequests: 0, forgedSlack: 0, forgedSlackAccepted: 0, webhookPosts: 0, webhookReplays: 0, webhookForged: 0, webhookForgedAccepted: 0, webhookErrors: 0, eventsSent: new Set<string>(), slackFaults: 0 };
+  const ackMs: number[] = [];
+  const deployments: string[] = [];
+  const cancelling = new Set<string>();
+  const memoryAtStart = process.memoryUsage();
+  const deadline = Date.now() + minutes * 60_000;
+  const running = () => Date.now() < deadline;
+  const slackRequest = async (body: string) => {
+    const res = await sendSigned(base, body);
+    ackMs.push(res.ms);
+    return res;
+  };
+
+  /** A responder cancels through Slack: click, modal, submit; sometimes two submit at once. */
+  const cancelInSlack = async (dep: string, ts: string | undefined) => {
+    if (cancelling.has(dep)) return;
+    cancelling.add(dep);
+    const users = Math.random() < 0.25 ? [RESPONDERS[0]!, RESPONDERS[1]!] : [pick(RESPONDERS)];
+    const modals = [];
+    for (const user of users) {
+      const before = slack.ok('views.open').length;
+      await slackRequest(buttonClick({ actionId: 'cancel_deployment', value: `v1:${dep}` }, user, { ts }));
+      const call = await slack.waitFor(() => slack.ok('views.open').slice(before).find((c) => JSON.stringify(c.args).includes(dep)), 10_000, 'the modal').catch(() => undefined);
+      if (call) modals.push({ user, metadata: (call.args.view as { private_metadata: string }).private_metadata });
+    }
+    if (modals.length === 2) figures.doubleSubmits++;
+    const answers = await Promise.all(modals.map((m) => slackRequest(viewSubmission({ id: `V${Math.random().toString(36).slice(2, 11)}`, privateMetadata: m.metadata, reason: 'soak: bounce spike' }, m.user))));
+    for (const a of answers) {
+      const outcome = a.text === '' ? 'closed (cancelled)' : String((a.json?.errors as Record<string, string> | undefined)?.reason ?? a.text).slice(0, 40);
+      figures.cancelOutcomes.set(outcome, (figures.cancelOutcomes.get(outcome) ?? 0) + 1);
+    }
+    figures.slackCancels++;
+  };
+
+  const loops: Promise<void>[] = [];
+  // Campaigns: one every 5 s, a third of them bad lists (alerts, then a cancel from the alert).
+  loops.push((async () => {
+    for (let i = 0; running(); i++) {
+      const bad = i % 3 === 1;
+      const n = 300 + Math.floor(Math.random() * 1500);
+      const { csv, injected } = audience(n, bad, i);
+      const spec = checkCampaignSpec({ name: `Soak ${i}${bad ? ' (bad list)' : ''}`, kind: 'single', sendAt: 'now', batches: 1 + (i % 2), batchIntervalMs: 3000 }, new Date());
+      if (!spec.ok) throw new Error(spec.reason);
+      const created = await app.services.createCampaign({ ...spec.value, body: 'Hi {{first_name}}\n', strict: false, actor: 'soak', recipients: Readable.from([csv]) });
+      if (!created.ok) throw new Error(created.reason);
+      deployments.push(...created.value.deploymentIds);
+      figures.campaigns++;
+      figures.recipients += n;
+      for (const k of ['hard', 'busy', 'drop'] as const) figures.injected[k] += injected[k];
+      // Some healthy sends are cancelled anyway, part-way (a wrong audience noticed by a person).
+      if (!bad && Math.random() < 0.2) setTimeout(() => void cancelInSlack(created.value.deploymentIds[0]!, undefined).catch((e) => log(`cancel failed: ${e}`)), 1000 + Math.random() * 4000);
+      await sleep(5000);
+    }
+  })());
+  // Alerts: a responder cancels every alerted deployment that is still sending, from the alert.
+  loops.push((async () => {
+    while (running()) {
+      const alerts = await sql<{ deployment_id: string; slack_ts: string }[]>`
+        select a.deployment_id, a.slack_ts from alerts a join deployments d on d.id = a.deployment_id
+        where a.slack_ts is not null and d.status = 'sending'`;
+      for (const a of alerts) void cancelInSlack(a.deployment_id, a.slack_ts).catch((e) => log(`cancel failed: ${e}`));
+      await sleep(500);
+    }
+  })());
+  // Slack noise: status commands and buttons, forged requests.
+  loops.push((async () => {
+    while (running()) {
+      const dep = deployments.length ? pick(deployments) : undefined;
+      if (dep) {
+        await slackRequest(Math.random() < 0.5 ? commandBody(`status ${dep}`, pick(RESPONDERS)) : buttonClick({ actionId: 'deployment_status', value: `v1:${dep}` }, pick(RESPONDERS)));
+        figures.statusRequests++;
+      }
+      if (Math.random() < 0.2) {
+        const body = buttonClick({ actionId: 'cancel_deployment', value: `v1:${dep ?? 'dep_0000000000'}` }, 'U0MALLORY1');
+        const res = await postSlack(base, body, signedHeaders(body, undefined, { secret: 'not-our-signing-secret-0123456789' }));
+        figures.forgedSlack++;
+        if (res.status !== 401) figures.forgedSlackAccepted++;
+      }
+      await sleep(400);
+    }
+  })());
+  // Provider feedback: deliveries, bounces, complaints for sent messages; replays; forgeries.
+  loops.push((async () => {
+    let last = '';
+    while (running()) {
+      await sleep(250);
+      const dep = deployments.length ? pick(deployments.slice(-20)) : undefined;
+      if (!dep) continue;
+      const rows = await sql<{ seq: number; email: string }[]>`select seq, email from deliveries where deployment_id = ${dep} and status = 'sent' and seq >= ${Math.floor(Math.random() * 1000)} order by seq limit 25`;
+      if (rows.length === 0) continue;
+      const events = rows.map((r) => {
+        const roll = Math.random();
+        const type = roll < 0.8 ? 'delivery' : roll < 0.95 ? 'bounce' : 'complaint';
+        return { id: `soak-${dep}-${r.seq}-${type}`, type, ...(type === 'bounce' ? { bounceType: Math.random() < 0.6 ? 'hard' : 'soft' } : {}), deliveryTag: `${dep}.${r.seq}`, recipient: r.email };
+      });
+      const replay = last && Math.random() < 0.1;
+      const body = replay ? last : JSON.stringify({ events });
+      const forged = Math.random() < 0.05;
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      const signature = forged ? signGenericBody('someone-else-entirely-0123456789abc', timestamp, body) : signGenericBody(EVENTS_SECRET, timestamp, body);
+      const res = await fetch(`${base}/webhooks/events`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-campaign-guard-timestamp': timestamp, 'x-campaign-guard-signature': signature } });
+      await res.arrayBuffer();
+      if (forged) {
+        figures.webhookForged++;
+        if (res.status < 400) figures.webhookForgedAccepted++;
+        continue;
+      }
+      if (res.status >= 400) figures.webhookErrors++;
+      if (replay) figures.webhookReplays++;
+      else if (res.status < 300) for (const e of events) figures.eventsSent.add(e.id);
+      figures.webhookPosts++;
+      last = body;
+    }
+  })());
+  // Slack's Web API misbehaves in bursts; the second worker dies now and then.
+  loops.push((async () => {
+    while (running()) {
+      await sleep(20_000);
+      slack.fail('chat.update', { status: 429, retryAfter: 1 }, { status: 500 });
+      slack.fail('chat.postMessage', { status: 500 }, { status: 429, retryAfter: 1 });
+      figures.slackFaults += 4;
+    }
+  })());
+  loops.push((async () => {
+    while (running()) {
+      await sleep(60_000 + Math.random() * 60_000);
+      if (!running() || !worker?.pid) break;
+      const pid = worker.pid;
+      worker.kill('SIGKILL');
+      await new Promise((resolve) => worker!.once('exit', resolve));
+      kills++;
+      heldAtKills += (await sql<{ n: number }[]>`select count(*)::int as n from deliveries where status = 'claimed' and claimed_by like ${`%:${pid}:%`}`)[0]!.n;
+      startWorker();
+    }
+  })());
+  // Progress.
+  loops.push((async () => {
+    while (running()) {
+      await sleep(30_000);
+      const [s] = await sql<{ sending: number }[]>`select count(*) filter (where status in ('sending', 'prefetching', 'prefetched', 'scheduled'))::int as sending from deployments`;
+      log(`${figures.campaigns} campaigns, ${sink.count()} messages received, ${s!.sending} deployments still going, ${figures.slackCancels} cancels, ${figures.webhookPosts} webhook posts, ${kills} worker kills`);
+    }
+  })());
+  await Promise.all(loops);
+
+  log('load stopped; waiting for every deployment to settle');
+  const settleBy = Date.now() + 10 * 60_000;
+  for (;;) {
+    const [open] = await sql<{ n: number }[]>`
+      select count(*)::int as n from deployments
+      where status not in ('completed', 'cancelled', 'failed') or in_flight_count > 0 or (status = 'cancelled' and not ledger_closed)`;
+    const [outbox] = await sql<{ n: number }[]>`select count(*)::int as n from slack_outbox where status = 'pending'`;
+    if (open!.n === 0 && outbox!.n === 0) break;
+    if (Date.now() > settleBy) throw new Error(`not settled after 10 minutes: ${open!.n} deployments, ${outbox!.n} Slack messages`);
+    await sleep(1000);
+  }
+  const memoryAtEnd = process.memoryUsage();
+
+  const total = { deployments: 0, recipients: 0, sent: 0, bounced: 0, failed: 0, unknown: 0, cancelled: 0, duplicates: 0, lost: 0, phantom: 0, late: 0, booksMismatch: 0 };
+  const stops = await sql<{ id: string; cancelled_at: Date | null }[]>`select id, cancelled_at from deployments`;
+  for (const d of stops) {
+    const check = await checkLedger(stack.database, d.id, sink, { stoppedAt: d.cancelled_at?.getTime(), graceMs: 1000 });
+    total.deployments++;
+    total.recipients += check.total;
+    for (const k of ['sent', 'bounced', 'failed', 'unknown', 'cancelled'] as const) total[k] += check.byStatus[k] ?? 0;
+    total.duplicates += check.duplicates;
+    total.lost += check.lost;
+    total.phantom += check.phantom;
+    total.late += check.late;
+    if (!check.booksMatch) total.booksMismatch++;
+  }
+  const [events] = await sql<{ stored: number; counted: number }[]>`
+    select count(*)::int as stored, count(*) filter (where disposition = 'counted')::int as counted from provider_events where event_id like 'soak-%'`;
+  const [outbox] = await sql<{ delivered: number; failed: number }[]>`
+    select count(*) filter (where status = 'delivered')::int as delivered, count(*) filter (where status = 'failed')::int as failed from slack_outbox`;
+  const okCalls = slack.calls.filter((c) => c.status === 200 && ['chat.postMessage', 'chat.update'].includes(c.method));
+  const seen = new Set<string>();
+  let doubled = 0;
+  for (const c of okCalls) {
+    const key = JSON.stringify([c.method, c.args.channel, c.args.ts ?? null, c.args.thread_ts ?? null, c.args.text ?? null, c.args.blocks ?? null]);
+    if (seen.has(key)) doubled++;
+    seen.add(key);
+  }
+  const [alerts] = await sql<{ n: number }[]>`select count(*)::int as n from alerts where slack_ts is not null`;
+  const alertPosts = okCalls.filter((c) => c.method === 'chat.postMessage' && !c.args.thread_ts && JSON.stringify(c.args.blocks ?? '').includes('Cancel')).length;
+  const [cancels] = await sql<{ n: number }[]>`select count(*)::int as n from audit_log where action = 'cancel' and outcome = 'ok'`;
+  const mb = (n: number) => `${Math.round(n / 1048576)} MB`;
+
+  const rows: (string | number)[][] = [
+    ['duration', `${minutes} min of load, then settled`],
+    ['campaigns / deployments / recipients', `${figures.campaigns} / ${total.deployments} / ${total.recipients}`],
+    ['sent / bounced / failed / unknown / never sent (cancelled)', `${total.sent} / ${total.bounced} / ${total.failed} / ${total.unknown} / ${total.cancelled}`],
+    ['injected: 550 / 451 / drop after DATA', `${figures.injected.hard} / ${figures.injected.busy} / ${figures.injected.drop}`],
+    ['**duplicates / lost / phantom**', `${total.duplicates} / ${total.lost} / ${total.phantom}`],
+    ['late (received > 1 s after a cancel committed)', total.late],
+    ['deployments whose books differ from the ledger', total.booksMismatch],
+    ['worker SIGKILLs / claims held at the kills', `${kills} / ${heldAtKills}`],
+    ['unknown ≤ dropped-after-DATA attempts + claims held at kills', `${total.unknown} ≤ ${figures.injected.drop + heldAtKills}: ${total.unknown <= figures.injected.drop + heldAtKills ? 'yes' : 'NO'}`],
+    ['Slack cancels (two responders at once) / committed cancels', `${figures.slackCancels} (${figures.doubleSubmits}) / ${cancels!.n}`],
+    ['submit answers', [...figures.cancelOutcomes].map(([k, v]) => `${k}: ${v}`).join('; ')],
+    ['status requests / forged Slack requests (accepted)', `${figures.statusRequests} / ${figures.forgedSlack} (${figures.forgedSlackAccepted})`],
+    ['Slack ack p50 / p99 / max', `${percentile(ackMs, 50).toFixed(0)} / ${percentile(ackMs, 99).toFixed(0)} / ${Math.max(...ackMs).toFixed(0)} ms`],
+    ['alerts posted / alert messages seen by Slack', `${alerts!.n} / ${alertPosts}`],
+    ['Slack outbox delivered / failed; injected 429s and 500s; identical calls delivered twice', `${outbox!.delivered} / ${outbox!.failed}; ${figures.slackFaults}; ${doubled}`],
+    ['webhook posts / replays / forged (accepted) / errors', `${figures.webhookPosts} / ${figures.webhookReplays} / ${figures.webhookForged} (${figures.webhookForgedAccepted}) / ${figures.webhookErrors}`],
+    ['distinct events sent / stored once each / counted', `${figures.eventsSent.size} / ${events!.stored} / ${events!.counted}`],
+    ['RSS start → end; heap used start → end (app, sink and load generator in one process)', `${mb(memoryAtStart.rss)} → ${mb(memoryAtEnd.rss)}; ${mb(memoryAtStart.heapUsed)} → ${mb(memoryAtEnd.heapUsed)}`],
+  ];
+  const markdown = `## Soak (${minutes} min)\n\n${markdownTable(['figure', 'value'], rows)}`;
+  process.stdout.write(`\n${markdown}\n`);
+  await saveResults('soak', { minutes, total, kills, heldAtKills, figures: { ...figures, eventsSent: figures.eventsSent.size, cancelOutcomes: Object.fromEntries(figures.cancelOutcomes) }, events, outbox, doubled, ackMs: { p50: percentile(ackMs, 50), p99: percentile(ackMs, 99) } }, markdown);
+
+  worker?.kill('SIGKILL');
+  await app.stop();
+  await slack.close();
+  await sink.close();
+  await stack.stop();
+  const clean = total.duplicates === 0 && total.lost === 0 && total.phantom === 0 && total.booksMismatch === 0 && figures.forgedSlackAccepted === 0 && figures.webhookForgedAccepted === 0 && doubled === 0 && outbox!.failed === 0;
+  process.exitCode = clean ? 0 : 1;
+}
+
+await main();
