@@ -35,6 +35,12 @@ export interface ControlRequest {
   reason?: string | null;
   /** Makes a retried request (a double click, a resent Slack action) return the first outcome. */
   requestKey?: string;
+  /**
+   * The caller answers within `afterMs` (Slack waits 3 s) and aborts `signal` when it answered
+   * "cannot cancel right now": no statement waits longer than that, and a cancel the caller gave up
+   * on rolls back instead of committing later behind the responder's back.
+   */
+  giveUp?: { afterMs: number; signal: AbortSignal };
 }
 
 const CANCEL_ROLES = new Set(['responder', 'admin']);
@@ -171,7 +177,15 @@ export function createCancellationService(deps: {
   return {
     async cancel(request: ControlRequest): Promise<ControlOutcome> {
       const reason = request.reason ? request.reason.replace(CONTROL_CHARS, ' ').trim().slice(0, MAX_REASON) || null : null;
-      const { outcome, stopped, batch } = await sql.begin((tx) => cancelInTransaction(tx, request, reason));
+      const { outcome, stopped, batch } = await sql.begin(async (tx) => {
+        const { giveUp } = request;
+        if (giveUp) await tx`select set_config('statement_timeout', ${String(giveUp.afterMs)}, true)`;
+        const result = await cancelInTransaction(tx, request, reason);
+        // The caller already said nothing was cancelled: roll back. (A COMMIT already on its way when
+        // the caller gives up still lands; the confirmation in the alert's thread then tells.)
+        giveUp?.signal.throwIfAborted();
+        return result;
+      });
       if (stopped.length > 0) await deps.announcer.announce(stopped, 'cancelled');
       if (stopped.length > 0 || batch) {
         const marking = markLedger(stopped, batch).finally(() => background.delete(marking));

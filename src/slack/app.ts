@@ -14,6 +14,7 @@ import { registerEvents } from './listeners/events/index.js';
 import type { ListenerDeps } from './listeners/support.js';
 import { registerViews } from './listeners/views/index.js';
 import { DispatchReceiver } from './receiver.js';
+import { createSocketModeConnection } from './socket-mode.js';
 import { webApiOptions } from './writer.js';
 
 /**
@@ -86,7 +87,14 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
   const client = new webApi.WebClient(slack.botToken, { ...clientOptions, logLevel: webApi.LogLevel.ERROR });
   const auth = options.auth ?? (await checkSlackToken(slack));
 
-  const receiver = slack.mode === 'http' ? new DispatchReceiver(logger) : undefined;
+  // Both modes dispatch through one receiver: HTTP from the front door, Socket Mode from its
+  // connection (which first drops envelopes already delivered).
+  const receiver = new DispatchReceiver(logger);
+  const log = boltLogger(logger);
+  const socket =
+    slack.mode === 'socket' && slack.appToken
+      ? createSocketModeConnection({ appToken: slack.appToken, apiUrl: slack.apiUrl, dispatch: receiver.dispatch, logger, boltLogger: log })
+      : undefined;
   const app = new App({
     token: slack.botToken,
     botId: auth.bot_id,
@@ -94,11 +102,9 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     // Checked above with one auth.test of our own, which also tells us the home team.
     tokenVerificationEnabled: false,
     deferInitialization: true,
-    logger: boltLogger(logger),
+    logger: log,
     clientOptions,
-    ...(receiver
-      ? { receiver }
-      : { socketMode: true, appToken: slack.appToken, installerOptions: { clientOptions: { slackApiUrl: slack.apiUrl } } }),
+    receiver,
   });
   await app.init();
   app.error(async (error) => {
@@ -127,13 +133,13 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
 
   return {
     mode: slack.mode,
-    dispatch: receiver?.dispatch,
+    dispatch: slack.mode === 'http' ? receiver.dispatch : undefined,
     client,
     home,
     async start() {
-      if (slack.mode === 'socket') {
+      if (socket) {
         try {
-          await app.start();
+          await socket.start();
         } catch (error) {
           const e = error as { data?: { error?: string }; message?: string };
           throw new ConfigError('SLACK_APP_TOKEN', `could not open a Socket Mode connection (${e.data?.error ?? (e.message ?? String(error)).split('\n')[0]})`);
@@ -143,7 +149,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     },
     async stop() {
       home.stop();
-      if (slack.mode === 'socket') await app.stop();
+      await socket?.stop();
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from '../lib/logger.js';
-import { verifySlackSignature } from './signature.js';
+import { createReplayGuard } from './replay-guard.js';
+import { MAX_SKEW_SECONDS, verifySlackSignature } from './signature.js';
 
 /**
  * `POST /slack/events`: the only way into the Slack app in HTTP mode. The body is read as raw
@@ -10,6 +11,7 @@ import { verifySlackSignature } from './signature.js';
  * dispatched. Nothing unsigned reaches a listener.
  */
 export const MAX_SLACK_BODY_BYTES = 1024 * 1024;
+const EVENT_RETRY_WINDOW_MS = 10 * 60_000;
 
 export interface SlackDelivery {
   body: Record<string, unknown>;
@@ -28,26 +30,6 @@ export interface FrontDoorOptions {
   logger: Logger;
   maxBodyBytes?: number;
   nowSeconds?: () => number;
-}
-
-/**
- * A signed request seen again within its 5-minute window (a replay, or an Events API retry of an
- * event we already have) is answered 200 and not dispatched again. Per process, bounded.
- */
-export function createReplayGuard(windowMs = 300_000, max = 50_000) {
-  const seen = new Map<string, number>();
-  return (key: string, now = Date.now()): boolean => {
-    const until = seen.get(key);
-    if (until !== undefined && until > now) return true;
-    if (seen.size >= max) {
-      for (const [k, expiry] of seen) {
-        if (expiry <= now || seen.size >= max) seen.delete(k);
-        if (seen.size < max * 0.9) break;
-      }
-    }
-    seen.set(key, now + windowMs);
-    return false;
-  };
 }
 
 class BodyTooLarge extends Error {
@@ -96,31 +78,35 @@ function readCapped(request: FastifyRequest, max: number): Promise<Buffer> {
 
 const mediaType = (header: unknown) => (typeof header === 'string' ? header.split(';')[0]!.trim().toLowerCase() : '');
 
-function parseBody(contentType: string, raw: Buffer): { ok: true; body: Record<string, unknown>; sslCheck: boolean } | { ok: false } {
+/**
+ * What Slack sends, and nothing else reaches Bolt: an interaction (`payload=` holding a JSON
+ * object with a `type`), a slash command (form fields with a `command`), or an Events API body
+ * (a JSON object with a `type`). A body of another shape, or one whose content type does not match
+ * it (JSON declared as a form, a form declared as JSON), is refused rather than guessed at.
+ */
+function parseBody(contentType: string, raw: Buffer): { ok: true; body: Record<string, unknown> } | { ok: false } {
   const text = raw.toString('utf8');
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const typed = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as { type?: unknown }).type === 'string';
+  const json = (source: string): unknown => {
+    try {
+      return JSON.parse(source);
+    } catch {
+      return undefined;
+    }
+  };
   if (contentType === 'application/x-www-form-urlencoded') {
     const form = new URLSearchParams(text);
-    if (form.has('ssl_check')) return { ok: true, body: {}, sslCheck: true };
     if (form.has('payload')) {
-      try {
-        const payload: unknown = JSON.parse(form.get('payload')!);
-        return isObject(payload) ? { ok: true, body: payload, sslCheck: false } : { ok: false };
-      } catch {
-        return { ok: false };
-      }
+      const payload = json(form.get('payload')!);
+      return typed(payload) ? { ok: true, body: payload } : { ok: false };
     }
     const body: Record<string, string> = {};
     for (const [key, value] of form) body[key] = value;
-    return { ok: true, body, sslCheck: false };
+    return typeof body.command === 'string' && body.command.startsWith('/') ? { ok: true, body } : { ok: false };
   }
   if (contentType === 'application/json') {
-    try {
-      const body: unknown = JSON.parse(text);
-      return isObject(body) ? { ok: true, body, sslCheck: false } : { ok: false };
-    } catch {
-      return { ok: false };
-    }
+    const body = json(text);
+    return typed(body) ? { ok: true, body } : { ok: false };
   }
   return { ok: false };
 }
@@ -129,6 +115,8 @@ export function registerSlackRoute(server: FastifyInstance, options: FrontDoorOp
   const max = options.maxBodyBytes ?? MAX_SLACK_BODY_BYTES;
   const now = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
   const log = options.logger.child({ component: 'slack-front-door' });
+  // A signed request seen again while its signature is still accepted (a replay), or an Events
+  // API retry of an event we already have, is answered 200 and not dispatched again.
   const seenBefore = createReplayGuard();
 
   server.register(async (scope) => {
@@ -164,11 +152,17 @@ export function registerSlackRoute(server: FastifyInstance, options: FrontDoorOp
         return reply.code(401).send({ error: 'invalid signature' });
       }
       const parsed = parseBody(contentType, raw);
-      if (!parsed.ok || parsed.sslCheck) return reply.code(400).send({ error: 'unreadable body' });
+      if (!parsed.ok) return reply.code(400).send({ error: 'unreadable body' });
       const body = parsed.body;
       if (body.type === 'url_verification' && typeof body.challenge === 'string') return reply.send({ challenge: body.challenge });
       const eventId = body.type === 'event_callback' && typeof body.event_id === 'string' ? body.event_id : undefined;
-      if (seenBefore(`sig:${String(request.headers['x-slack-signature'])}`) || (eventId && seenBefore(`event:${eventId}`))) {
+      const nowMs = now() * 1000;
+      // The signature is accepted until its timestamp is more than MAX_SKEW_SECONDS old: remember it that long.
+      const signedUntilMs = (Number(request.headers['x-slack-request-timestamp']) + MAX_SKEW_SECONDS + 1) * 1000;
+      // Slack retries an event for about 5 minutes, each retry freshly signed: remember its id longer.
+      const eventUntilMs = Math.max(signedUntilMs, nowMs + EVENT_RETRY_WINDOW_MS);
+      const replayed = seenBefore(`sig:${String(request.headers['x-slack-signature'])}`, signedUntilMs, nowMs);
+      if (replayed || (eventId && seenBefore(`event:${eventId}`, eventUntilMs, nowMs))) {
         log.info({ eventId }, 'slack request seen before: not dispatched again');
         return reply.code(200).send('');
       }

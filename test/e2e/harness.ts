@@ -12,10 +12,12 @@ export interface SlackStack {
   stop(): Promise<void>;
 }
 
-export async function startSlackStack(env: Record<string, string> = {}, tuning: { pacingMs?: number } = {}): Promise<SlackStack> {
+/** `tuning.databaseUrl`: the address the app uses for its database (e.g. through a fault proxy). */
+export async function startSlackStack(env: Record<string, string> = {}, tuning: { pacingMs?: number; databaseUrl?: (url: string) => string } = {}): Promise<SlackStack> {
   const slack = await startFakeSlack();
   const db = await createTestDatabase();
   const config = testConfig(db, {
+    ...(tuning.databaseUrl ? { DATABASE_URL: tuning.databaseUrl(db.url) } : {}),
     SLACK_BOT_TOKEN: 'xoxb-test-token',
     SLACK_SIGNING_SECRET: SECRET,
     SLACK_API_URL: slack.url,

@@ -42,7 +42,8 @@ function decode(raw: string, contentType: string | undefined): Record<string, un
   return args;
 }
 
-export async function startFakeSlack(options: { team?: string } = {}) {
+/** `socketModeUrl`: what apps.connections.open answers (a fake Socket Mode server's ws:// URL). */
+export async function startFakeSlack(options: { team?: string; socketModeUrl?: string } = {}) {
   const calls: FakeCall[] = [];
   const responses: { path: string; body: unknown }[] = [];
   const failures = new Map<string, Failure[]>();
@@ -84,6 +85,8 @@ export async function startFakeSlack(options: { team?: string } = {}) {
         }
         case 'chat.update':
           return send(200, { ok: true, channel: args.channel, ts: args.ts });
+        case 'apps.connections.open':
+          return send(200, options.socketModeUrl ? { ok: true, url: options.socketModeUrl } : { ok: true });
         case 'chat.postEphemeral':
           return send(200, { ok: true, message_ts: '1767225710.000300' });
         case 'views.open':

@@ -25,10 +25,15 @@ export function cancelSubmit(deps: ListenerDeps) {
       const verdict = await withDeadline(deps.gate.check(identity, 'control', 'cancel', meta.target), deps.deadlineMs);
       if (!verdict.ok) return ack(inline(verdict.text.replace(/:[a-z_]+: /g, '')));
       const reason = view.state.values[REASON_BLOCK]?.[REASON_ACTION]?.value ?? null;
+      // Past the deadline the responder is told nothing was cancelled, so the cancel must not commit later.
+      const giveUp = new AbortController();
       const outcome = await withDeadline(
-        deps.control.cancel({ target: meta.target, actor: identity.userId, reason, requestKey: `slack:view:${view.id}` }),
+        deps.control.cancel({ target: meta.target, actor: identity.userId, reason, requestKey: `slack:view:${view.id}`, giveUp: { afterMs: deps.deadlineMs, signal: giveUp.signal } }),
         deps.deadlineMs,
-      );
+      ).catch((error: unknown) => {
+        giveUp.abort();
+        throw error;
+      });
       if (outcome.outcome === 'cancelled') {
         await ack();
         deps.outboxChanged();
