@@ -137,7 +137,7 @@ async function main() {
     if (!created.ok) throw new Error(created.reason);
     const dep = created.value.deploymentIds[0]!;
     const app = await createSlackApp({
-      slack: { mode: 'http', botToken: 'xoxb-bench', signingSecret: SECRET, appToken: undefined, apiUrl: slack.url, alertChannel: 'C0BENCH001', allowedTeams: [] },
+      slack: { mode: 'http', botToken: 'xoxb-bench', signingSecret: SECRET, appToken: undefined, apiUrl: slack.url, alertChannel: 'C0BENCH001', allowedTeams: [], allowedChannels: [] },
       services,
       sql: stack.database.sql,
       logger,
