@@ -200,7 +200,7 @@ describe('listeners refuse bad input before anything is looked up', () => {
       expect((await ephemeral).text).toMatch(/another version of Campaign Guard, or was altered, so nothing was done/);
     }
     expect(touched).toEqual([]);
-    expect(refusals).toHaveLength(4);
+    await vi.waitFor(() => expect(refusals).toHaveLength(4));
     expect(refusals[0]).toBe(`cancel: button value not understood: v2:${DEP}`);
     expect(refusals[3]).toBe(`cancel: button value not understood: v1:${DEP}\ufffd`);
   });

@@ -38,6 +38,7 @@ export async function replyToClicker(args: ButtonArgs, title: string, text: stri
 export async function refuseUnreadableButton(args: ButtonArgs, deps: Pick<ListenerDeps, 'gate'>, action: string, title: string, hint: string): Promise<void> {
   const raw = (args.action as { value?: unknown }).value;
   const shown = typeof raw === 'string' ? visible(raw, 80) : typeof raw;
-  await deps.gate.recordRefusal(interactionIdentity(args.body), action, null, `button value not understood: ${shown}`);
+  // Answered first: the clicker is told even if the audit write is slow.
   await replyToClicker(args, title, `This button is from another version of Campaign Guard, or was altered, so nothing was done. ${hint}`);
+  await deps.gate.recordRefusal(interactionIdentity(args.body), action, null, `button value not understood: ${shown}`);
 }
