@@ -8,7 +8,8 @@ import { deploymentLine } from './status.js';
 
 /**
  * The confirmation modal (DESIGN §5): everything that will stop, sent so far, in flight, will
- * never be sent, the lock-override warning, the irreversibility, an optional reason.
+ * never be sent, the lock-override warning, the irreversibility, an optional reason, and the typed
+ * CANCEL that confirms it.
  */
 export const REASON_BLOCK = 'reason';
 export const REASON_ACTION = 'reason_input';
@@ -25,6 +26,7 @@ export const CONFIRM_WORD = 'CANCEL';
 export function confirmationMatches(typed: string | null | undefined): boolean {
   return (typed ?? '').normalize('NFKC').trim().toUpperCase() === CONFIRM_WORD;
 }
+
 const LIVE = ['scheduled', 'prefetching', 'prefetched', 'sending', 'paused'];
 
 export function cancelModal(report: StatusReport, privateMetadata: string, initialReason: string | null = null): types.ModalView {
