@@ -115,7 +115,8 @@ async function runClient(url: string, makeBody: (i: number) => string, contentTy
 const click = (dep: string) => (i: number) =>
   `payload=${encodeURIComponent(JSON.stringify({
     type: 'block_actions', team: { id: TEAM, domain: 'bench' }, user: { id: 'U0BENCH001', username: 'bench', team_id: TEAM }, api_app_id: 'A0BENCH', token: 't',
-    container: { type: 'message', message_ts: '1767225600.000100', channel_id: 'C0BENCH001' }, trigger_id: `trigger-${i}`, channel: { id: 'C0BENCH001', name: 'bench' },
+    // A message of its own per click: the same button clicked again within 500 ms is a double click (a no-op).
+    container: { type: 'message', message_ts: `1767225600.${String(i).padStart(6, '0')}`, channel_id: 'C0BENCH001' }, trigger_id: `trigger-${i}`, channel: { id: 'C0BENCH001', name: 'bench' },
     response_url: 'http://127.0.0.1:9/none',
     actions: [{ type: 'button', action_id: 'cancel_deployment', block_id: 'deployment_actions', text: { type: 'plain_text', text: 'Cancel' }, value: `v1:${dep}`, action_ts: String(i) }],
   }))}`;
@@ -137,7 +138,7 @@ async function main() {
     if (!created.ok) throw new Error(created.reason);
     const dep = created.value.deploymentIds[0]!;
     const app = await createSlackApp({
-      slack: { mode: 'http', botToken: 'xoxb-bench', signingSecret: SECRET, appToken: undefined, apiUrl: slack.url, alertChannel: 'C0BENCH001', allowedTeams: [] },
+      slack: { mode: 'http', botToken: 'xoxb-bench', signingSecret: SECRET, appToken: undefined, apiUrl: slack.url, alertChannel: 'C0BENCH001', allowedTeams: [], allowedChannels: [] },
       services,
       sql: stack.database.sql,
       logger,

@@ -134,6 +134,7 @@ const environmentSchema = z.object({
   ),
   SLACK_ALERT_CHANNEL: optionalMatching(/^[CGD][A-Z0-9]{6,}$/, 'must be a Slack channel id like C0123456789'),
   SLACK_ALLOWED_TEAMS: optionalMatching(/^T[A-Z0-9]+(,T[A-Z0-9]+)*$/, 'must be a comma-separated list of team ids like T0123,T0456'),
+  SLACK_ALLOWED_CHANNELS: optionalMatching(/^[CGD][A-Z0-9]{6,}(,[CGD][A-Z0-9]{6,})*$/, 'must be a comma-separated list of channel ids like C0123456789,G0123456789'),
   PORT: integer(0, 65535, 3000),
   HOST: z.preprocess(blankToUndefined, z.string().optional().transform((v) => v ?? '0.0.0.0')),
   SEND_CONCURRENCY: integer(1, 500, 8),
@@ -194,6 +195,8 @@ export interface Config {
         apiUrl: string;
         alertChannel: string | undefined;
         allowedTeams: string[];
+        /** Where /campaign and the buttons work besides the alert channel (slack/channels.ts). */
+        allowedChannels: string[];
       };
   sending: {
     concurrency: number;
@@ -304,5 +307,6 @@ function slackConfig(e: Environment): Config['slack'] {
     apiUrl: e.SLACK_API_URL,
     alertChannel: e.SLACK_ALERT_CHANNEL,
     allowedTeams: e.SLACK_ALLOWED_TEAMS ? e.SLACK_ALLOWED_TEAMS.split(',') : [],
+    allowedChannels: e.SLACK_ALLOWED_CHANNELS ? e.SLACK_ALLOWED_CHANNELS.split(',') : [],
   };
 }

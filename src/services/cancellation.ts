@@ -44,9 +44,20 @@ export interface ControlRequest {
 }
 
 const CANCEL_ROLES = new Set(['responder', 'admin']);
-const MAX_REASON = 500;
+/**
+ * A reason is kept as one line of at most 500 characters (code points) before it reaches the
+ * audit log, the logs or Slack: control characters (C0, DEL, C1), line and paragraph separators
+ * and bidi controls become one space, so a typed reason cannot forge a log line or reorder what a
+ * reader sees. Slack output escapes it on top.
+ */
+export const MAX_REASON = 500;
 // eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]+/g;
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g;
+
+export function cleanReason(raw: string | null | undefined): string | null {
+  if (!raw) return null;
+  return Array.from(raw.replace(CONTROL_CHARS, ' ').replace(/\p{Cs}/gu, '\uFFFD').trim()).slice(0, MAX_REASON).join('').trim() || null;
+}
 
 const counterCounts = (d: LockedDeployment) =>
   countsAtCommit({ total: d.total_count, inFlight: d.in_flight_count, sent: d.sent_count, bounced: d.bounced_count, failed: d.failed_count, unknown: d.unknown_count, cancelled: d.cancelled_count });
@@ -176,7 +187,7 @@ export function createCancellationService(deps: {
 
   return {
     async cancel(request: ControlRequest): Promise<ControlOutcome> {
-      const reason = request.reason ? request.reason.replace(CONTROL_CHARS, ' ').trim().slice(0, MAX_REASON) || null : null;
+      const reason = cleanReason(request.reason);
       const { outcome, stopped, batch } = await sql.begin(async (tx) => {
         const { giveUp } = request;
         if (giveUp) await tx`select set_config('statement_timeout', ${String(giveUp.afterMs)}, true)`;

@@ -6,6 +6,7 @@ import type { AccessService } from '../services/access.js';
 import type { CancellationService } from '../services/cancellation.js';
 import type { StatusService } from '../services/status.js';
 import { createGate } from './access.js';
+import { createUserDirectory } from './directory.js';
 import type { SlackDispatch } from './front-door.js';
 import { createHomePublisher, type HomePublisher } from './home.js';
 import { registerActions } from './listeners/actions/index.js';
@@ -111,7 +112,9 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     logger.error({ err: error }, 'slack listener error');
   });
 
-  const gate = createGate({ sql: options.sql, allowedTeams: slack.allowedTeams, logger });
+  const directory = createUserDirectory({ client, logger });
+  const allowedChannels = [...new Set([...(slack.alertChannel ? [slack.alertChannel] : []), ...slack.allowedChannels])];
+  const gate = createGate({ sql: options.sql, allowedTeams: slack.allowedTeams, allowedChannels, directory, logger });
   gate.setHomeTeam(auth.team_id);
   const home = createHomePublisher({ client, status: options.services.status, gate, logger, throttleMs: options.homeThrottleMs });
   const deps: ListenerDeps = {

@@ -38,14 +38,18 @@ export function encodeMetadata(m: Omit<CancelMetadata, 'v'>): string {
   return JSON.stringify({ v: 1, ...m });
 }
 
+/** Anything but our own shape (another version, a field of the wrong kind or form) is refused, not repaired. */
 export function parseMetadata(raw: unknown): CancelMetadata | undefined {
   if (typeof raw !== 'string' || raw.length > 3000) return undefined;
+  let m: Partial<Record<keyof CancelMetadata, unknown>>;
   try {
-    const m = JSON.parse(raw) as Partial<CancelMetadata>;
-    if (m.v !== 1 || typeof m.target !== 'string' || !ID_PATTERN.test(m.target) || typeof m.deploymentId !== 'string') return undefined;
-    const optional = (v: unknown) => (typeof v === 'string' && /^[A-Za-z0-9.]{1,40}$/.test(v) ? v : null);
-    return { v: 1, target: m.target, deploymentId: m.deploymentId, channel: optional(m.channel), ts: optional(m.ts) };
+    m = JSON.parse(raw) as typeof m;
   } catch {
     return undefined;
   }
+  if (typeof m !== 'object' || m === null || Array.isArray(m) || m.v !== 1) return undefined;
+  const id = (v: unknown) => typeof v === 'string' && ID_PATTERN.test(v);
+  const optional = (v: unknown) => v === null || v === undefined || (typeof v === 'string' && /^[A-Z0-9]{2,20}$|^\d{1,12}\.\d{1,8}$/.test(v));
+  if (!id(m.target) || !id(m.deploymentId) || !optional(m.channel) || !optional(m.ts)) return undefined;
+  return { v: 1, target: m.target as string, deploymentId: m.deploymentId as string, channel: (m.channel as string | null | undefined) ?? null, ts: (m.ts as string | null | undefined) ?? null };
 }

@@ -7,6 +7,18 @@ export function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/**
+ * Text someone typed, shown back to them in mrkdwn (an unknown verb, an id that is not one): at
+ * most `max` characters (counted in code points, so an emoji is never cut in half), with control,
+ * invisible and bidi characters (U+0000–U+001F, U+200B, U+202E…) and lone surrogates shown as
+ * U+FFFD, backticks as quotes (it is shown in code spans), and escaped.
+ */
+export function visible(text: string, max = 40): string {
+  const points = Array.from(text);
+  const cut = points.length > max ? `${points.slice(0, max - 1).join('')}…` : text;
+  return escape(cut.replace(/[\p{Cc}\p{Cf}\p{Cs}\u2028\u2029]/gu, '\uFFFD').replace(/`/g, "'"));
+}
+
 /** Plain-text fields (modal titles, input errors) are not parsed as mrkdwn, but keep them short and clean. */
 export function plain(text: string, max = 2000): string {
   // eslint-disable-next-line no-control-regex

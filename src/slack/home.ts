@@ -39,7 +39,7 @@ export function createHomePublisher(deps: { client: webApi.WebClient; status: Pi
 
   return {
     async publish(userId: string, teamId: string | null) {
-      const verdict = await deps.gate.check({ userId, teamId }, 'view', 'home', null);
+      const verdict = await deps.gate.check({ userId, teamId }, 'view', 'home', null, { surface: 'home' });
       if (!verdict.ok) {
         await deps.client.views.publish({ user_id: userId, view: { type: 'home', blocks: [section(verdict.text)] } });
         return;

@@ -39,7 +39,7 @@ async function openModal(user: string, dep: string, ts: string) {
 }
 
 describe('bounce spike → alert → cancel in Slack', () => {
-  it('tells the whole story once, exactly', async () => {
+  it('I1 I5: tells the whole story once, exactly: two responders submit at once, then a late submit after the cancel', async () => {
     // Two batches an hour apart; the first one's recipients' server rejects every fifth (550).
     const lines = ['email,first_name', ...Array.from({ length: 100 }, (_, i) => (i < 50 && i % 5 === 0 ? `gone${i}@old-list.invalid,G${i}` : `reader${i}@example.com,R${i}`))];
     const { deploymentIds, campaignId } = await createCampaignOrThrow(stack.db, { name: 'Spring Sale', csv: csv(lines), batches: 2, batchIntervalMs: 3_600_000 });
@@ -133,7 +133,7 @@ describe('bounce spike → alert → cancel in Slack', () => {
     expect(stack.slack.ok('chat.update').filter((c) => c.args.ts === ts)).toHaveLength(1);
   });
 
-  it('a stale button on an old alert message that was never edited: explained, and the message loses its buttons', async () => {
+  it('I3 I4: a stale Cancel button on a days-old alert of a cancelled deployment: the state check explains it, and the message loses its buttons', async () => {
     const { deploymentIds } = await createCampaignOrThrow(stack.db, { name: 'Old one', csv: audienceCsv(5), sendAt: new Date(Date.now() + 3_600_000) });
     const dep = deploymentIds[0]!;
     const alertId = await openAlertForTest(stack.db, dep);
@@ -152,7 +152,7 @@ describe('bounce spike → alert → cancel in Slack', () => {
     expect(blocksOf(refreshed)).toContain('*Cancelled*');
   });
 
-  it('a deployment that completes edits its alert (no buttons); a stale Pause is explained', async () => {
+  it('I3: a deployment that completes edits its alert (no buttons); a stale Pause and a Cancel on it are explained, with the counts', async () => {
     const { deploymentIds } = await createCampaignOrThrow(stack.db, { name: 'Quick one', csv: audienceCsv(5), sendAt: new Date(Date.now() + 2_000) });
     const dep = deploymentIds[0]!;
     const alertId = await openAlertForTest(stack.db, dep);

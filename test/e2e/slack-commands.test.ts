@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { audienceCsv, createCampaignOrThrow } from '../support/builders.js';
-import { commandBody, FORM, interactivityBody, postSlack, SECRET, sendSigned, sign } from '../support/slack.js';
+import { commandBody, FORM, interactivityBody, postSlack, SECRET, sendSigned, sign, viewSubmission } from '../support/slack.js';
 import { startSlackStack, type SlackStack } from './harness.js';
 
 /** Done-when 4: every `/campaign` subcommand, and nonsense, answered within 3 s, usefully, never echoing raw text. */
@@ -38,19 +38,105 @@ async function command(text: string, user = 'U0ALICE001', team?: string) {
 }
 
 describe('/campaign', () => {
-  it('help, empty text and nonsense get the usage, ephemeral', async () => {
+  const audited = async () => (await stack.db.sql<{ n: number }[]>`select count(*)::int as n from audit_log`)[0]!.n;
+  const statusOf = async (id: string) => (await stack.db.sql`select status from deployments where id = ${id}`)[0]!.status as string;
+
+  it('C1: help, empty text, whitespace and an unknown verb get the usage, ephemeral, and write nothing', async () => {
+    const before = await audited();
     for (const text of ['', '   ', 'help', 'HELP']) {
       const { body, shown } = await command(text);
       expect(body?.response_type).toBe('ephemeral');
       expect(shown).toContain('/campaign status');
     }
-    const { shown } = await command('launch <!channel> now');
+    const { body, shown } = await command('launch <!channel> now');
+    expect(body?.response_type).toBe('ephemeral');
     expect(shown).toContain("I don't know `launch`");
     expect(shown).toContain('/campaign cancel');
-    const weird = await command('<!channel> hi');
-    expect(weird.shown).toContain('&lt;!channel&gt;');
-    const long = await command(`status ${'x'.repeat(4000)}`);
-    expect(long.shown).toMatch(/too long/);
+    expect(await audited()).toBe(before);
+    expect(await statusOf(dep)).toBe('scheduled');
+  });
+
+  it('C2: 4,000 characters or 100 words are refused as too long, before anything is looked up', async () => {
+    const before = await audited();
+    expect((await command(`status ${'x'.repeat(4000)}`)).shown).toMatch(/too long for a command \(4007 characters; at most 256\)/);
+    expect((await command(`pause ${dep} ${Array.from({ length: 99 }, () => 'a').join(' ')}`)).shown).toMatch(/too long for a command \(101 words; at most 40\)/);
+    // Not even a refusal is audited: nothing was read, so nobody was checked.
+    expect((await command(`cancel ${dep} ${'x'.repeat(300)}`, 'U0STRANGER')).shown).toMatch(/too long/);
+    expect(await audited()).toBe(before);
+    expect(await statusOf(dep)).toBe('scheduled');
+  });
+
+  it('C3: an unknown id and the id of a removed deployment get the same "not found, or not permitted" answer', async () => {
+    const removed = (await createCampaignOrThrow(stack.db, { name: 'Removed', csv: audienceCsv(3), sendAt: new Date(Date.now() + 3_600_000) })).deploymentIds[0]!;
+    await stack.db.sql`delete from audience_chunks where deployment_id = ${removed}`;
+    await stack.db.sql`delete from batches where deployment_id = ${removed}`;
+    await stack.db.sql`delete from deployments where id = ${removed}`;
+    const unknown = 'dep_zzzzzzzzzz';
+    for (const verb of ['status', 'pause', 'resume', 'cancel']) {
+      const [a, b] = [(await command(`${verb} ${unknown}`)).shown, (await command(`${verb} ${removed}`)).shown];
+      expect(a).toContain(`\`${unknown}\` was not found, or you may not see it. Nothing was changed.`);
+      expect(b.replaceAll(removed, unknown)).toBe(a);
+    }
+    expect(stack.slack.ok('views.open').filter((c) => JSON.stringify(c.args).includes(removed))).toEqual([]);
+  });
+
+  it('C4 C5 C6: injection, NUL and look-alike ids are refused before the database, never echoed raw; full-width forms are the id (NFKC)', async () => {
+    const before = await audited();
+    const bad = ["'; DROP TABLE deployments;--", '1 OR 1=1', '../../etc', '${7*7}', '{{7*7}}', '%00', 'dep_１２３', dep.replace('d', '\u0434'), `${dep}\u200b`, `\u202e${dep}`, `${dep.slice(0, -1)}\u0663`, `${dep.slice(0, -1)}💥`];
+    for (const id of bad) {
+      const { shown } = await command(`pause ${id}`);
+      expect(shown).toMatch(/needs an id like/);
+      expect(shown).not.toMatch(/[\u200b\u202e]/);
+    }
+    expect((await command(`pause ${dep}\u0000`)).shown).toMatch(/control characters \(such as NUL\), so it was not read/);
+    expect((await command('pause')).shown).toMatch(/needs an id like/);
+    expect(await audited()).toBe(before);
+    expect(await statusOf(dep)).toBe('scheduled');
+    // NFKC maps full-width letters and digits to ASCII: the same id, typed by a full-width keyboard.
+    const fullWidth = Array.from(dep, (c) => String.fromCodePoint(c === '_' ? 0xff3f : c.codePointAt(0)! + 0xfee0)).join('');
+    expect((await command(`pause ${fullWidth}`)).shown).toContain(`Paused ${dep}`);
+    expect((await command(`resume ${dep}`)).shown).toContain(`Resumed ${dep}`);
+  });
+
+  it('C7: Slack-formatted tokens are treated as text: never an id, escaped when shown', async () => {
+    const before = await audited();
+    for (const token of ['<@U0ALICE001>', '<#C0ALERTS01|campaign-alerts>', '<!channel>', '<mailto:a@b.example|a@b.example>', `<https://x.example|${dep}>`]) {
+      const cancel = await command(`cancel ${token}`);
+      expect(cancel.shown).toMatch(/needs an id like/);
+      expect(cancel.shown).not.toMatch(/<[@#!]|<mailto|<https/);
+      const asVerb = await command(`${token} hi`);
+      expect(asVerb.shown).toContain("I don't know `&lt;");
+    }
+    expect((await command('status <#C0ALERTS01|campaign-alerts>')).shown).toContain('`&lt;#C0ALERTS01|campaign-alerts&gt;` was not found');
+    expect(await audited()).toBe(before);
+    expect(await statusOf(dep)).toBe('scheduled');
+  });
+
+  it('C8: a reason with newlines, CR, control and bidi characters, 10 KB long: one line of 500 characters in the database and the audit log, escaped in Slack', async () => {
+    const target = (await createCampaignOrThrow(stack.db, { name: 'Reasoned', csv: audienceCsv(3), sendAt: new Date(Date.now() + 3_600_000) })).deploymentIds[0]!;
+    // `/campaign cancel <id> <reason>`: the reason fills the modal's field, where it can still be edited.
+    const before = stack.slack.ok('views.open').length;
+    await sendSigned(stack.base, commandBody(`cancel ${target} bounce spike\nfrom <!channel>`));
+    const opened = await stack.slack.waitFor(() => stack.slack.ok('views.open')[before]);
+    const view = opened.args.view as { private_metadata: string; blocks: { block_id?: string; hint?: { text: string }; element?: { initial_value?: string; max_length?: number } }[] };
+    const field = view.blocks.find((b) => b.block_id === 'reason')!;
+    expect(field.element).toMatchObject({ initial_value: 'bounce spike from <!channel>', max_length: 500 });
+    expect(field.hint!.text).toBe("Kept as one line of at most 500 characters, in the audit log and the alert's thread.");
+
+    // Slack limits the field to 500 characters; a submit that carries more is cut, and cleaned, all the same.
+    const typed = `line one\r\nline two\u001b[31m red <!channel> \u202egnirts\u0000 ${'x'.repeat(10_000)}`;
+    const res = await sendSigned(stack.base, viewSubmission({ id: 'V0REASON001', privateMetadata: view.private_metadata, reason: typed }, 'U0ALICE001'));
+    expect(res.text).toBe('');
+    const [row] = await stack.db.sql<{ cancel_reason: string; status: string }[]>`select cancel_reason, status from deployments where id = ${target}`;
+    expect(row!.status).toBe('cancelled');
+    expect(row!.cancel_reason).toHaveLength(500);
+    expect(row!.cancel_reason.startsWith('line one line two [31m red <!channel>')).toBe(true);
+    // eslint-disable-next-line no-control-regex
+    expect(row!.cancel_reason).not.toMatch(/[\u0000-\u001f\u007f\u202e]/);
+    expect(await stack.db.sql`select reason from audit_log where action = 'cancel' and target_id = ${target} and outcome = 'ok'`).toEqual([{ reason: row!.cancel_reason }]);
+    const confirmation = await stack.slack.waitFor(() => stack.slack.ok('chat.postMessage').find((c) => String(c.args.text).includes(`Cancelled ${target}`)), 10_000, 'the cancel confirmation');
+    expect(String(confirmation.args.text)).toContain('Reason: line one line two [31m red &lt;!channel&gt;');
+    expect(JSON.stringify(confirmation.args)).not.toContain('<!channel>');
   });
 
   it('status lists the active deployments, escaping names', async () => {
@@ -65,7 +151,7 @@ describe('/campaign', () => {
     expect((await command(`status ${campaignId}`)).shown).toContain(campaignId);
     expect((await command('status Spring <!channel> Sale')).shown).toContain(dep);
     const missing = await command('status <!channel> nothing');
-    expect(missing.shown).toMatch(/No campaign or deployment matches/);
+    expect(missing.shown).toContain('`&lt;!channel&gt; nothing` was not found, or you may not see it.');
   });
 
   it('pause and resume act, with the CLI words; bad ids are refused before the database', async () => {
@@ -75,7 +161,7 @@ describe('/campaign', () => {
       expect((await command(`pause ${bad}`)).shown).toMatch(/needs an id like/);
     }
     expect((await command('pause')).shown).toMatch(/needs an id like/);
-    expect((await command('pause dep_zzzzzzzzzz')).shown).toMatch(/No campaign, deployment or batch matches/);
+    expect((await command('pause dep_zzzzzzzzzz')).shown).toMatch(/`dep_zzzzzzzzzz` was not found, or you may not see it/);
   });
 
   it('cancel <id> opens the confirmation modal; viewers and strangers are refused and audited', async () => {
@@ -105,6 +191,7 @@ describe('/campaign', () => {
 
 describe('the running app’s front door (Done-when 3)', () => {
   it('refuses forged, stale and unsigned requests with 401, never dispatches ssl_check, refuses 5 MB, and stays healthy', async () => {
+    const pauses = await stack.db.sql`select count(*)::int as n from audit_log where action = 'pause'`;
     const body = commandBody(`pause ${dep}`);
     const ts = Math.floor(Date.now() / 1000);
     const forged = { 'content-type': FORM, 'x-slack-request-timestamp': String(ts), 'x-slack-signature': sign('not-the-secret-0123456789abcdef', ts, body) };
@@ -116,7 +203,7 @@ describe('the running app’s front door (Done-when 3)', () => {
     if (big) expect(big.status).toBe(413);
     await new Promise((r) => setTimeout(r, 200));
     expect((await stack.db.sql`select status from deployments where id = ${dep}`)[0]!.status).toBe('scheduled');
-    expect(await stack.db.sql`select count(*)::int as n from audit_log where action = 'pause'`).toEqual([{ n: 1 }]);
+    expect(await stack.db.sql`select count(*)::int as n from audit_log where action = 'pause'`).toEqual(pauses);
     expect((await fetch(`${stack.base}/healthz`)).status).toBe(200);
     expect((await fetch(`${stack.base}/readyz`)).status).toBe(200);
   });

@@ -42,9 +42,13 @@ function decode(raw: string, contentType: string | undefined): Record<string, un
   return args;
 }
 
+/** What users.info says about a user (scope users:read); by default a normal active member of TEAM. */
+export type FakeUser = { deleted?: boolean; is_restricted?: boolean; is_ultra_restricted?: boolean; is_stranger?: boolean; team_id?: string };
+
 /** `socketModeUrl`: what apps.connections.open answers (a fake Socket Mode server's ws:// URL). */
 export async function startFakeSlack(options: { team?: string; socketModeUrl?: string } = {}) {
   const calls: FakeCall[] = [];
+  const users = new Map<string, FakeUser>();
   const responses: { path: string; body: unknown }[] = [];
   const failures = new Map<string, Failure[]>();
   let ts = 1767225600_000100;
@@ -87,6 +91,11 @@ export async function startFakeSlack(options: { team?: string; socketModeUrl?: s
           return send(200, { ok: true, channel: args.channel, ts: args.ts });
         case 'apps.connections.open':
           return send(200, options.socketModeUrl ? { ok: true, url: options.socketModeUrl } : { ok: true });
+        case 'users.info': {
+          const id = String(args.user ?? '');
+          const user = { id, name: id.toLowerCase(), team_id: options.team ?? TEAM, deleted: false, is_bot: false, is_restricted: false, is_ultra_restricted: false, ...users.get(id) };
+          return send(200, { ok: true, user });
+        }
         case 'chat.postEphemeral':
           return send(200, { ok: true, message_ts: '1767225710.000300' });
         case 'views.open':
@@ -110,6 +119,10 @@ export async function startFakeSlack(options: { team?: string; socketModeUrl?: s
     calls,
     responses,
     ok: (method: string) => calls.filter((c) => c.method === method && c.status === 200),
+    /** How users.info describes `id` from now on (deactivated, a guest, a stranger, another team). */
+    setUser(id: string, user: FakeUser) {
+      users.set(id, user);
+    },
     fail(method: string, ...list: Failure[]) {
       failures.set(method, [...(failures.get(method) ?? []), ...list]);
     },
@@ -156,13 +169,13 @@ export async function sendSigned(baseUrl: string, body: string, contentType = FO
   return postSlack(baseUrl, body, signedHeaders(body, contentType));
 }
 
-export function commandBody(text: string, user = 'U0ALICE001', options: { team?: string; responseUrl?: string; trigger?: string } = {}) {
+export function commandBody(text: string, user = 'U0ALICE001', options: { team?: string; responseUrl?: string; trigger?: string; channel?: string; channelName?: string } = {}) {
   return new URLSearchParams({
     token: 'verification_token',
     team_id: options.team ?? TEAM,
     team_domain: 'acme-mail',
-    channel_id: CHANNEL,
-    channel_name: 'campaign-alerts',
+    channel_id: options.channel ?? CHANNEL,
+    channel_name: options.channelName ?? 'campaign-alerts',
     user_id: user,
     user_name: user.toLowerCase(),
     command: '/campaign',
@@ -178,7 +191,7 @@ export function interactivityBody(payload: unknown) {
   return `payload=${encodeURIComponent(JSON.stringify(payload))}`;
 }
 
-export function buttonClick(action: { actionId: string; value: string }, user: string, options: { team?: string; channel?: string; ts?: string; responseUrl?: string } = {}) {
+export function buttonClick(action: { actionId: string; value: string }, user: string, options: { team?: string; channel?: string; channelName?: string; ts?: string; responseUrl?: string } = {}) {
   const team = options.team ?? TEAM;
   return interactivityBody({
     type: 'block_actions',
@@ -188,7 +201,7 @@ export function buttonClick(action: { actionId: string; value: string }, user: s
     token: 'verification_token',
     container: { type: 'message', message_ts: options.ts ?? '1767225600.000100', channel_id: options.channel ?? CHANNEL, is_ephemeral: false },
     trigger_id: `${Date.now()}.${Math.random().toString(36).slice(2)}`,
-    channel: { id: options.channel ?? CHANNEL, name: 'campaign-alerts' },
+    channel: { id: options.channel ?? CHANNEL, name: options.channelName ?? 'campaign-alerts' },
     message: { type: 'message', ts: options.ts ?? '1767225600.000100', text: 'alert', blocks: [] },
     state: { values: {} },
     response_url: options.responseUrl ?? 'http://127.0.0.1:9/response/none',
@@ -198,7 +211,8 @@ export function buttonClick(action: { actionId: string; value: string }, user: s
   });
 }
 
-export function viewSubmission(view: { id: string; privateMetadata: string; reason?: string | null }, user: string, team = TEAM) {
+/** A submit of the cancel modal; `confirm` is what was typed in the confirmation field (CANCEL unless given). */
+export function viewSubmission(view: { id: string; privateMetadata: string; reason?: string | null; confirm?: string | null }, user: string, team = TEAM) {
   return interactivityBody({
     type: 'view_submission',
     team: { id: team, domain: 'acme-mail' },
@@ -214,7 +228,12 @@ export function viewSubmission(view: { id: string; privateMetadata: string; reas
       title: { type: 'plain_text', text: 'Cancel deployment?' },
       blocks: [],
       private_metadata: view.privateMetadata,
-      state: { values: { reason: { reason_input: { type: 'plain_text_input', value: view.reason ?? null } } } },
+      state: {
+        values: {
+          reason: { reason_input: { type: 'plain_text_input', value: view.reason ?? null } },
+          confirm: { confirm_input: { type: 'plain_text_input', value: view.confirm === undefined ? 'CANCEL' : view.confirm } },
+        },
+      },
       hash: '1767225705.aBcD1234',
       clear_on_close: false,
       notify_on_close: false,

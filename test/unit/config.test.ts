@@ -95,6 +95,7 @@ const ALL_VARIABLES = [
   'SLACK_API_URL',
   'SLACK_ALERT_CHANNEL',
   'SLACK_ALLOWED_TEAMS',
+  'SLACK_ALLOWED_CHANNELS',
   'PORT',
   'HOST',
   'SEND_CONCURRENCY',
@@ -173,6 +174,11 @@ const INVALID: ReadonlyArray<readonly [variable: string, value: string]> = [
   ['SLACK_ALLOWED_TEAMS', 'acme'],
   ['SLACK_ALLOWED_TEAMS', 'T123,'],
   ['SLACK_ALLOWED_TEAMS', 'T123,,T456'],
+  ['SLACK_ALLOWED_CHANNELS', '#incidents'],
+  ['SLACK_ALLOWED_CHANNELS', 'C0123456789,'],
+  ['SLACK_ALLOWED_CHANNELS', 'C0123456789, C0456789012'],
+  ['SLACK_ALLOWED_CHANNELS', 'c0123456789'],
+  ['SLACK_ALLOWED_CHANNELS', 'T0123456789'],
   ['PORT', 'abc'],
   ['PORT', '70000'],
   ['PORT', '65536'],
@@ -436,6 +442,7 @@ describe('loadConfig: Slack', () => {
       apiUrl: 'https://slack.com/api/',
       alertChannel: undefined,
       allowedTeams: [],
+      allowedChannels: [],
     });
   });
 
@@ -493,6 +500,12 @@ describe('loadConfig: Slack', () => {
     expect(slack).toMatchObject({ allowedTeams: ['T0123', 'T0456', 'TABC9'], alertChannel: 'C0123456789' });
     const single = loadConfig({ SLACK_BOT_TOKEN: BOT, SLACK_SIGNING_SECRET: SIGNING, SLACK_ALLOWED_TEAMS: 'T1' }).slack;
     expect(single).toMatchObject({ allowedTeams: ['T1'] });
+  });
+
+  it('splits SLACK_ALLOWED_CHANNELS (private channels included)', () => {
+    const slack = loadConfig({ SLACK_BOT_TOKEN: BOT, SLACK_SIGNING_SECRET: SIGNING, SLACK_ALLOWED_CHANNELS: 'C0123456789,G0INCIDENT1' }).slack;
+    expect(slack).toMatchObject({ allowedChannels: ['C0123456789', 'G0INCIDENT1'] });
+    expect(loadConfig({ SLACK_BOT_TOKEN: BOT, SLACK_SIGNING_SECRET: SIGNING }).slack).toMatchObject({ allowedChannels: [] });
   });
 
   it('accepts private-channel and DM ids for alerts', () => {

@@ -8,13 +8,28 @@ import { deploymentLine } from './status.js';
 
 /**
  * The confirmation modal (DESIGN §5): everything that will stop, sent so far, in flight, will
- * never be sent, the lock-override warning, the irreversibility, an optional reason.
+ * never be sent, the lock-override warning, the irreversibility, an optional reason, and the typed
+ * CANCEL that confirms it.
  */
 export const REASON_BLOCK = 'reason';
 export const REASON_ACTION = 'reason_input';
+/** The reason is kept to one line of this many characters (the service cuts a longer one). */
+export const REASON_MAX = 500;
+/**
+ * Cancel cannot be undone, so the responder types a word before it happens: CANCEL (in any case),
+ * the same for every campaign, so it is quick in an incident and needs no name copied exactly.
+ */
+export const CONFIRM_BLOCK = 'confirm';
+export const CONFIRM_ACTION = 'confirm_input';
+export const CONFIRM_WORD = 'CANCEL';
+
+export function confirmationMatches(typed: string | null | undefined): boolean {
+  return (typed ?? '').normalize('NFKC').trim().toUpperCase() === CONFIRM_WORD;
+}
+
 const LIVE = ['scheduled', 'prefetching', 'prefetched', 'sending', 'paused'];
 
-export function cancelModal(report: StatusReport, privateMetadata: string): types.ModalView {
+export function cancelModal(report: StatusReport, privateMetadata: string, initialReason: string | null = null): types.ModalView {
   const campaign = report.type === 'campaign' ? report : report.campaign;
   const all = report.type === 'campaign' ? report.deployments : [report.deployment];
   const stopping = all.filter((d) => LIVE.includes(d.status));
@@ -35,7 +50,14 @@ export function cancelModal(report: StatusReport, privateMetadata: string): type
     block_id: REASON_BLOCK,
     optional: true,
     label: { type: 'plain_text', text: 'Reason (optional)' },
-    element: { type: 'plain_text_input', action_id: REASON_ACTION, multiline: true, max_length: 500 },
+    hint: { type: 'plain_text', text: `Kept as one line of at most ${REASON_MAX} characters, in the audit log and the alert's thread.` },
+    element: { type: 'plain_text_input', action_id: REASON_ACTION, multiline: true, max_length: REASON_MAX, ...(initialReason ? { initial_value: plain(initialReason, REASON_MAX) } : {}) },
+  });
+  blocks.push({
+    type: 'input',
+    block_id: CONFIRM_BLOCK,
+    label: { type: 'plain_text', text: `Type ${CONFIRM_WORD} to confirm` },
+    element: { type: 'plain_text_input', action_id: CONFIRM_ACTION, max_length: 20, placeholder: { type: 'plain_text', text: CONFIRM_WORD } },
   });
   return {
     type: 'modal',

@@ -52,7 +52,7 @@ export const USAGE = [
   '*/campaign* — what is sending, and the tools to stop it:',
   '• `/campaign status` — the active deployments',
   '• `/campaign status <id or name>` — one campaign or deployment',
-  '• `/campaign cancel <id>` — cancel (asks for confirmation; cannot be undone)',
+  '• `/campaign cancel <id> [reason]` — cancel (asks for confirmation; cannot be undone)',
   '• `/campaign pause <id>` · `/campaign resume <id>` — the reversible tools',
   '• `/campaign help` — this message',
 ].join('\n');

@@ -11,9 +11,10 @@ import type { ListenerDeps } from './support.js';
  */
 export type PreparedCancel = { ok: true; view: types.ModalView; target: string } | { ok: false; text: string; stale: boolean };
 
-export async function prepareCancel(deps: Pick<ListenerDeps, 'status'>, id: string, message: { channel: string | null; ts: string | null }): Promise<PreparedCancel> {
+/** `reason`: typed after the id in `/campaign cancel <id> <reason>`; it fills the modal's field, which the responder may still edit. */
+export async function prepareCancel(deps: Pick<ListenerDeps, 'status'>, id: string, message: { channel: string | null; ts: string | null }, reason: string | null = null): Promise<PreparedCancel> {
   const preview = await previewCancel(deps.status, id);
   if (!preview.ok) return { ok: false, text: outcomeMrkdwn(preview.outcome), stale: preview.stale };
   const metadata = encodeMetadata({ target: preview.target, deploymentId: preview.firstDeploymentId, channel: message.channel, ts: message.ts });
-  return { ok: true, target: preview.target, view: cancelModal(preview.report, metadata) };
+  return { ok: true, target: preview.target, view: cancelModal(preview.report, metadata, reason) };
 }

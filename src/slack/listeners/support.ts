@@ -57,7 +57,3 @@ export async function refreshClickedMessage(deps: ListenerDeps, channel: string 
     deps.logger.warn({ err: error }, 'could not queue the edit of a stale message');
   }
 }
-
-export function normaliseId(raw: string | undefined): string {
-  return (raw ?? '').normalize('NFKC').trim();
-}

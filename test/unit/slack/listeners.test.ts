@@ -1,6 +1,6 @@
 import { App } from '@slack/bolt';
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ControlOutcome } from '../../../src/domain/cancel-outcome.js';
 import { ok } from '../../../src/domain/result.js';
 import type { StatusReport } from '../../../src/services/status.js';
@@ -33,7 +33,7 @@ const report: StatusReport = {
 
 const down = () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
 const never = () => new Promise<never>(() => undefined);
-const allow: Gate = { check: async () => ({ ok: true, role: 'responder' }), setHomeTeam: () => undefined };
+const allow: Gate = { check: async () => ({ ok: true, role: 'responder' }), recordRefusal: async () => undefined, setHomeTeam: () => undefined };
 
 async function appWith(overrides: Partial<ListenerDeps>) {
   const receiver = new DispatchReceiver(testLogger);
@@ -65,7 +65,7 @@ const click = {
 };
 const submission = {
   type: 'view_submission', team: { id: 'T1' }, user: { id: 'U0ALICE001', team_id: 'T1' }, api_app_id: 'A1', token: 't', trigger_id: 'trig-2',
-  view: { id: 'V1', type: 'modal', callback_id: 'cancel_deployment_confirm', private_metadata: JSON.stringify({ v: 1, target: DEP, deploymentId: DEP, channel: 'C1', ts: '1.2' }), state: { values: { reason: { reason_input: { type: 'plain_text_input', value: 'spike' } } } }, hash: 'h' },
+  view: { id: 'V1', type: 'modal', callback_id: 'cancel_deployment_confirm', private_metadata: JSON.stringify({ v: 1, target: DEP, deploymentId: DEP, channel: 'C1', ts: '1.2' }), state: { values: { reason: { reason_input: { type: 'plain_text_input', value: 'spike' } }, confirm: { confirm_input: { type: 'plain_text_input', value: 'CANCEL' } } } }, hash: 'h' },
 };
 
 beforeAll(() => nock.disableNetConnect());
@@ -96,7 +96,7 @@ describe('listeners when things go wrong', () => {
   });
 
   it('a Cancel click while Postgres hangs: answered before the trigger expires', async () => {
-    const receiver = await appWith({ gate: { check: never, setHomeTeam: () => undefined } });
+    const receiver = await appWith({ gate: { ...allow, check: never } });
     const ephemeral = expectCall('chat.postEphemeral');
     await receiver.dispatch({ body: click });
     expect((await ephemeral).text).toMatch(/cannot answer right now/);
@@ -150,5 +150,89 @@ describe('listeners when things go wrong', () => {
     expect(hook.isDone()).toBe(true);
     expect(followUp).toMatchObject({ response_type: 'ephemeral' });
     expect(followUp!.text).toContain('Spring');
+  });
+});
+
+describe('listeners refuse bad input before anything is looked up', () => {
+  /** Deps that record every call a listener makes to permission, status or control (each is a query). */
+  function recording() {
+    const touched: string[] = [];
+    const refusals: string[] = [];
+    const note = (what: string) => async () => {
+      touched.push(what);
+      throw new Error(`${what} must not be called`);
+    };
+    const deps: Partial<ListenerDeps> = {
+      gate: { check: note('gate.check'), recordRefusal: async (_who, action, _target, why) => void refusals.push(`${action}: ${why}`), setHomeTeam: () => undefined },
+      status: { lookup: note('status.lookup'), active: note('status.active') },
+      control: { cancel: note('control.cancel'), pause: note('control.pause'), resume: note('control.resume') },
+    };
+    return { deps, touched, refusals };
+  }
+  const command = (text: string) => ({ token: 't', team_id: 'T1', team_domain: 'a', channel_id: 'C1', channel_name: 'c', user_id: 'U0ALICE001', user_name: 'a', command: '/campaign', text, api_app_id: 'A1', response_url: 'https://hooks.slack.test/r', trigger_id: 't' });
+
+  it('C2 C4 C5 C6: too long, malformed, NUL and look-alike ids are answered without a permission check or a query', async () => {
+    const { deps, touched } = recording();
+    const receiver = await appWith(deps);
+    const cases: [string, RegExp][] = [
+      [`cancel ${'x'.repeat(4000)}`, /too long/],
+      [`pause ${Array.from({ length: 100 }, (_, i) => i).join(' ')}`, /too long/],
+      ["cancel '; DROP TABLE deployments;--", /needs an id like/],
+      ['pause 1 OR 1=1', /needs an id like/],
+      [`pause ${DEP}\u0000`, /control characters/],
+      [`cancel ${DEP.replace('0', '\u0430')}`, /needs an id like/],
+      [`resume \u202e${DEP}`, /needs an id like/],
+    ];
+    for (const [text, expected] of cases) {
+      const answer = (await receiver.dispatch({ body: command(text) })) as { response: { response_type: string; text: string } };
+      expect(answer.response.response_type).toBe('ephemeral');
+      expect(answer.response.text).toMatch(expected);
+    }
+    expect(touched).toEqual([]);
+  });
+
+  it('I4 I7: a button value of another version or tampered is refused without a lookup, and audited', async () => {
+    const { deps, touched, refusals } = recording();
+    const receiver = await appWith(deps);
+    for (const value of [`v2:${DEP}`, JSON.stringify({ v: 2, id: DEP }), `v1:${DEP}' OR '1'='1`, `v1:${DEP}\u0000`]) {
+      const ephemeral = expectCall('chat.postEphemeral');
+      await receiver.dispatch({ body: { ...click, trigger_id: `t-${value}`, actions: [{ ...click.actions[0]!, value }] } });
+      expect((await ephemeral).text).toMatch(/another version of Campaign Guard, or was altered, so nothing was done/);
+    }
+    expect(touched).toEqual([]);
+    await vi.waitFor(() => expect(refusals).toHaveLength(4));
+    expect(refusals[0]).toBe(`cancel: button value not understood: v2:${DEP}`);
+    expect(refusals[3]).toBe(`cancel: button value not understood: v1:${DEP}\ufffd`);
+  });
+
+  it('I7: tampered private_metadata is refused inline and audited; no cancel is tried', async () => {
+    const { deps, touched, refusals } = recording();
+    const receiver = await appWith(deps);
+    const meta = JSON.parse(submission.view.private_metadata) as Record<string, unknown>;
+    for (const tampered of [{ ...meta, v: 2 }, { ...meta, target: 'dep_1 OR 1=1' }, { ...meta, deploymentId: '../x' }, { ...meta, channel: 'C1<!channel>' }, [meta], null]) {
+      const answer = await receiver.dispatch({ body: { ...submission, view: { ...submission.view, private_metadata: JSON.stringify(tampered) } } });
+      expect(answer).toMatchObject({ response: { response_action: 'errors', errors: { reason: expect.stringMatching(/another version of Campaign Guard, or was altered, so nothing was cancelled/) } } });
+    }
+    expect(touched).toEqual([]);
+    // The refusal is audited after the answer (Slack waits for the answer, not for the audit).
+    await vi.waitFor(() => expect(refusals).toHaveLength(6));
+    expect(refusals.every((r) => r.startsWith('cancel: form metadata not understood: '))).toBe(true);
+  });
+
+  it('I6: a typed confirmation that does not match is an error on its field; nothing is checked or cancelled', async () => {
+    const { deps, touched } = recording();
+    const receiver = await appWith(deps);
+    for (const typed of [null, '', 'yes', 'CANCEL IT', 'CANCE', 'dep_0000000001', 'СANCEL' /* Cyrillic С */]) {
+      const values = { ...submission.view.state.values, confirm: { confirm_input: { type: 'plain_text_input', value: typed } } };
+      const answer = await receiver.dispatch({ body: { ...submission, view: { ...submission.view, state: { values } } } });
+      expect(answer).toMatchObject({ response: { response_action: 'errors', errors: { confirm: 'Type CANCEL to confirm. Nothing was cancelled.' } } });
+    }
+    expect(touched).toEqual([]);
+    // Any case and surrounding spaces are fine: the word is what matters.
+    const cancelled: string[] = [];
+    const ok = await appWith({ control: { cancel: async (r) => (cancelled.push(r.target), { outcome: 'cancelled', target: r.target, deploymentIds: [r.target], counts: { contacted: 0, inFlight: 0, neverSent: 1 }, at: new Date() }), pause: down, resume: down } });
+    const values = { ...submission.view.state.values, confirm: { confirm_input: { type: 'plain_text_input', value: '  cancel ' } } };
+    expect(await ok.dispatch({ body: { ...submission, view: { ...submission.view, state: { values } } } })).toEqual({ acked: true, response: undefined });
+    expect(cancelled).toEqual([DEP]);
   });
 });

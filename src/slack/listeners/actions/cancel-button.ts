@@ -1,23 +1,28 @@
 import { interactionIdentity } from '../../access.js';
 import { parseButtonValue } from '../../button-value.js';
 import { prepareCancel } from '../cancel-flow.js';
+import { recentClicks } from '../repeats.js';
 import { DeadlineExceeded, refreshClickedMessage, UNAVAILABLE, withDeadline, type ListenerDeps } from '../support.js';
-import { clickContext, replyToClicker, type ButtonArgs } from './reply.js';
+import { clickContext, refuseUnreadableButton, replyToClicker, type ButtonArgs } from './reply.js';
 
 /**
- * Cancel clicked: acknowledge at once, check who clicked (from the signed request), and open the
- * confirmation modal while the trigger is fresh. A refusal, or a deployment that already ended,
- * is explained to the clicker only; an out-of-date message is edited so its buttons go.
+ * Cancel clicked: acknowledge at once, check who clicked and where (from the signed request), and
+ * open the confirmation modal while the trigger is fresh. A refusal, or a deployment that already
+ * ended, is explained to the clicker only; an out-of-date message is edited so its buttons go.
+ * A double click opens one modal.
  */
 export function cancelButton(deps: ListenerDeps) {
+  const clicks = recentClicks();
   return async (args: ButtonArgs): Promise<void> => {
     const { ack, body, client, action } = args;
     await ack();
-    const { channel, ts, inModal } = clickContext(body);
-    const id = parseButtonValue((action as { value?: unknown }).value);
+    const { channel, ts, inModal, place } = clickContext(body);
+    const value = (action as { value?: unknown }).value;
+    if (clicks.repeated(`${body.user.id}:cancel:${String(value)}:${channel ?? body.view?.id ?? ''}:${ts ?? ''}`)) return;
+    const id = parseButtonValue(value);
     try {
-      if (!id) return await replyToClicker(args, 'Cannot cancel', 'This button is from an older version of Campaign Guard. Use `/campaign status` to find the deployment.');
-      const verdict = await withDeadline(deps.gate.check(interactionIdentity(body), 'control', 'cancel', id), deps.deadlineMs);
+      if (!id) return await refuseUnreadableButton(args, deps, 'cancel', 'Cannot cancel', 'Use `/campaign status` to find the deployment.');
+      const verdict = await withDeadline(deps.gate.check(interactionIdentity(body), 'control', 'cancel', id, place), deps.deadlineMs);
       if (!verdict.ok) return await replyToClicker(args, 'Not permitted', verdict.text);
       const prepared = await withDeadline(prepareCancel(deps, id, { channel: channel ?? null, ts: ts ?? null }), deps.deadlineMs);
       if (!prepared.ok) {

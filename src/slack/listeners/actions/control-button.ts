@@ -2,20 +2,27 @@ import type { ControlOutcome } from '../../../domain/cancel-outcome.js';
 import { interactionIdentity } from '../../access.js';
 import { parseButtonValue } from '../../button-value.js';
 import { isSuccess, outcomeMrkdwn } from '../../blocks/outcome.js';
+import { recentClicks } from '../repeats.js';
 import { DeadlineExceeded, refreshClickedMessage, UNAVAILABLE, withDeadline, type ListenerDeps } from '../support.js';
-import { clickContext, replyToClicker, type ButtonArgs } from './reply.js';
+import { clickContext, refuseUnreadableButton, replyToClicker, type ButtonArgs } from './reply.js';
 
-/** Pause or Resume clicked: the service decides (and re-checks permission); the clicker is told. */
+/**
+ * Pause or Resume clicked: the service decides (and re-checks permission); the clicker is told.
+ * A double click acts once and answers once.
+ */
 export function controlButton(deps: ListenerDeps, action: 'pause' | 'resume') {
+  const clicks = recentClicks();
   return async (args: ButtonArgs): Promise<void> => {
     const { ack, body } = args;
     await ack();
-    const { channel, ts } = clickContext(body);
-    const id = parseButtonValue((args.action as { value?: unknown }).value);
+    const { channel, ts, place } = clickContext(body);
+    const value = (args.action as { value?: unknown }).value;
+    if (clicks.repeated(`${body.user.id}:${action}:${String(value)}:${channel ?? body.view?.id ?? ''}:${ts ?? ''}`)) return;
+    const id = parseButtonValue(value);
     try {
-      if (!id) return await replyToClicker(args, `Cannot ${action}`, 'This button is from an older version of Campaign Guard. Use `/campaign status`.');
+      if (!id) return await refuseUnreadableButton(args, deps, action, `Cannot ${action}`, 'Use `/campaign status`.');
       const identity = interactionIdentity(body);
-      const verdict = await withDeadline(deps.gate.check(identity, 'control', action, id), deps.deadlineMs);
+      const verdict = await withDeadline(deps.gate.check(identity, 'control', action, id, place), deps.deadlineMs);
       if (!verdict.ok) return await replyToClicker(args, 'Not permitted', verdict.text);
       const request = { target: id, actor: identity.userId, requestKey: `slack:action:${body.trigger_id}` };
       const outcome: ControlOutcome = await withDeadline(action === 'pause' ? deps.control.pause(request) : deps.control.resume(request), deps.deadlineMs);

@@ -1,6 +1,9 @@
 import type { AllMiddlewareArgs, BlockAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import { interactionIdentity, type Place } from '../../access.js';
 import type { Block } from '../../blocks/common.js';
 import { campaignModal, noticeModal } from '../../blocks/modal.js';
+import { visible } from '../../format.js';
+import type { ListenerDeps } from '../support.js';
 
 /** Where a button was clicked, and how to answer the clicker only. */
 export type ButtonArgs = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs;
@@ -10,7 +13,9 @@ export function clickContext(body: BlockAction) {
   const channel = container?.channel_id ?? body.channel?.id;
   const ts = container?.message_ts ?? body.message?.ts;
   const inModal = container?.type === 'view' && body.view?.type === 'modal';
-  return { channel, ts, inModal };
+  // A click in App Home or in one of our modals has no channel: identity and role gate it alone.
+  const place: Place = channel ? { channel, name: body.channel?.name ?? null } : { surface: body.view?.type === 'home' ? 'home' : 'modal' };
+  return { channel, ts, inModal, place };
 }
 
 /** An ephemeral message in the channel; from App Home or a modal (no channel) a small modal instead. */
@@ -24,4 +29,16 @@ export async function replyToClicker(args: ButtonArgs, title: string, text: stri
   const view = blocks ? campaignModal(title, blocks) : noticeModal(title, text);
   if (inModal) await client.views.push({ trigger_id: body.trigger_id, view });
   else await client.views.open({ trigger_id: body.trigger_id, view });
+}
+
+/**
+ * A button whose value we do not understand: one of another version (an old message, a rolling
+ * deploy) or a tampered one. Nothing is looked up from it; the refusal is explained and audited.
+ */
+export async function refuseUnreadableButton(args: ButtonArgs, deps: Pick<ListenerDeps, 'gate'>, action: string, title: string, hint: string): Promise<void> {
+  const raw = (args.action as { value?: unknown }).value;
+  const shown = typeof raw === 'string' ? visible(raw, 80) : typeof raw;
+  // Answered first: the clicker is told even if the audit write is slow.
+  await replyToClicker(args, title, `This button is from another version of Campaign Guard, or was altered, so nothing was done. ${hint}`);
+  await deps.gate.recordRefusal(interactionIdentity(args.body), action, null, `button value not understood: ${shown}`);
 }

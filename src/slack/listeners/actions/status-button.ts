@@ -2,8 +2,9 @@ import { interactionIdentity } from '../../access.js';
 import { parseButtonValue } from '../../button-value.js';
 import { renderReport } from '../../blocks/status.js';
 import { escape } from '../../format.js';
+import { notFoundMrkdwn } from '../../blocks/outcome.js';
 import { DeadlineExceeded, UNAVAILABLE, withDeadline, type ListenerDeps } from '../support.js';
-import { replyToClicker, type ButtonArgs } from './reply.js';
+import { clickContext, refuseUnreadableButton, replyToClicker, type ButtonArgs } from './reply.js';
 
 /** Status clicked: the deployment's current report, to the clicker only. */
 export function statusButton(deps: ListenerDeps) {
@@ -12,11 +13,11 @@ export function statusButton(deps: ListenerDeps) {
     await ack();
     const id = parseButtonValue((args.action as { value?: unknown }).value);
     try {
-      if (!id) return await replyToClicker(args, 'Status', 'This button is from an older version of Campaign Guard. Use `/campaign status`.');
-      const verdict = await withDeadline(deps.gate.check(interactionIdentity(body), 'view', 'status', id), deps.deadlineMs);
+      if (!id) return await refuseUnreadableButton(args, deps, 'status', 'Status', 'Use `/campaign status`.');
+      const verdict = await withDeadline(deps.gate.check(interactionIdentity(body), 'view', 'status', id, clickContext(body).place), deps.deadlineMs);
       if (!verdict.ok) return await replyToClicker(args, 'Not permitted', verdict.text);
       const found = await withDeadline(deps.status.lookup(id), deps.deadlineMs);
-      if (!found.ok) return await replyToClicker(args, 'Status', escape(found.reason));
+      if (!found.ok) return await replyToClicker(args, 'Status', found.code === 'not_found' ? notFoundMrkdwn(id) : escape(found.reason));
       const report = renderReport(found.value);
       await replyToClicker(args, 'Status', report.text, report.blocks);
     } catch (error) {

@@ -3,8 +3,9 @@ import { parseButtonValue } from '../../button-value.js';
 import { campaignModal } from '../../blocks/modal.js';
 import { renderReport } from '../../blocks/status.js';
 import { escape } from '../../format.js';
+import { notFoundMrkdwn } from '../../blocks/outcome.js';
 import { DeadlineExceeded, UNAVAILABLE, withDeadline, type ListenerDeps } from '../support.js';
-import { replyToClicker, type ButtonArgs } from './reply.js';
+import { clickContext, refuseUnreadableButton, replyToClicker, type ButtonArgs } from './reply.js';
 
 /** View (App Home): the campaign's deployments in a modal, with Cancel on top while it can work. */
 export function viewCampaignButton(deps: ListenerDeps) {
@@ -13,11 +14,11 @@ export function viewCampaignButton(deps: ListenerDeps) {
     await ack();
     const id = parseButtonValue((args.action as { value?: unknown }).value);
     try {
-      if (!id) return await replyToClicker(args, 'View', 'This button is from an older version of Campaign Guard. Reopen the Home tab.');
-      const verdict = await withDeadline(deps.gate.check(interactionIdentity(body), 'view', 'view', id), deps.deadlineMs);
+      if (!id) return await refuseUnreadableButton(args, deps, 'view', 'View', 'Reopen the Home tab.');
+      const verdict = await withDeadline(deps.gate.check(interactionIdentity(body), 'view', 'view', id, clickContext(body).place), deps.deadlineMs);
       if (!verdict.ok) return await replyToClicker(args, 'Not permitted', verdict.text);
       const found = await withDeadline(deps.status.lookup(id), deps.deadlineMs);
-      if (!found.ok) return await replyToClicker(args, 'View', escape(found.reason));
+      if (!found.ok) return await replyToClicker(args, 'View', found.code === 'not_found' ? notFoundMrkdwn(id) : escape(found.reason));
       const name = found.value.type === 'campaign' ? found.value.name : found.value.campaign.name;
       await client.views.open({ trigger_id: body.trigger_id, view: campaignModal(name, renderReport(found.value, { buttons: true }).blocks) });
     } catch (error) {

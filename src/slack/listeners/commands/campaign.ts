@@ -1,19 +1,20 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { ControlOutcome } from '../../../domain/cancel-outcome.js';
-import { ID_PATTERN } from '../../../lib/ids.js';
-import { outcomeMrkdwn, isSuccess } from '../../blocks/outcome.js';
-import { renderActive, renderReport, renderText, USAGE } from '../../blocks/status.js';
-import { clip, escape } from '../../format.js';
+import type { Place } from '../../access.js';
+import { notFoundMrkdwn, outcomeMrkdwn, isSuccess } from '../../blocks/outcome.js';
+import { renderActive, renderReport, renderText } from '../../blocks/status.js';
+import { parseCommandText } from '../../command-text.js';
+import { escape } from '../../format.js';
 import type { RenderedMessage } from '../../blocks/alert.js';
 import { prepareCancel } from '../cancel-flow.js';
-import { DeadlineExceeded, normaliseId, UNAVAILABLE, withDeadline, type ListenerDeps } from '../support.js';
+import { DeadlineExceeded, UNAVAILABLE, withDeadline, type ListenerDeps } from '../support.js';
 
 /**
- * `/campaign status | status <id or name> | cancel <id> | pause <id> | resume <id> | help`.
- * Every answer is ephemeral and acknowledged within Slack's 3 s; anything else gets the usage.
+ * `/campaign status | status <id or name> | cancel <id> [reason] | pause <id> | resume <id> | help`.
+ * The text is parsed first, without the database (command-text.ts): usage and malformed input are
+ * answered at once. Then who asks and from where (access.ts), then the service. Every answer is
+ * ephemeral and acknowledged within Slack's 3 s.
  */
-const MAX_TEXT = 256;
-
 type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
 const ephemeral = (m: RenderedMessage) => ({ response_type: 'ephemeral' as const, text: m.text, blocks: m.blocks });
@@ -21,44 +22,34 @@ const ephemeral = (m: RenderedMessage) => ({ response_type: 'ephemeral' as const
 export function campaignCommand(deps: ListenerDeps) {
   return async ({ command, ack, client, respond }: Args): Promise<void> => {
     const identity = { userId: command.user_id, teamId: command.team_id ?? null };
-    const text = command.text ?? '';
-    if (text.length > MAX_TEXT) return ack(ephemeral(renderText(`That is too long for a command (${text.length} characters; at most ${MAX_TEXT}).\n${USAGE}`)));
-    // eslint-disable-next-line no-control-regex
-    const words = text.normalize('NFKC').replace(/[\u0000-\u001f\u007f]/g, ' ').trim().split(/\s+/).filter(Boolean);
-    const verb = (words[0] ?? '').toLowerCase();
-    const rest = words.slice(1).join(' ');
+    const place: Place = { channel: command.channel_id, name: command.channel_name ?? null };
+    const request = parseCommandText(command.text ?? '');
+    if (request.kind === 'reply') return ack(ephemeral(renderText(request.text)));
 
-    if (verb === '' || verb === 'help') return ack(ephemeral(renderText(USAGE)));
-    if (!['status', 'cancel', 'pause', 'resume'].includes(verb)) {
-      return ack(ephemeral(renderText(`I don't know \`${escape(clip(words[0]!, 40))}\`.\n${USAGE}`)));
-    }
-
+    const verb = request.kind;
     const answerSoon = (work: Promise<RenderedMessage>) => answerWithin(deps, { ack, respond, verb }, work);
-    if (verb === 'status') {
+    if (request.kind === 'status') {
       // Read-only: the answer is read while permission is checked, and shown only if permitted.
+      const { reference } = request;
       const answer = async () => {
-        if (!rest) return renderActive(await deps.status.active());
-        const found = await deps.status.lookup(rest);
-        return found.ok ? renderReport(found.value) : renderText(escape(found.reason));
+        if (!reference) return renderActive(await deps.status.active());
+        const found = await deps.status.lookup(reference);
+        if (found.ok) return renderReport(found.value);
+        return renderText(found.code === 'not_found' ? notFoundMrkdwn(reference) : escape(found.reason));
       };
       return answerSoon(
-        withDeadline(Promise.all([deps.gate.check(identity, 'view', verb, rest ? clip(rest, 60) : null), answer()]), deps.deadlineMs).then(([verdict, rendered]) =>
+        withDeadline(Promise.all([deps.gate.check(identity, 'view', verb, reference ? reference.slice(0, 60) : null, place), answer()]), deps.deadlineMs).then(([verdict, rendered]) =>
           verdict.ok ? rendered : renderText(verdict.text),
         ),
       );
     }
 
     try {
-      const verdict = await withDeadline(deps.gate.check(identity, 'control', verb, rest ? clip(rest, 60) : null), deps.deadlineMs);
+      const verdict = await withDeadline(deps.gate.check(identity, 'control', verb, request.id, place), deps.deadlineMs);
       if (!verdict.ok) return ack(ephemeral(renderText(verdict.text)));
 
-      const id = normaliseId(rest);
-      if (!ID_PATTERN.test(id)) {
-        return ack(ephemeral(renderText(`\`/campaign ${verb}\` needs an id like \`dep_0a1b2c3d4e\` or \`cmp_0a1b2c3d4e\`${rest ? `; \`${escape(clip(rest, 40))}\` is not one` : ''}. Find ids with \`/campaign status\`.`)));
-      }
-
-      if (verb === 'cancel') {
-        const prepared = await withDeadline(prepareCancel(deps, id, { channel: null, ts: null }), deps.deadlineMs);
+      if (request.kind === 'cancel') {
+        const prepared = await withDeadline(prepareCancel(deps, request.id, { channel: null, ts: null }, request.reason), deps.deadlineMs);
         if (!prepared.ok) return ack(ephemeral(renderText(prepared.text)));
         await ack();
         try {
@@ -70,9 +61,9 @@ export function campaignCommand(deps: ListenerDeps) {
         return;
       }
 
-      const request = { target: id, actor: identity.userId, requestKey: `slack:command:${command.trigger_id}` };
+      const control = { target: request.id, actor: identity.userId, requestKey: `slack:command:${command.trigger_id}` };
       return answerSoon(
-        withDeadline(verb === 'pause' ? deps.control.pause(request) : deps.control.resume(request), deps.deadlineMs).then((outcome: ControlOutcome) => {
+        withDeadline(request.kind === 'pause' ? deps.control.pause(control) : deps.control.resume(control), deps.deadlineMs).then((outcome: ControlOutcome) => {
           if (isSuccess(outcome)) {
             deps.outboxChanged();
             deps.homeChanged();
