@@ -263,13 +263,17 @@ export async function settleAndClaim(
         and d.status = 'claimed' and exists (select 1 from lock)
       returning d.status
     ), released as (
-      update deliveries set status = 'pending', claimed_by = null, claim_expires_at = null, handed_over_at = null, updated_at = now()
+      -- Given back untouched: pending again, unless the deployment was cancelled meanwhile (its
+      -- ledger marking may be over already); then it is one more that will never be sent.
+      update deliveries set status = case when (select status from lock) = 'cancelled' then 'cancelled' else 'pending' end,
+        claimed_by = null, claim_expires_at = null, handed_over_at = null, updated_at = now()
       where deployment_id = ${deploymentId} and seq = any(${sql.array(step.released)}::int[]) and status = 'claimed' and exists (select 1 from lock)
-      returning 1
+      returning status
     ), voided as (
-      update deliveries set status = 'pending', claimed_by = null, claim_expires_at = null, handed_over_at = null, updated_at = now()
+      update deliveries set status = case when (select status from lock) = 'cancelled' then 'cancelled' else 'pending' end,
+        claimed_by = null, claim_expires_at = null, handed_over_at = null, updated_at = now()
       where deployment_id = ${deploymentId} and status = 'claimed' and claimed_by = any(${sql.array(step.voided ?? [])}::text[]) and exists (select 1 from lock)
-      returning 1
+      returning status
     ), picked as (
       select d.seq from deliveries d
       where d.deployment_id = ${deploymentId} and d.batch_id = ${batchId} and d.status = 'pending'
@@ -291,14 +295,17 @@ export async function settleAndClaim(
         (select count(*) from settled where status = 'bounced')::int as bounced,
         (select count(*) from settled where status = 'failed')::int as failed,
         (select count(*) from settled where status = 'unknown')::int as unknown,
+        (select count(*) from released where status = 'cancelled')::int + (select count(*) from voided where status = 'cancelled')::int as cancelled,
         (select count(*) from claimed) + (select count(*) from settled) + (select count(*) from released) + (select count(*) from voided) as touched
     ), batch_books as (
       update batches set in_flight_count = in_flight_count + t.in_flight, sent_count = sent_count + t.sent,
-        bounced_count = bounced_count + t.bounced, failed_count = failed_count + t.failed, unknown_count = unknown_count + t.unknown
+        bounced_count = bounced_count + t.bounced, failed_count = failed_count + t.failed, unknown_count = unknown_count + t.unknown,
+        cancelled_count = cancelled_count + t.cancelled
       from t where id = ${batchId} and t.touched > 0
     ), deployment_books as (
       update deployments set in_flight_count = in_flight_count + t.in_flight, sent_count = sent_count + t.sent,
-        bounced_count = bounced_count + t.bounced, failed_count = failed_count + t.failed, unknown_count = unknown_count + t.unknown
+        bounced_count = bounced_count + t.bounced, failed_count = failed_count + t.failed, unknown_count = unknown_count + t.unknown,
+        cancelled_count = cancelled_count + t.cancelled
       from t where id = ${deploymentId} and t.touched > 0
     )
     select seq, email, fields from claimed order by seq`;

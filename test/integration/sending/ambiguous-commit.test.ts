@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlExecutor } from '../../../src/db/client.js';
-import { startBatch } from '../../../src/db/queries/sending.js';
+import { cancelDeployments, markLedgerCancelled } from '../../../src/db/queries/cancellation.js';
+import { settleAndClaim, startBatch } from '../../../src/db/queries/sending.js';
 import { startSmtpSink, type SmtpSink } from '../../../src/mail/sink.js';
 import { createSmtpTransport } from '../../../src/mail/transport.js';
 import { createRateLimiter } from '../../../src/queue/rate-limiter.js';
@@ -81,5 +82,26 @@ describe('a claim whose answer is lost', () => {
       commands.disconnect();
       subscriber.disconnect();
     }
+  });
+});
+
+describe('a claimed row given back after its deployment was cancelled', () => {
+  it('is cancelled, not pending again, and counted among those that will never be sent', async () => {
+    const { deploymentIds } = await createCampaignOrThrow(db, { csv: audienceCsv(10), sendAt: new Date() });
+    const deploymentId = deploymentIds[0]!;
+    await createPrefetchProcessor({ sql: db.sql, logger: testLogger })(deploymentId);
+    const [batch] = await db.sql<{ id: string }[]>`select id from batches where deployment_id = ${deploymentId}`;
+    const range = { deploymentId, batchId: batch!.id, fromSeq: 1, toSeq: 10, leaseSeconds: 30, released: [] };
+    await startBatch(db.sql, batch!.id);
+    const claimed = await settleAndClaim(db.sql, { ...range, limit: 3, claimToken: 'w/1', settled: [] });
+    expect(claimed).toHaveLength(3);
+    // The cancel commits, and its ledger marking is over, before the lanes give their rows back.
+    await db.sql.begin((tx) => cancelDeployments(tx, [deploymentId], 'U_RESP1', null));
+    await markLedgerCancelled(db.sql, deploymentId, null);
+    await settleAndClaim(db.sql, { ...range, limit: 0, claimToken: 'w/2', settled: [], released: [claimed[0]!.seq], voided: ['w/1'] });
+
+    expect(await db.sql`select status, count(*)::int as n from deliveries where deployment_id = ${deploymentId} group by status`).toEqual([{ status: 'cancelled', n: 10 }]);
+    expect((await db.sql`select cancelled_count, in_flight_count from deployments where id = ${deploymentId}`)[0]).toEqual({ cancelled_count: 10, in_flight_count: 0 });
+    expect((await db.sql`select cancelled_count, in_flight_count from batches where id = ${batch!.id}`)[0]).toEqual({ cancelled_count: 10, in_flight_count: 0 });
   });
 });
