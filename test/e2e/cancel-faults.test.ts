@@ -38,7 +38,9 @@ async function scheduledDeployment(name: string) {
   const { deploymentIds } = await createCampaignOrThrow(stack.db, { name, csv: audienceCsv(5), sendAt: new Date(Date.now() + 3_600_000) });
   return deploymentIds[0]!;
 }
-const click = (dep: string) => sendSigned(stack.base, buttonClick({ actionId: 'cancel_deployment', value: `v1:${dep}` }, ALICE));
+// Each click on a message of its own: two clicks on one message within 500 ms are a double click (one answer).
+let messages = 0;
+const click = (dep: string) => sendSigned(stack.base, buttonClick({ actionId: 'cancel_deployment', value: `v1:${dep}` }, ALICE, { ts: `1767225600.${String(++messages).padStart(6, '0')}` }));
 const modalsFor = (dep: string) => stack.slack.ok('views.open').filter((c) => JSON.stringify(c.args.view).includes(dep));
 const ephemeralsFor = (dep: string, after: number) => stack.slack.ok('chat.postEphemeral').filter((c) => c.at >= after && c.args.user === ALICE);
 
