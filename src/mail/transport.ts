@@ -13,14 +13,21 @@ import type { OutgoingMessage } from './message.js';
  * its pool would requeue such a message onto another connection.
  */
 export interface AttemptResult {
-  outcome: AttemptOutcome;
+  /** `withdrawn`: the gate said no, so the message was abandoned before its end of data (never delivered). */
+  outcome: AttemptOutcome | 'withdrawn';
   code: number | undefined;
   reply: string | undefined;
 }
 
 export interface Transport {
   readonly connections: number;
-  send(message: OutgoingMessage): Promise<AttemptResult>;
+  /**
+   * With a `gate`, the envelope and the body go out at once but the end of data (the only thing
+   * that makes a server accept a message) waits for the gate: `true` completes the message,
+   * `false` abandons it by closing the connection mid-DATA, and nothing is delivered. So a durable
+   * claim can be written while SMTP's round trips happen, instead of before them.
+   */
+  send(message: OutgoingMessage, gate?: Promise<boolean>): Promise<AttemptResult>;
   close(): Promise<void>;
 }
 
@@ -71,6 +78,22 @@ function compose(message: OutgoingMessage): Promise<Buffer> {
     })
       .compile()
       .build((error, body) => (error ? reject(error) : resolve(body)));
+  });
+}
+
+/** The body, whose end is held until the gate opens; a closed gate withdraws the message instead. */
+function gatedBody(body: Buffer, gate: Promise<boolean>, withdraw: () => void): Readable {
+  let pushed = false;
+  return new Readable({
+    read() {
+      if (pushed) return;
+      pushed = true;
+      this.push(body);
+      gate.then(
+        (open) => (open ? this.push(null) : withdraw()),
+        () => withdraw(),
+      );
+    },
   });
 }
 
@@ -154,7 +177,7 @@ export function createSmtpTransport(options: SmtpTransportOptions): Transport {
 
   return {
     connections: options.connections,
-    async send(message) {
+    async send(message, gate) {
       const body = await compose(message);
       let pooled: PooledConnection;
       try {
@@ -165,7 +188,14 @@ export function createSmtpTransport(options: SmtpTransportOptions): Transport {
       }
       // The body stream is piped into the DATA stream only once the envelope was accepted.
       let dataStarted = false;
-      const stream = Readable.from([body]);
+      let withdrawn = false;
+      let settled = false;
+      const stream = gate ? gatedBody(body, gate, () => {
+        // Only while this message holds the connection: after a refused envelope it may carry another.
+        if (settled) return;
+        withdrawn = true;
+        discard(pooled);
+      }) : Readable.from([body]);
       const pipe = stream.pipe.bind(stream);
       stream.pipe = ((destination: NodeJS.WritableStream, pipeOptions?: { end?: boolean }) => {
         dataStarted = true;
@@ -173,15 +203,15 @@ export function createSmtpTransport(options: SmtpTransportOptions): Transport {
       }) as typeof stream.pipe;
 
       return new Promise<AttemptResult>((resolve) => {
-        let settled = false;
         const fail = (failure: SmtpError) => {
           if (settled) return;
           settled = true;
           pooled.onLost = undefined;
           pooled.sent++;
           const envelopeRefused = failure.command === 'MAIL FROM' || failure.command === 'RCPT TO';
-          let outcome: AttemptOutcome;
-          if (failure.responseCode !== undefined) outcome = classifyFailure(failure);
+          let outcome: AttemptResult['outcome'];
+          if (withdrawn) outcome = 'withdrawn';
+          else if (failure.responseCode !== undefined) outcome = classifyFailure(failure);
           else if (envelopeRefused || !dataStarted) outcome = 'transient';
           else outcome = 'unknown';
           release(pooled, true);

@@ -132,6 +132,14 @@ export async function lockDeployment(sql: SqlExecutor, deploymentId: string): Pr
   return row?.status;
 }
 
+/** The rows of a send job's range still waiting to be sent, in order (read without a claim). */
+export async function pendingInRange(sql: SqlExecutor, range: { deploymentId: string; batchId: string; fromSeq: number; toSeq: number }): Promise<ClaimedRow[]> {
+  return sql<ClaimedRow[]>`
+    select seq, email, fields from deliveries
+    where deployment_id = ${range.deploymentId} and batch_id = ${range.batchId} and status = 'pending' and seq between ${range.fromSeq} and ${range.toSeq}
+    order by seq`;
+}
+
 /**
  * A live worker extends the lease on what it holds; only a dead worker's claims expire. Each claim
  * is made under its own token, `<workerId>/<n>` (see settleAndClaim).
@@ -237,6 +245,8 @@ export async function settleAndClaim(
     fromSeq: number;
     toSeq: number;
     limit: number;
+    /** Claim these rows (those still pending) instead of the next `limit` pending ones. */
+    seqs?: number[];
     /** Recorded as the rows' claimed_by: unique per claim, so a claim whose answer was lost can be undone. */
     claimToken: string;
     leaseSeconds: number;
@@ -278,6 +288,7 @@ export async function settleAndClaim(
       select d.seq from deliveries d
       where d.deployment_id = ${deploymentId} and d.batch_id = ${batchId} and d.status = 'pending'
         and d.seq between ${step.fromSeq} and ${step.toSeq}
+        ${step.seqs ? sql`and d.seq = any(${sql.array(step.seqs)}::int[])` : sql``}
         and (select status from lock) = 'sending'
         and exists (select 1 from batches where id = ${batchId} and status = 'sending')
       order by d.seq

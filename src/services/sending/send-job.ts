@@ -2,7 +2,7 @@ import { finalStatus } from '../../domain/smtp.js';
 import type { DatabaseHandle } from '../../db/client.js';
 import { parseFieldLine } from '../../db/queries/audience.js';
 import { reportSettledCancel } from '../../db/queries/cancellation.js';
-import { contentForDeployment, settleAndClaim, type ClaimedRow, type SettledRow } from '../../db/queries/sending.js';
+import { contentForDeployment, pendingInRange, type ClaimedRow } from '../../db/queries/sending.js';
 import type { Failpoint } from '../../config.js';
 import type { Logger } from '../../lib/logger.js';
 import { sleep } from '../../lib/processes.js';
@@ -12,14 +12,18 @@ import type { SendJob } from '../../queue/jobs.js';
 import type { RateLimiter } from '../../queue/rate-limiter.js';
 import type { StopWatcher } from '../../queue/stop-signal.js';
 import { closeFinishedWork } from './books.js';
+import { createClaimFlusher } from './claim-flusher.js';
 
 /**
- * Sends one send job's range of recipients. Lanes = the transport's connections. Rows are claimed
- * (one conditional UPDATE, after taking rate tokens) only for lanes that are free, in the same
- * transaction that records the outcomes of the lanes that just finished. So the rows a worker
- * holds claimed are never more than its lanes: a crash leaves at most that many `unknown`.
- * Right before each hand-off a lane checks the stop set; a stopped deployment's claimed rows go
- * back to pending untouched.
+ * Sends one send job's range of recipients. Lanes = the transport's connections. A lane starts a
+ * message's SMTP transaction and, at the same moment, asks for the row's claim; the claims and
+ * outcomes of all lanes are group-committed (claim-flusher), and a message's end of data — the
+ * only thing that makes the server accept it — waits for its claim to commit. So the Postgres
+ * round trip overlaps SMTP's instead of adding to it, and still no message can be delivered
+ * unclaimed: a claim refused (the deployment stopped: the claim is conditional on it, under its
+ * row lock) withdraws the message before its end. A row is claimed only while its message is on
+ * the wire or its outcome is about to be written, so the rows a worker holds claimed are never
+ * more than its lanes: a crash leaves at most that many `unknown`.
  */
 export interface SendJobResult {
   handedOver: number;
@@ -66,125 +70,102 @@ export function createSendJobProcessor(deps: SendJobDeps) {
   const retry = deps.retry ?? { attempts: 3, backoffMs: [500, 2000] };
   const failpoint = failpointTrigger(deps.failpoints);
   let claims = 0;
+  const nextToken = () => `${deps.workerId}/${++claims}`;
 
   return async function processSendJob(job: SendJob): Promise<SendJobResult> {
     const unwatch = deps.stops.watch(job.deploymentId);
     const stopped = () => deps.stops.isStopped(job.deploymentId) || Boolean(deps.shuttingDown?.());
     const row = await contentForDeployment(sql, job.deploymentId);
-    if (!row) return { handedOver: 0, released: 0, finished: true };
+    if (!row) {
+      unwatch();
+      return { handedOver: 0, released: 0, finished: true };
+    }
     const content: CampaignContent = { fromAddress: row.from_address, subject: row.subject, bodyText: row.body_text, fieldNames: row.field_names };
-
-    const settled: SettledRow[] = [];
+    const flusher = createClaimFlusher({ sql, job, nextToken, leaseSeconds: deps.leaseSeconds, logger: deps.logger });
     const handOffTimes: number[] = [];
-    const toRelease: number[] = [];
-    const inFlight = new Set<Promise<void>>();
     let handedOver = 0;
-    let exhausted = false;
-    let failures = 0;
-    const voided: string[] = [];
+    let released = 0;
+    let refusedRound = false;
 
-    /**
-     * Records finished lanes' outcomes and, unless `claim` is 0, claims rows for free lanes, in one
-     * transaction. Outcomes already happened: if Postgres is unreachable they stay queued here
-     * (their rows stay claimed, so nothing is sent twice) and are retried, for up to ten minutes.
-     */
-    const recordAndClaim = async (claim: number): Promise<ClaimedRow[] | undefined> => {
-      const outcomes = settled.splice(0);
-      const released = claim === 0 ? toRelease.splice(0) : [];
-      const undo = voided.splice(0);
-      const claimToken = `${deps.workerId}/${++claims}`;
-      try {
-        const claimed = await settleAndClaim(sql, {
-          ...job,
-          limit: claim,
-          claimToken,
-          leaseSeconds: deps.leaseSeconds,
-          settled: outcomes,
-          released,
-          voided: undo,
-        });
-        failures = 0;
-        return claimed;
-      } catch (error) {
-        settled.unshift(...outcomes);
-        toRelease.unshift(...released);
-        // The connection may have died after the commit: rows may be claimed that no lane holds.
-        // Nothing was handed over, so the next statement puts them back to pending.
-        voided.push(...undo);
-        if (claim > 0) voided.push(claimToken);
-        if (++failures >= 600) throw error;
-        if (failures === 1 || failures % 30 === 0) deps.logger.warn({ err: error, failures }, 'could not record send outcomes yet; retrying');
-        await sleep(1000);
-        return undefined;
-      }
+    const handOff = () => {
+      deps.onHandOff?.(job.deploymentId);
+      handOffTimes.push(Date.now());
+      if (handOffTimes.length > 256) handOffTimes.shift();
     };
 
-    /** One recipient on one lane: hand over, retry a transient failure with backoff, report. */
-    const deliver = async (claimed: ClaimedRow) => {
-      const message = buildMessage(content, { deploymentId: job.deploymentId, seq: claimed.seq, email: claimed.email, fields: parseFieldLine(claimed.fields) });
+    /**
+     * One recipient on one lane. The claim is asked for as the SMTP envelope starts, and the
+     * message's end of data waits for it: a claim that did not commit (a stop, a row someone else
+     * holds, Postgres failing) withdraws the message, and nothing is delivered. A transient failure
+     * is retried on the same claim, with backoff. Returns the row when it should be tried again.
+     */
+    const deliver = async (claimable: ClaimedRow): Promise<ClaimedRow | undefined> => {
+      const message = buildMessage(content, { deploymentId: job.deploymentId, seq: claimable.seq, email: claimable.email, fields: parseFieldLine(claimable.fields) });
+      failpoint('crash-before-handoff');
+      let claim = flusher.claim(claimable.seq);
       for (let attempt = 1; ; attempt++) {
-        if (stopped()) {
-          toRelease.push(claimed.seq);
-          deps.onOutcome?.('released');
-          return;
+        const gate = claim.then((answer) => {
+          if (answer !== 'claimed') return false;
+          handOff();
+          if (attempt === 1) handedOver++;
+          return true;
+        });
+        const result = await deps.transport.send(message, gate);
+        const answer = await claim;
+        if (answer === 'refused') {
+          refusedRound = true;
+          return undefined;
         }
-        failpoint('crash-before-handoff');
-        deps.onHandOff?.(job.deploymentId);
-        handOffTimes.push(Date.now());
-        if (handOffTimes.length > 256) handOffTimes.shift();
-        if (attempt === 1) handedOver++;
-        const result = await deps.transport.send(message);
+        if (answer === 'unknown') return claimable;
+        if (result.outcome === 'withdrawn') throw new Error('a claimed message was withdrawn');
         if (result.outcome === 'sent') failpoint('crash-after-accept');
         if (result.outcome !== 'transient' || attempt >= retry.attempts) {
           const status = finalStatus(result.outcome);
-          settled.push({ seq: claimed.seq, status, code: result.code ?? null, reply: result.reply ?? null, messageId: message.messageId });
+          flusher.settle({ seq: claimable.seq, status, code: result.code ?? null, reply: result.reply ?? null, messageId: message.messageId });
           deps.onOutcome?.(status);
-          return;
+          return undefined;
         }
         await sleep(retry.backoffMs[attempt - 1] ?? retry.backoffMs.at(-1) ?? 1000);
+        if (stopped()) {
+          flusher.release(claimable.seq);
+          released++;
+          deps.onOutcome?.('released');
+          return undefined;
+        }
+        claim = Promise.resolve('claimed');
       }
     };
 
-    /**
-     * Rate tokens come from Redis. If they are slow to come (Redis slow, or down), the outcomes
-     * already known are recorded meanwhile, so the books and `/campaign status` stay true.
-     */
-    const tokensRecordingMeanwhile = async (want: number) => {
-      const taking = deps.rateLimiter.take(want, stopped);
-      if (settled.length === 0 && toRelease.length === 0 && voided.length === 0) return taking;
-      const quick = await Promise.race([taking, sleep(250).then(() => undefined)]);
-      if (quick !== undefined) return quick;
-      await recordAndClaim(0);
-      return taking;
-    };
-
-    let released = 0;
+    let exhausted = false;
     try {
-      while (!exhausted && !stopped()) {
-        // Claim for several lanes at once unless nothing is moving.
-        const wanted = inFlight.size === 0 ? 1 : Math.ceil(lanes / 2);
-        if (lanes - inFlight.size < wanted) {
-          await Promise.race(inFlight);
-          continue;
+      // Rows of the range still pending are read (without a claim) and shared by the lanes; once
+      // they are done the range is read again, in case rows came back (given back by another
+      // worker that held them). A round in which rows were refused ends the job: the deployment
+      // stopped, or another worker has the range (the stop set is refreshed to tell which).
+      while (!stopped()) {
+        const queue = await pendingInRange(sql, job);
+        if (queue.length === 0) {
+          exhausted = true;
+          break;
         }
-        const tokens = await tokensRecordingMeanwhile(lanes - inFlight.size);
-        if (tokens === 0) break;
-        const claimed = await recordAndClaim(tokens);
-        if (claimed === undefined) continue;
-        if (claimed.length === 0) {
-          exhausted = inFlight.size === 0;
-          if (!exhausted) await Promise.race(inFlight);
-          continue;
-        }
-        for (const next of claimed) {
-          const lane: Promise<void> = deliver(next).finally(() => inFlight.delete(lane));
-          inFlight.add(lane);
+        refusedRound = false;
+        const lane = async () => {
+          for (let next = queue.shift(); next && !stopped(); next = queue.shift()) {
+            if ((await deps.rateLimiter.take(1, stopped)) === 0) return;
+            const again = await deliver(next);
+            if (again) queue.push(again);
+          }
+        };
+        const ends = await Promise.allSettled(Array.from({ length: Math.min(lanes, queue.length) }, lane));
+        const failure = ends.find((end): end is PromiseRejectedResult => end.status === 'rejected');
+        if (failure) throw failure.reason;
+        if (refusedRound) {
+          await deps.stops.refresh().catch(() => undefined);
+          break;
         }
       }
     } finally {
-      await Promise.allSettled(inFlight);
-      released = toRelease.length;
-      while (settled.length > 0 || toRelease.length > 0 || voided.length > 0) await recordAndClaim(0);
+      await flusher.drain();
       const stopAt = deps.stops.isStopped(job.deploymentId) ? deps.stops.stoppedAt(job.deploymentId) : undefined;
       if (stopAt !== undefined) {
         const late = handOffTimes.filter((t) => t > stopAt).length;

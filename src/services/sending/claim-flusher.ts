@@ -1,0 +1,134 @@
+import type { SqlExecutor } from '../../db/client.js';
+import { settleAndClaim, type SettledRow } from '../../db/queries/sending.js';
+import type { Logger } from '../../lib/logger.js';
+import { sleep } from '../../lib/processes.js';
+
+/**
+ * One send job's writes to the ledger, group-committed: a claim a lane asks for, the outcomes
+ * lanes learned, the rows they gave back, all go in the next statement, one statement at a time.
+ * While one runs, the next one's requests gather, so the statement count per message falls as
+ * the lanes get busier. A claim's answer:
+ * - `claimed`: committed; the lane may complete its message;
+ * - `refused`: the row is not ours to send (someone else holds it, or the deployment stopped);
+ * - `unknown`: the statement failed, maybe after its commit; its claims are undone by the next
+ *   statement (each statement claims under its own token), and the row may be asked for again.
+ * Outcomes already happened: if Postgres is unreachable they stay queued here (their rows stay
+ * claimed, so nothing is sent twice) and are retried, for up to ten minutes.
+ */
+export type ClaimAnswer = 'claimed' | 'refused' | 'unknown';
+
+export interface ClaimFlusher {
+  claim(seq: number): Promise<ClaimAnswer>;
+  settle(row: SettledRow): void;
+  release(seq: number): void;
+  /** Resolves once everything recorded so far is committed. */
+  drain(): Promise<void>;
+  /** How many rows were refused since the last call (a stop the lanes have not heard of yet, or rows someone else holds). */
+  takeRefusals(): number;
+}
+
+export function createClaimFlusher(deps: {
+  sql: SqlExecutor;
+  job: { deploymentId: string; batchId: string; fromSeq: number; toSeq: number };
+  nextToken: () => string;
+  leaseSeconds: number;
+  logger: Logger;
+  /** How long an outcome may wait for a claim to travel with before it is written on its own. */
+  lingerMs?: number;
+}): ClaimFlusher {
+  const wanted = new Map<number, (answer: ClaimAnswer) => void>();
+  const settled: SettledRow[] = [];
+  const released: number[] = [];
+  const voided: string[] = [];
+  let running: Promise<void> | undefined;
+  let lingering: NodeJS.Timeout | undefined;
+  let failures = 0;
+  let refusals = 0;
+  let fatal: unknown;
+
+  const hasWork = () => wanted.size > 0 || settled.length > 0 || released.length > 0 || voided.length > 0;
+
+  const statement = async () => {
+    // Undoing a lost claim goes first, alone: a row it gives back cannot be claimed again in the
+    // same statement (the statement sees the row as it was when it began).
+    const asked = voided.length > 0 ? new Map<number, (answer: ClaimAnswer) => void>() : new Map(wanted);
+    if (voided.length === 0) wanted.clear();
+    const outcomes = settled.splice(0);
+    const givenBack = released.splice(0);
+    const undo = voided.splice(0);
+    const claimToken = deps.nextToken();
+    try {
+      const claimed = await settleAndClaim(deps.sql, {
+        ...deps.job,
+        limit: asked.size,
+        seqs: [...asked.keys()],
+        claimToken,
+        leaseSeconds: deps.leaseSeconds,
+        settled: outcomes,
+        released: givenBack,
+        voided: undo,
+      });
+      failures = 0;
+      const got = new Set(claimed.map((r) => r.seq));
+      for (const [seq, answer] of asked) {
+        if (!got.has(seq)) refusals++;
+        answer(got.has(seq) ? 'claimed' : 'refused');
+      }
+    } catch (error) {
+      settled.unshift(...outcomes);
+      released.unshift(...givenBack);
+      // The connection may have died after the commit: rows may be claimed that no lane holds.
+      voided.push(...undo);
+      if (asked.size > 0) voided.push(claimToken);
+      for (const answer of asked.values()) answer('unknown');
+      if (++failures >= 600) {
+        fatal = error;
+        return;
+      }
+      if (failures === 1 || failures % 30 === 0) deps.logger.warn({ err: error, failures }, 'could not record send outcomes yet; retrying');
+      await sleep(1000);
+    }
+  };
+
+  const kick = () => {
+    if (lingering) clearTimeout(lingering);
+    lingering = undefined;
+    running ??= (async () => {
+      while (hasWork() && fatal === undefined) await statement();
+    })().finally(() => {
+      running = undefined;
+    });
+  };
+
+  return {
+    claim(seq) {
+      // Ten minutes without Postgres: the job fails (and is retried by the queue) rather than wait on.
+      if (fatal !== undefined) return Promise.reject(fatal instanceof Error ? fatal : new Error(String(fatal)));
+      return new Promise<ClaimAnswer>((resolve) => {
+        wanted.set(seq, resolve);
+        kick();
+      });
+    },
+    settle(row) {
+      settled.push(row);
+      // Usually the lane's next claim carries it; if none comes soon, it goes alone.
+      lingering ??= setTimeout(kick, deps.lingerMs ?? 20);
+    },
+    release(seq) {
+      released.push(seq);
+      lingering ??= setTimeout(kick, deps.lingerMs ?? 20);
+    },
+    async drain() {
+      while (hasWork() || running) {
+        kick();
+        await running;
+        if (fatal !== undefined) throw fatal;
+      }
+    },
+    takeRefusals() {
+      const n = refusals;
+      refusals = 0;
+      return n;
+    },
+  };
+}
