@@ -8,12 +8,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import { startApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import { checkCampaignSpec } from '../../src/domain/campaign-spec.js';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
 import { signGenericBody } from '../../src/http/webhooks/generic.js';
-import { createLogger } from '../../src/lib/logger.js';
 import { startSmtpSink, type SinkFault } from '../../src/mail/sink.js';
 import { benchStack, markdownTable, percentile, saveResults } from '../../bench/support.js';
 import { checkLedger } from '../support/checker.js';
@@ -47,8 +45,35 @@ function audience(n: number, badList: boolean, index: number): { csv: string; in
   return { csv: `${lines.join('\n')}\n`, injected };
 }
 
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The CLI, as an operator runs it; its stdout. */
+function cli(env: NodeJS.ProcessEnv, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), ...args], { cwd: ROOT, env: { ...env, LOG_LEVEL: 'error' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`campaign-guard ${args.join(' ')} exited ${code}`))));
+  });
+}
+
+/** A process's resident memory now and at its peak (Linux /proc). */
+async function processMemory(pid: number): Promise<{ rss: number; peak: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+}
+
 async function main() {
   const stack = await benchStack();
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'cg-soak-'));
   const sink = await startSmtpSink({ faultFor });
   const slack = await startFakeSlack();
   const env = {
@@ -57,12 +82,21 @@ async function main() {
     EVENTS_WEBHOOK_SECRET: EVENTS_SECRET, SEND_CONCURRENCY: String(LANES), SEND_RATE_PER_SECOND: '300', SEND_LEASE_SECONDS: '5',
     PREFETCH_LEAD_SECONDS: '0', ALERT_MIN_SAMPLE: '100', ALERT_SUSTAIN_SECONDS: '5', SMTP_TIMEOUT_SECONDS: '5',
   };
-  // Refused forgeries and Slack's 429s are expected here: only errors are worth printing.
-  const logger = createLogger('error');
-  const app = await startApp(loadConfig(env), logger, { role: 'all', slack: { retries: 0, pacingMs: 100 } });
-  const base = app.url!.replace('0.0.0.0', '127.0.0.1');
-  for (const user of RESPONDERS) await app.services.access.grant(user, 'responder', 'soak');
+  // The app runs as production does, in a process of its own (so its memory is its own), and
+  // only errors are printed: refused forgeries and Slack's 429s are expected here.
+  const port = await freePort();
+  const appEnv = { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'error' };
+  const app = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), 'serve'], { cwd: ROOT, env: appEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+  process.on('exit', () => app.kill('SIGKILL'));
+  const base = `http://127.0.0.1:${port}`;
+  for (let tries = 0; !(await fetch(`${base}/readyz`).then((r) => r.ok, () => false)); tries++) {
+    if (tries > 120) throw new Error('the app did not become ready');
+    await sleep(500);
+  }
+  for (const user of RESPONDERS) await cli(appEnv, ['access', 'grant', user, '--role', 'responder']);
   const sql = stack.database.sql;
+  const memory = { atOneMinute: 0, end: 0, peak: 0 };
+  setTimeout(() => void processMemory(app.pid!).then((m) => (memory.atOneMinute = m.rss)), 60_000);
 
   // A second worker process, killed now and then.
   let worker: ChildProcess | undefined;
@@ -80,7 +114,6 @@ async function main() {
   const ackMs: number[] = [];
   const deployments: string[] = [];
   const cancelling = new Set<string>();
-  const memoryAtStart = process.memoryUsage();
   const deadline = Date.now() + minutes * 60_000;
   const running = () => Date.now() < deadline;
   const slackRequest = async (body: string) => {
@@ -118,10 +151,10 @@ async function main() {
       const bad = i % 3 === 1;
       const n = 300 + Math.floor(Math.random() * 1500);
       const { csv, injected } = audience(n, bad, i);
-      const spec = checkCampaignSpec({ name: `Soak ${i}${bad ? ' (bad list)' : ''}`, kind: 'single', sendAt: 'now', batches: 1 + (i % 2), batchIntervalMs: 3000 }, new Date());
-      if (!spec.ok) throw new Error(spec.reason);
-      const created = await app.services.createCampaign({ ...spec.value, body: 'Hi {{first_name}}\n', strict: false, actor: 'soak', recipients: Readable.from([csv]) });
-      if (!created.ok) throw new Error(created.reason);
+      const file = path.join(tmp, `soak-${i}.csv`);
+      await writeFile(file, csv);
+      const out = await cli(appEnv, ['campaign', 'create', '--name', `Soak ${i}${bad ? ' (bad list)' : ''}`, '--recipients', file, '--now', '--batches', String(1 + (i % 2)), '--batch-interval', '3s', '--json']);
+      const created = { value: JSON.parse(out) as { deploymentIds: string[] } };
       deployments.push(...created.value.deploymentIds);
       figures.campaigns++;
       figures.recipients += n;
@@ -236,7 +269,7 @@ async function main() {
     if (Date.now() > settleBy) throw new Error(`not settled after 10 minutes: ${open!.n} deployments, ${outbox!.n} Slack messages`);
     await sleep(1000);
   }
-  const memoryAtEnd = process.memoryUsage();
+  Object.assign(memory, await processMemory(app.pid!).then((m) => ({ end: m.rss, peak: m.peak })));
 
   const anomalies: unknown[] = [];
   const total = { deployments: 0, recipients: 0, sent: 0, bounced: 0, failed: 0, unknown: 0, cancelled: 0, duplicates: 0, lost: 0, phantom: 0, late: 0, booksMismatch: 0 };
@@ -301,7 +334,7 @@ async function main() {
     ['Slack outbox delivered / failed; injected 429s and 500s; identical calls delivered twice', `${outbox!.delivered} / ${outbox!.failed}; ${figures.slackFaults}; ${doubled}`],
     ['webhook posts / replays / forged (accepted) / errors', `${figures.webhookPosts} / ${figures.webhookReplays} / ${figures.webhookForged} (${figures.webhookForgedAccepted}) / ${figures.webhookErrors}`],
     ['distinct events sent / stored once each / counted', `${figures.eventsSent.size} / ${events!.stored} / ${events!.counted}`],
-    ['RSS start → end; heap used start → end (app, sink and load generator in one process)', `${mb(memoryAtStart.rss)} → ${mb(memoryAtEnd.rss)}; ${mb(memoryAtStart.heapUsed)} → ${mb(memoryAtEnd.heapUsed)}`],
+    ['app process (serve --role all) RSS after 1 min → at the end; peak', `${mb(memory.atOneMinute)} → ${mb(memory.end)}; ${mb(memory.peak)}`],
   ];
   const markdown = `## Soak (${minutes} min)\n\n${markdownTable(['figure', 'value'], rows)}`;
   process.stdout.write(`\n${markdown}\n`);
@@ -309,7 +342,9 @@ async function main() {
   await saveResults('soak', { minutes, total, kills, heldAtKills, figures: { ...figures, eventsSent: figures.eventsSent.size, cancelOutcomes: Object.fromEntries(figures.cancelOutcomes) }, events, outbox, doubled, ackMs: { p50: percentile(ackMs, 50), p99: percentile(ackMs, 99) } }, markdown);
 
   worker?.kill('SIGKILL');
-  await app.stop();
+  app.kill('SIGTERM');
+  await new Promise((resolve) => app.once('exit', resolve));
+  await rm(tmp, { recursive: true, force: true });
   await slack.close();
   await sink.close();
   await stack.stop();
