@@ -20,7 +20,9 @@ import { createQueues } from '../src/queue/queues.js';
 import { createRedis } from '../src/queue/redis.js';
 import { startSendingRuntime } from '../src/queue/runtime.js';
 import { createCampaignCreator } from '../src/services/campaigns/create-campaign.js';
-import { benchStack, markdownTable, median, saveResults } from './support.js';
+import { benchStack, cpuByProcess, markdownTable, median, saveResults } from './support.js';
+
+const zeroCpu = () => ({ self: 0, postgres: 0, redis: 0, otherNode: 0 });
 
 const messages = Number(process.argv[2] ?? 4000);
 const connectionCounts = (process.argv[3] ?? '8,32').split(',').map(Number);
@@ -114,11 +116,19 @@ async function measure(connections: number) {
 
   const rawSeconds: number[] = [];
   const pipelineSeconds: number[] = [];
+  const cpu = { raw: zeroCpu(), pipeline: zeroCpu() };
+  const timed = async (side: 'raw' | 'pipeline', run: () => Promise<number>) => {
+    const before = cpuByProcess();
+    const seconds = await run();
+    const after = cpuByProcess();
+    for (const k of Object.keys(after) as (keyof typeof after)[]) cpu[side][k] += after[k] - before[k];
+    return seconds;
+  };
   try {
     await raw(99); // warm-up, not counted
     for (let round = 0; round < rounds; round++) {
-      rawSeconds.push(await raw(round));
-      pipelineSeconds.push(await pipeline(round));
+      rawSeconds.push(await timed('raw', () => raw(round)));
+      pipelineSeconds.push(await timed('pipeline', () => pipeline(round)));
     }
   } finally {
     await runtime.stop();
@@ -129,7 +139,8 @@ async function measure(connections: number) {
   }
   const rawRate = messages / median(rawSeconds);
   const pipelineRate = messages / median(pipelineSeconds);
-  return { connections, rawSeconds, pipelineSeconds, rawRate, pipelineRate, ratio: pipelineRate / rawRate };
+  const perThousand = (side: 'raw' | 'pipeline') => Object.fromEntries(Object.entries(cpu[side]).map(([k, ms]) => [k, Math.round(ms / ((rounds * messages) / 1000))])) as ReturnType<typeof zeroCpu>;
+  return { connections, rawSeconds, pipelineSeconds, rawRate, pipelineRate, ratio: pipelineRate / rawRate, cpuPerThousand: { raw: perThousand('raw'), pipeline: perThousand('pipeline') } };
 }
 
 const measured = [];
@@ -138,10 +149,17 @@ const rows = measured.flatMap((m) => [
   [m.connections, 'raw nodemailer pool', median(m.rawSeconds).toFixed(2), Math.round(m.rawRate), '1.00'],
   [m.connections, 'Campaign Guard pipeline', median(m.pipelineSeconds).toFixed(2), Math.round(m.pipelineRate), m.ratio.toFixed(2)],
 ]);
+const cpuRows = measured.flatMap((m) => (['raw', 'pipeline'] as const).map((side) => {
+  const c = m.cpuPerThousand[side];
+  return [m.connections, side === 'raw' ? 'raw nodemailer pool' : 'Campaign Guard pipeline', c.self, c.postgres, c.redis, c.otherNode, c.self + c.postgres + c.redis + c.otherNode];
+}));
 const verdicts = measured.map((m) => `${m.connections} connections: ${m.ratio.toFixed(2)} ${m.ratio >= 0.8 ? 'PASS' : 'FAIL'}`).join('; ');
 const markdown = `## Send throughput (${messages.toLocaleString('en-US')} messages to a local sink${replyDelayMs ? ` answering RCPT and DATA after ${replyDelayMs} ms` : ''}, ${rounds} rounds each, alternating)\n\n${markdownTable(
   ['connections', 'method', 'median s', 'messages/s', 'vs raw'],
   rows,
+)}\n\nCPU per 1,000 messages (ms), where it goes (2 cores are shared by all of them):\n\n${markdownTable(
+  ['connections', 'method', 'sender process', 'Postgres', 'Redis', 'sink', 'total'],
+  cpuRows,
 )}\n\nTarget: pipeline ≥ 0.80 × raw → ${verdicts}`;
 console.log(markdown);
 await saveResults('send', { messages, rounds, measured }, markdown);

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -65,4 +66,29 @@ export async function benchStack() {
       await rm(tmp, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * CPU time (ms) used so far by this process, all Postgres processes, all Redis processes and every
+ * other node process (the sink's), from /proc: where a benchmark's CPU goes, on Linux.
+ */
+export function cpuByProcess(): { self: number; postgres: number; redis: number; otherNode: number } {
+  const totals = { self: 0, postgres: 0, redis: 0, otherNode: 0 };
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // the process ended
+    }
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ms = (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in 10 ms ticks
+    if (Number(entry) === process.pid) totals.self += ms;
+    else if (name.startsWith('postgres')) totals.postgres += ms;
+    else if (name.startsWith('redis')) totals.redis += ms;
+    else if (name === 'node') totals.otherNode += ms;
+  }
+  return totals;
 }

@@ -57,7 +57,8 @@ export function createRateLimiter(deps: { redis: Redis; prefix: string; ratePerS
         if (reserve > 0) {
           const granted = Math.min(want, reserve);
           reserve -= granted;
-          if (reserve < reserveTarget) void refill(reserveTarget - reserve);
+          // Topped up once half is used, not after every take: one Redis call per few messages.
+          if (reserve <= reserveTarget / 2) void refill(reserveTarget - reserve);
           return granted;
         }
         await refill(want + reserveTarget);
