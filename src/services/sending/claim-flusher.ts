@@ -93,10 +93,13 @@ export function createClaimFlusher(deps: {
   const kick = () => {
     if (lingering) clearTimeout(lingering);
     lingering = undefined;
-    running ??= (async () => {
+    if (running) return;
+    running = (async () => {
       while (hasWork() && fatal === undefined) await statement();
     })().finally(() => {
       running = undefined;
+      // Work that arrived after the loop's last look found it still running: take it now.
+      if (hasWork() && fatal === undefined) kick();
     });
   };
 

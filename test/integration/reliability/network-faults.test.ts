@@ -65,16 +65,21 @@ describe('network faults between a worker and its dependencies', () => {
       [redis.proxy, 'blackhole', 2000],
     ];
     let atLeast = 200;
+    /** What the worker logged and where the ledger stands: to tell why a wait ran out. */
+    const diagnose = async (error: unknown) => {
+      const ledger = await db.sql`select status, count(*)::int as n from deliveries where deployment_id = ${id} group by status`;
+      throw new Error(`${String(error)}; ledger ${JSON.stringify(ledger)}; worker log:\n${worker!.output().stderr.slice(-6000)}${worker!.output().stdout.slice(-6000)}`);
+    };
     for (const [proxy, mode, holdMs, options] of faults) {
       // Each fault strikes while messages are moving: wait for progress since the last one.
-      await waitFor(async () => sink.count() >= atLeast, { timeoutMs: 30_000, what: `progress before ${mode}` });
+      await waitFor(async () => sink.count() >= atLeast, { timeoutMs: 30_000, what: `progress before ${mode} (${sink.count()} received)` }).catch(diagnose);
       proxy.set(mode, options);
       await sleep(holdMs);
       proxy.set('pass');
       atLeast = sink.count() + 200;
     }
 
-    await waitFor(async () => (await deploymentRow(db, id)).status === 'completed', { timeoutMs: 60_000, what: 'the send to finish' });
+    await waitFor(async () => (await deploymentRow(db, id)).status === 'completed', { timeoutMs: 60_000, what: 'the send to finish' }).catch(diagnose);
     expect(exited).toBe(false);
     const check = await checkLedger(db, id, sink);
     expect(check).toMatchObject({ total: 3000, duplicates: 0, lost: 0, phantom: 0, booksMatch: true });

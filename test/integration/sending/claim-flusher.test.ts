@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBatch } from '../../../src/db/queries/sending.js';
+import { createClaimFlusher } from '../../../src/services/sending/claim-flusher.js';
+import { createPrefetchProcessor } from '../../../src/services/sending/prefetch-job.js';
+import { audienceCsv, createCampaignOrThrow } from '../../support/builders.js';
+import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+import { testLogger } from '../../support/sending.js';
+
+/**
+ * The group commit under lanes that ask at every moment: each claim gets its answer (none waits
+ * for a statement that never comes), each row is claimed once, and the books end where the
+ * ledger does.
+ */
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+/** Lets a random number of microtasks and, now and then, a macrotask go by. */
+async function jitter(): Promise<void> {
+  const hops = Math.floor(Math.random() * 6);
+  for (let i = 0; i < hops; i++) await Promise.resolve();
+  if (Math.random() < 0.2) await new Promise((resolve) => setImmediate(resolve));
+}
+
+describe('the claim flusher', () => {
+  it('answers every claim of 8 lanes asking at random moments, and claims each row once', async () => {
+    const { deploymentIds } = await createCampaignOrThrow(db, { csv: audienceCsv(1200), sendAt: new Date() });
+    const deploymentId = deploymentIds[0]!;
+    await createPrefetchProcessor({ sql: db.sql, logger: testLogger })(deploymentId);
+    const [batch] = await db.sql<{ id: string }[]>`select id from batches where deployment_id = ${deploymentId}`;
+    await startBatch(db.sql, batch!.id);
+    let n = 0;
+    const flusher = createClaimFlusher({ sql: db.sql, job: { deploymentId, batchId: batch!.id, fromSeq: 1, toSeq: 1200 }, nextToken: () => `w/${++n}`, leaseSeconds: 30, logger: testLogger, lingerMs: 1 });
+    let next = 0;
+    const answers: string[] = [];
+    const lane = async () => {
+      for (let seq = ++next; seq <= 1200; seq = ++next) {
+        await jitter();
+        const answer = await Promise.race([flusher.claim(seq), new Promise<string>((resolve) => setTimeout(() => resolve('no answer in 10 s'), 10_000))]);
+        answers.push(answer);
+        if (answer !== 'claimed') return;
+        await jitter();
+        flusher.settle({ seq, status: 'sent', code: 250, reply: '250 ok', messageId: null });
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, lane));
+    await flusher.drain();
+    expect(answers.filter((a) => a !== 'claimed')).toEqual([]);
+    expect(await db.sql`select status, count(*)::int as n from deliveries where deployment_id = ${deploymentId} group by status`).toEqual([{ status: 'sent', n: 1200 }]);
+    expect((await db.sql`select sent_count, in_flight_count from deployments where id = ${deploymentId}`)[0]).toEqual({ sent_count: 1200, in_flight_count: 0 });
+
+    // Refused claims come back without any I/O in between, so a lane's next claim can arrive in
+    // the moment the statement loop is ending: it must still be answered.
+    const refusals: string[] = [];
+    const eager = async (lane: number) => {
+      for (let i = 0; i < 150; i++) {
+        const answer = await Promise.race([flusher.claim(1 + ((lane * 150 + i) % 1200)), new Promise<string>((resolve) => setTimeout(() => resolve('no answer in 10 s'), 10_000))]);
+        refusals.push(answer);
+        if (answer !== 'refused') return;
+        for (let hop = i % 4; hop > 0; hop--) await Promise.resolve();
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, (_, lane) => eager(lane)));
+    expect(refusals.filter((a) => a !== 'refused')).toEqual([]);
+    expect(refusals).toHaveLength(1200);
+  }, 60_000);
+});
