@@ -81,20 +81,29 @@ function compose(message: OutgoingMessage): Promise<Buffer> {
   });
 }
 
-/** The body, whose end is held until the gate opens; a closed gate withdraws the message instead. */
-function gatedBody(body: Buffer, gate: Promise<boolean>, withdraw: () => void): Readable {
+/**
+ * The body, whose end is held until the gate opens; a closed gate withdraws the message instead.
+ * `ended()` tells whether the end was released: until then the server cannot have accepted it.
+ */
+function gatedBody(body: Buffer, gate: Promise<boolean>, withdraw: () => void): Readable & { ended(): boolean } {
   let pushed = false;
-  return new Readable({
+  let released = false;
+  const stream = new Readable({
     read() {
       if (pushed) return;
       pushed = true;
       this.push(body);
       gate.then(
-        (open) => (open ? this.push(null) : withdraw()),
+        (open) => {
+          if (!open) return withdraw();
+          released = true;
+          this.push(null);
+        },
         () => withdraw(),
       );
     },
   });
+  return Object.assign(stream, { ended: () => released });
 }
 
 export function createSmtpTransport(options: SmtpTransportOptions): Transport {
@@ -190,12 +199,13 @@ export function createSmtpTransport(options: SmtpTransportOptions): Transport {
       let dataStarted = false;
       let withdrawn = false;
       let settled = false;
-      const stream = gate ? gatedBody(body, gate, () => {
+      const gated = gate ? gatedBody(body, gate, () => {
         // Only while this message holds the connection: after a refused envelope it may carry another.
         if (settled) return;
         withdrawn = true;
         discard(pooled);
-      }) : Readable.from([body]);
+      }) : undefined;
+      const stream = gated ?? Readable.from([body]);
       const pipe = stream.pipe.bind(stream);
       stream.pipe = ((destination: NodeJS.WritableStream, pipeOptions?: { end?: boolean }) => {
         dataStarted = true;
@@ -212,7 +222,9 @@ export function createSmtpTransport(options: SmtpTransportOptions): Transport {
           let outcome: AttemptResult['outcome'];
           if (withdrawn) outcome = 'withdrawn';
           else if (failure.responseCode !== undefined) outcome = classifyFailure(failure);
-          else if (envelopeRefused || !dataStarted) outcome = 'transient';
+          // Lost before the end of data was released (e.g. the claim took longer than the socket
+          // timeout): the server cannot have accepted it, so it may be tried again.
+          else if (envelopeRefused || !dataStarted || (gated && !gated.ended())) outcome = 'transient';
           else outcome = 'unknown';
           release(pooled, true);
           resolve({ outcome, code: failure.responseCode, reply: truncate(failure.response ?? failure.message) });

@@ -64,4 +64,30 @@ describe('SMTP transport against the sink', () => {
     expect(built.subject).toBe('Hi Eve Bcc: victim@example.com');
     expect(built.text).toContain('Hello Eve\r\nBcc: victim@example.com <x@example.com>');
   });
+
+  describe('with a gate on the end of data', () => {
+    const delivered = (seq: number) => sink.received.filter((m) => m.delivery === `dep_0123456789.${seq}`).length;
+    const after = <T>(ms: number, value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms));
+
+    it('completes the message once the gate opens', async () => {
+      expect(await transport.send(message('gated@example.com', 20), after(50, true))).toMatchObject({ outcome: 'sent', code: 250 });
+      expect(delivered(20)).toBe(1);
+    });
+
+    it('withdraws it when the gate closes: nothing delivered, and the next message goes out', async () => {
+      expect(await transport.send(message('gated@example.com', 21), after(50, false))).toMatchObject({ outcome: 'withdrawn' });
+      expect(await transport.send(message('gated@example.com', 22))).toMatchObject({ outcome: 'sent' });
+      expect([delivered(21), delivered(22)]).toEqual([0, 1]);
+    });
+
+    it('a connection lost while the gate is still shut is transient, never unknown: the server cannot have accepted it', async () => {
+      const impatient = createSmtpTransport({ url: sink.url, connections: 1, timeouts: { socketMs: 200 } });
+      try {
+        expect(await impatient.send(message('gated@example.com', 23), after(800, true))).toMatchObject({ outcome: 'transient' });
+        expect(delivered(23)).toBe(0);
+      } finally {
+        await impatient.close();
+      }
+    });
+  });
 });
