@@ -23,8 +23,6 @@ export interface ClaimFlusher {
   release(seq: number): void;
   /** Resolves once everything recorded so far is committed. */
   drain(): Promise<void>;
-  /** How many rows were refused since the last call (a stop the lanes have not heard of yet, or rows someone else holds). */
-  takeRefusals(): number;
 }
 
 export function createClaimFlusher(deps: {
@@ -43,7 +41,6 @@ export function createClaimFlusher(deps: {
   let running: Promise<void> | undefined;
   let lingering: NodeJS.Timeout | undefined;
   let failures = 0;
-  let refusals = 0;
   let fatal: unknown;
 
   const hasWork = () => wanted.size > 0 || settled.length > 0 || released.length > 0 || voided.length > 0;
@@ -70,10 +67,7 @@ export function createClaimFlusher(deps: {
       });
       failures = 0;
       const got = new Set(claimed.map((r) => r.seq));
-      for (const [seq, answer] of asked) {
-        if (!got.has(seq)) refusals++;
-        answer(got.has(seq) ? 'claimed' : 'refused');
-      }
+      for (const [seq, answer] of asked) answer(got.has(seq) ? 'claimed' : 'refused');
     } catch (error) {
       settled.unshift(...outcomes);
       released.unshift(...givenBack);
@@ -127,11 +121,6 @@ export function createClaimFlusher(deps: {
         await running;
         if (fatal !== undefined) throw fatal;
       }
-    },
-    takeRefusals() {
-      const n = refusals;
-      refusals = 0;
-      return n;
     },
   };
 }

@@ -11,7 +11,8 @@ import { deploymentRow, testConfig, waitFor, workerEnv } from '../../support/sen
  * A worker process whose every connection — Postgres, Redis, SMTP — goes through a fault proxy of
  * ours, while the network misbehaves in turn: SMTP swallowed (blackhole) and reset, Postgres reset,
  * Redis reset and partitioned. (Postgres made slow through the proxy is left out for now: it can
- * leave the database client's pool stuck, a known problem noted in session 3.) The worker keeps going without a restart, and the checker
+ * leave the database client's pool stuck, a known problem noted in session 3.) The worker keeps
+ * going without a restart, and the checker
  * finds no duplicate, lost or phantom message. Only the two SMTP faults can cut a message off
  * after DATA began, so `unknown` ≤ 2 × lanes. (A Postgres reset can lose the answer of a claim
  * that committed: see test/integration/sending/ambiguous-commit.test.ts.)
@@ -57,7 +58,7 @@ describe('network faults between a worker and its dependencies', () => {
     let exited = false;
     void worker.exited.then(() => (exited = true));
 
-    const faults: [FaultProxy, FaultMode, number, { latencyMs?: number }?][] = [
+    const faults: [FaultProxy, FaultMode, number][] = [
       [smtp.proxy, 'blackhole', 2000],
       [postgres.proxy, 'reset', 0],
       [redis.proxy, 'reset', 0],
@@ -70,10 +71,10 @@ describe('network faults between a worker and its dependencies', () => {
       const ledger = await db.sql`select status, count(*)::int as n from deliveries where deployment_id = ${id} group by status`;
       throw new Error(`${String(error)}; ledger ${JSON.stringify(ledger)}; worker log:\n${worker!.output().stderr.slice(-6000)}${worker!.output().stdout.slice(-6000)}`);
     };
-    for (const [proxy, mode, holdMs, options] of faults) {
+    for (const [proxy, mode, holdMs] of faults) {
       // Each fault strikes while messages are moving: wait for progress since the last one.
       await waitFor(async () => sink.count() >= atLeast, { timeoutMs: 30_000, what: `progress before ${mode} (${sink.count()} received)` }).catch(diagnose);
-      proxy.set(mode, options);
+      proxy.set(mode);
       await sleep(holdMs);
       proxy.set('pass');
       atLeast = sink.count() + 200;
