@@ -16,23 +16,27 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
-const CONNECT_TIMEOUT_MS = 10_000;
-
 /**
  * postgres.js leaves Nagle's algorithm on; a statement that follows a COPY then waits for the
  * server's delayed ACK (40 ms). Our sockets send at once.
+ *
+ * The socket is handed over while still connecting, never as a promise: postgres.js treats a
+ * rejected socket promise as a query error but leaves the connection in its `connecting` queue
+ * for good, so after a few refused reconnects the whole pool stopped answering. A socket that
+ * fails emits `error` and `close`, which postgres.js handles like its own (retry with backoff).
+ * Its own `connect_timeout` still bounds the connect.
  */
-function connectWithoutNagle(options: { host: string[]; port: number[] }): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: options.host[0], port: options.port[0]!, noDelay: true });
-    socket.setTimeout(CONNECT_TIMEOUT_MS, () => socket.destroy(new Error(`connecting to Postgres timed out after ${CONNECT_TIMEOUT_MS} ms`)));
-    socket.once('connect', () => {
-      socket.setTimeout(0);
-      socket.removeListener('error', reject);
-      resolve(socket);
-    });
-    socket.once('error', reject);
-  });
+function connectWithoutNagle(options: { host: string[]; port: number[] }): net.Socket {
+  return net.connect({ host: options.host[0], port: options.port[0]!, noDelay: true });
+}
+
+/**
+ * Seconds before a connection tries again after failing: 50 ms doubling to at most 1 s, with
+ * jitter. postgres.js's default grows to 20 s, so a process went on refusing responders for up
+ * to 20 s after Postgres was back.
+ */
+export function reconnectDelaySeconds(failures: number): number {
+  return Math.min(0.05 * 2 ** Math.max(0, failures - 1), 1) * (0.5 + Math.random() / 2);
 }
 
 export function connectDatabase(url: string, options: { max?: number; applicationName?: string } = {}): DatabaseHandle {
@@ -40,6 +44,7 @@ export function connectDatabase(url: string, options: { max?: number; applicatio
     max: options.max ?? 10,
     onnotice: () => {},
     connect_timeout: 10,
+    backoff: reconnectDelaySeconds,
     // The option exists at run time but is missing from postgres.js's types.
     ...({ socket: connectWithoutNagle } as object),
     connection: { application_name: options.applicationName ?? 'campaign-guard' },

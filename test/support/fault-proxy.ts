@@ -68,7 +68,11 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     from.on('close', () => to.destroy());
   };
 
+  // Every socket accepted, paired or not, so closing the proxy never waits on a straggler.
+  const accepted = new Set<net.Socket>();
   const server = net.createServer((client) => {
+    accepted.add(client);
+    client.on('close', () => accepted.delete(client));
     client.setNoDelay(true);
     if (mode === 'refuse' || mode === 'reset') return client.resetAndDestroy();
     if (mode === 'close') return client.end();
@@ -98,6 +102,7 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     connections: () => pairs.size,
     async close() {
       for (const pair of [...pairs]) drop(pair, 'reset');
+      for (const socket of accepted) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

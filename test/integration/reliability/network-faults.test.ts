@@ -9,11 +9,9 @@ import { deploymentRow, testConfig, waitFor, workerEnv } from '../../support/sen
 
 /**
  * A worker process whose every connection — Postgres, Redis, SMTP — goes through a fault proxy of
- * ours, while the network misbehaves in turn: SMTP swallowed (blackhole) and reset, Postgres reset,
- * Redis reset and partitioned. (Postgres made slow through the proxy is left out for now: it can
- * leave the database client's pool stuck, a known problem noted in session 3.) The worker keeps
- * going without a restart, and the checker
- * finds no duplicate, lost or phantom message. Only the two SMTP faults can cut a message off
+ * ours, while the network misbehaves in turn: SMTP swallowed (blackhole) and reset, Postgres slow,
+ * reset, and down (connections reset and new ones refused), Redis reset and partitioned. The worker
+ * keeps going without a restart, and the checker finds no duplicate, lost or phantom message. Only the two SMTP faults can cut a message off
  * after DATA began, so `unknown` ≤ 2 × lanes. (A Postgres reset can lose the answer of a claim
  * that committed: see test/integration/sending/ambiguous-commit.test.ts.)
  */
@@ -44,7 +42,7 @@ afterAll(async () => {
 });
 
 describe('network faults between a worker and its dependencies', () => {
-  it('SMTP blackholed and reset, Postgres reset, Redis reset and blackholed: 0 duplicates, 0 lost, 0 phantom', async () => {
+  it('SMTP blackholed and reset, Postgres slow, reset and down, Redis reset and blackholed: 0 duplicates, 0 lost, 0 phantom', async () => {
     const config = testConfig(db, { SEND_CONCURRENCY: String(LANES), SEND_RATE_PER_SECOND: '400', SEND_LEASE_SECONDS: '10' });
     const postgres = await proxyFor(db.url);
     const redis = await proxyFor(config.redisUrl!);
@@ -58,12 +56,14 @@ describe('network faults between a worker and its dependencies', () => {
     let exited = false;
     void worker.exited.then(() => (exited = true));
 
-    const faults: [FaultProxy, FaultMode, number][] = [
-      [smtp.proxy, 'blackhole', 2000],
-      [postgres.proxy, 'reset', 0],
-      [redis.proxy, 'reset', 0],
-      [smtp.proxy, 'reset', 0],
-      [redis.proxy, 'blackhole', 2000],
+    const faults: [FaultProxy, FaultMode[], number, { latencyMs?: number }?][] = [
+      [smtp.proxy, ['blackhole'], 2000],
+      [postgres.proxy, ['latency'], 2000, { latencyMs: 40 }],
+      [postgres.proxy, ['reset'], 0],
+      [postgres.proxy, ['reset', 'refuse'], 2000],
+      [redis.proxy, ['reset'], 0],
+      [smtp.proxy, ['reset'], 0],
+      [redis.proxy, ['blackhole'], 2000],
     ];
     let atLeast = 200;
     /** What the worker logged and where the ledger stands: to tell why a wait ran out. */
@@ -71,10 +71,10 @@ describe('network faults between a worker and its dependencies', () => {
       const ledger = await db.sql`select status, count(*)::int as n from deliveries where deployment_id = ${id} group by status`;
       throw new Error(`${String(error)}; ledger ${JSON.stringify(ledger)}; worker log:\n${worker!.output().stderr.slice(-6000)}${worker!.output().stdout.slice(-6000)}`);
     };
-    for (const [proxy, mode, holdMs] of faults) {
+    for (const [proxy, modes, holdMs, options] of faults) {
       // Each fault strikes while messages are moving: wait for progress since the last one.
-      await waitFor(async () => sink.count() >= atLeast, { timeoutMs: 30_000, what: `progress before ${mode} (${sink.count()} received)` }).catch(diagnose);
-      proxy.set(mode);
+      await waitFor(async () => sink.count() >= atLeast, { timeoutMs: 30_000, what: `progress before ${modes.join('+')} (${sink.count()} received)` }).catch(diagnose);
+      for (const mode of modes) proxy.set(mode, options);
       await sleep(holdMs);
       proxy.set('pass');
       atLeast = sink.count() + 200;
