@@ -19,7 +19,9 @@ import { classifyWriteError, type SlackWriter } from './writer.js';
  * always shows the truth); messages of one alert go out in order (an edit or a thread reply waits
  * for the post that gives it a ts); about one message per second per channel; 429 waits for
  * Retry-After, 5xx and network errors back off; the ts is stored in the transaction that marks
- * the row delivered.
+ * the row delivered. A message Slack accepted whose delivery cannot be recorded (Postgres away) is
+ * remembered and recorded once Postgres answers, before anything else is claimed; until then this
+ * notifier never sends that row again.
  */
 export interface NotifierOptions {
   sql: postgres.Sql;
@@ -53,6 +55,22 @@ export function createNotifier(options: NotifierOptions) {
   let running = false;
   let loop: Promise<void> | undefined;
   let wake: (() => void) | undefined;
+  /** Rows Slack has (posted, edited) whose delivery is not recorded yet: outbox id → what to record. */
+  const unrecorded = new Map<number, { row: OutboxRow; setsAlertMessage: boolean; channel: string; ts: string | null }>();
+
+  /** Records what Slack already has; returns false while Postgres cannot take it. */
+  async function recordUnrecorded(): Promise<boolean> {
+    for (const [id, done] of unrecorded) {
+      try {
+        await markOutboxDelivered(sql, { id, alertId: done.row.alert_id, setsAlertMessage: done.setsAlertMessage }, done.channel, done.ts);
+        unrecorded.delete(id);
+        log.info({ outboxId: id, ts: done.ts }, 'slack delivery recorded after a delay');
+      } catch {
+        return false;
+      }
+    }
+    return true;
+  }
 
   async function plan(row: OutboxRow): Promise<Plan> {
     if (row.alert_id) {
@@ -101,6 +119,7 @@ export function createNotifier(options: NotifierOptions) {
   }
 
   async function deliver(row: OutboxRow): Promise<void> {
+    if (unrecorded.has(row.id)) return; // Slack has it; recordUnrecorded records it
     const p = await plan(row);
     if (p.do === 'wait') return rescheduleOutbox(sql, row.id, p.seconds, null, false);
     if (p.do === 'fail') {
@@ -116,7 +135,13 @@ export function createNotifier(options: NotifierOptions) {
       if (p.op === 'post') ts = (await writer.post({ channel: p.channel, text: p.message.text, blocks: p.message.blocks, threadTs: p.threadTs })).ts;
       else if (p.op === 'update') await writer.update({ channel: p.channel, ts: p.ts!, text: p.message.text, blocks: p.message.blocks });
       else await writer.ephemeral({ channel: p.channel, user: p.user!, text: p.message.text });
-      await markDelivered(row, p.setsAlertMessage, p.channel, ts);
+      try {
+        await markDelivered(row, p.setsAlertMessage, p.channel, ts);
+      } catch (error) {
+        // Sending it again would show it twice: remember it, and record it once Postgres answers.
+        unrecorded.set(row.id, { row, setsAlertMessage: p.setsAlertMessage, channel: p.channel, ts });
+        log.warn({ err: error, outboxId: row.id, ts }, 'slack has the message but its delivery cannot be recorded yet; will record it, not resend it');
+      }
     } catch (error) {
       const failure = classifyWriteError(error);
       if (failure.kind === 'rate_limited') {
@@ -136,6 +161,8 @@ export function createNotifier(options: NotifierOptions) {
 
   /** One pass: claims due rows and delivers them in order; returns how many were claimed. */
   async function runOnce(): Promise<number> {
+    // Before claiming: a row Slack has must be recorded before its lease can hand it out again.
+    if (!(await recordUnrecorded())) return 0;
     const rows = await claimDueOutbox(sql, batchSize, leaseSeconds);
     for (const row of rows) {
       try {
@@ -182,7 +209,13 @@ export function createNotifier(options: NotifierOptions) {
       running = false;
       wake?.();
       await loop;
+      if (!(await recordUnrecorded())) {
+        // Their leases will run out and they would be sent again: say which, for the operator.
+        log.error({ outboxIds: [...unrecorded.keys()], messages: [...unrecorded.values()].map((d) => ({ channel: d.channel, ts: d.ts })) }, 'stopping with slack messages delivered but not recorded');
+      }
     },
+    /** Deliveries Slack has whose delivery is not recorded yet. */
+    unrecordedCount: () => unrecorded.size,
   };
 }
 

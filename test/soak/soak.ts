@@ -2,7 +2,9 @@
  * The soak (not in CI): sends, cancels, provider webhooks and Slack clicks together for N minutes
  * against the real app (HTTP, Postgres, Redis, BullMQ), a second worker process that is SIGKILLed
  * and restarted now and then, an SMTP sink with faults, and a fake Slack Web API that answers
- * 429 and 500 in bursts. Then everything settles and the checker's figures are printed.
+ * 429 and 500 in bursts. Every two to three minutes Postgres goes away for the app and the worker
+ * (their connections reset, new ones refused for 5–8 s, through a fault proxy): they must serve
+ * again on their own once it is back. Then everything settles and the checker's figures are printed.
  *
  *   npm run soak -- [minutes=10]
  */
@@ -15,9 +17,12 @@ import { signGenericBody } from '../../src/http/webhooks/generic.js';
 import { startSmtpSink, type SinkFault } from '../../src/mail/sink.js';
 import { benchStack, markdownTable, percentile, saveResults } from '../../bench/support.js';
 import { checkLedger } from '../support/checker.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
 import { buttonClick, CHANNEL, commandBody, postSlack, SECRET, sendSigned, signedHeaders, startFakeSlack, viewSubmission } from '../support/slack.js';
 
 const minutes = Number(process.argv[2] ?? 10);
+// Postgres goes away every 2–3 minutes by default (SOAK_OUTAGE_EVERY_S=30 for a short run).
+const outageEveryMs = Number(process.env.SOAK_OUTAGE_EVERY_S ?? 120) * 1000;
 const LANES = 4;
 const EVENTS_SECRET = 'soak-events-secret-0123456789abcdef';
 const RESPONDERS = ['U0ALICE001', 'U0BOB00001', 'U0CAROL001'];
@@ -76,16 +81,22 @@ async function main() {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'cg-soak-'));
   const sink = await startSmtpSink({ faultFor });
   const slack = await startFakeSlack();
+  // The app and the worker reach Postgres through a proxy that the outages switch; the CLI (the
+  // operator's campaigns) and the soak's own checks go straight to it.
+  const pgTarget = new URL(stack.pgUrl);
+  const pgProxy = await startFaultProxy({ host: pgTarget.hostname, port: Number(pgTarget.port) });
+  const proxiedPgUrl = Object.assign(new URL(stack.pgUrl), { port: String(pgProxy.port) }).toString();
   const env = {
-    DATABASE_URL: stack.pgUrl, REDIS_URL: stack.redisUrl, SMTP_URL: sink.url, PORT: '0', HOST: '127.0.0.1',
+    DATABASE_URL: proxiedPgUrl, REDIS_URL: stack.redisUrl, SMTP_URL: sink.url, PORT: '0', HOST: '127.0.0.1',
     SLACK_BOT_TOKEN: 'xoxb-soak-token', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.url, SLACK_ALERT_CHANNEL: CHANNEL,
-    EVENTS_WEBHOOK_SECRET: EVENTS_SECRET, SEND_CONCURRENCY: String(LANES), SEND_RATE_PER_SECOND: '300', SEND_LEASE_SECONDS: '5',
+    EVENTS_WEBHOOK_SECRET: EVENTS_SECRET, SEND_CONCURRENCY: String(LANES), SEND_RATE_PER_SECOND: '300', SEND_LEASE_SECONDS: '15',
     PREFETCH_LEAD_SECONDS: '0', ALERT_MIN_SAMPLE: '100', ALERT_SUSTAIN_SECONDS: '5', SMTP_TIMEOUT_SECONDS: '5',
   };
   // The app runs as production does, in a process of its own (so its memory is its own), and
   // only errors are printed: refused forgeries and Slack's 429s are expected here.
   const port = await freePort();
   const appEnv = { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'error' };
+  const cliEnv = { ...appEnv, DATABASE_URL: stack.pgUrl };
   const app = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), 'serve'], { cwd: ROOT, env: appEnv, stdio: ['ignore', 'ignore', 'inherit'] });
   process.on('exit', () => app.kill('SIGKILL'));
   const base = `http://127.0.0.1:${port}`;
@@ -93,7 +104,7 @@ async function main() {
     if (tries > 120) throw new Error('the app did not become ready');
     await sleep(500);
   }
-  for (const user of RESPONDERS) await cli(appEnv, ['access', 'grant', user, '--role', 'responder']);
+  for (const user of RESPONDERS) await cli(cliEnv, ['access', 'grant', user, '--role', 'responder']);
   const sql = stack.database.sql;
   const memory = { atOneMinute: 0, end: 0, peak: 0 };
   setTimeout(() => void processMemory(app.pid!).then((m) => (memory.atOneMinute = m.rss)), 60_000);
@@ -110,8 +121,9 @@ async function main() {
   startWorker();
   process.on('exit', () => worker?.kill('SIGKILL'));
 
-  const figures = { campaigns: 0, recipients: 0, injected: { hard: 0, busy: 0, drop: 0 }, slackCancels: 0, doubleSubmits: 0, cancelOutcomes: new Map<string, number>(), statusRequests: 0, forgedSlack: 0, forgedSlackAccepted: 0, webhookPosts: 0, webhookReplays: 0, webhookForged: 0, webhookForgedAccepted: 0, webhookErrors: 0, eventsSent: new Set<string>(), slackFaults: 0 };
+  const figures = { campaigns: 0, recipients: 0, injected: { hard: 0, busy: 0, drop: 0 }, slackCancels: 0, doubleSubmits: 0, cancelOutcomes: new Map<string, number>(), statusRequests: 0, forgedSlack: 0, forgedSlackAccepted: 0, webhookPosts: 0, webhookReplays: 0, webhookForged: 0, webhookForgedAccepted: 0, webhookErrors: 0, webhookDeferred: 0, eventsSent: new Set<string>(), slackFaults: 0 };
   const ackMs: number[] = [];
+  const outages = { count: 0, downMs: [] as number[], notReadyDuring: 0, readyAgainMs: [] as number[], cannotAnswer: 0 };
   const deployments: string[] = [];
   const cancelling = new Set<string>();
   const deadline = Date.now() + minutes * 60_000;
@@ -134,12 +146,18 @@ async function main() {
       const call = await slack.waitFor(() => slack.ok('views.open').slice(before).find((c) => JSON.stringify(c.args).includes(dep)), 10_000, 'the modal').catch(() => undefined);
       if (call) modals.push({ user, metadata: (call.args.view as { private_metadata: string }).private_metadata });
     }
+    if (modals.length === 0) {
+      // No modal: the click was answered "cannot answer right now" (Postgres away); retried later.
+      cancelling.delete(dep);
+      return;
+    }
     if (modals.length === 2) figures.doubleSubmits++;
     const answers = await Promise.all(modals.map((m) => slackRequest(viewSubmission({ id: `V${Math.random().toString(36).slice(2, 11)}`, privateMetadata: m.metadata, reason: 'soak: bounce spike' }, m.user))));
     for (const a of answers) {
       const said = String((a.json?.errors as Record<string, string> | undefined)?.reason ?? a.text).replace(/dep_\w+/g, 'it').replace(/ by \S+ at .*/, ' by someone').slice(0, 60);
       const outcome = a.text === '' ? 'closed (cancelled)' : said;
       figures.cancelOutcomes.set(outcome, (figures.cancelOutcomes.get(outcome) ?? 0) + 1);
+      if (/right now/.test(said)) cancelling.delete(dep); // the responder tries again
     }
     figures.slackCancels++;
   };
@@ -153,7 +171,7 @@ async function main() {
       const { csv, injected } = audience(n, bad, i);
       const file = path.join(tmp, `soak-${i}.csv`);
       await writeFile(file, csv);
-      const out = await cli(appEnv, ['campaign', 'create', '--name', `Soak ${i}${bad ? ' (bad list)' : ''}`, '--recipients', file, '--now', '--batches', String(1 + (i % 2)), '--batch-interval', '3s', '--json']);
+      const out = await cli(cliEnv, ['campaign', 'create', '--name', `Soak ${i}${bad ? ' (bad list)' : ''}`, '--recipients', file, '--now', '--batches', String(1 + (i % 2)), '--batch-interval', '3s', '--json']);
       const created = { value: JSON.parse(out) as { deploymentIds: string[] } };
       deployments.push(...created.value.deploymentIds);
       figures.campaigns++;
@@ -210,8 +228,18 @@ async function main() {
       const forged = Math.random() < 0.05;
       const timestamp = String(Math.floor(Date.now() / 1000));
       const signature = forged ? signGenericBody('someone-else-entirely-0123456789abc', timestamp, body) : signGenericBody(EVENTS_SECRET, timestamp, body);
-      const res = await fetch(`${base}/webhooks/events`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-campaign-guard-timestamp': timestamp, 'x-campaign-guard-signature': signature } });
-      await res.arrayBuffer();
+      const post = async () => {
+        const answer = await fetch(`${base}/webhooks/events`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-campaign-guard-timestamp': timestamp, 'x-campaign-guard-signature': signature } });
+        await answer.arrayBuffer();
+        return answer;
+      };
+      let res = await post();
+      // A 5xx is our temporary fault (Postgres away): the provider retries, as SES and SendGrid do.
+      for (let retry = 0; res.status >= 500 && retry < 60 && !forged; retry++) {
+        figures.webhookDeferred++;
+        await sleep(1000);
+        res = await post();
+      }
       if (forged) {
         figures.webhookForged++;
         if (res.status < 400) figures.webhookForgedAccepted++;
@@ -245,6 +273,35 @@ async function main() {
       kills++;
       heldAtKills += (await sql<{ n: number }[]>`select count(*)::int as n from deliveries where status = 'claimed' and claimed_by like ${`%:${pid}:%`}`)[0]!.n;
       startWorker();
+    }
+  })());
+  // Postgres away for the app and the worker, now and then: connections reset, new ones refused.
+  loops.push((async () => {
+    while (running()) {
+      const at = Date.now() + outageEveryMs * (1 + Math.random() / 2);
+      while (running() && Date.now() < at) await sleep(1000);
+      if (!running()) break;
+      const downMs = 5000 + Math.random() * 3000;
+      const downAt = Date.now();
+      pgProxy.set('reset');
+      pgProxy.set('refuse');
+      outages.count++;
+      outages.downMs.push(downMs);
+      await sleep(Math.min(3000, downMs));
+      const during = await fetch(`${base}/readyz`).then((r) => r.status, () => 0);
+      if (during === 503) outages.notReadyDuring++;
+      // The answer comes in the acknowledgement, or a moment later through response_url.
+      const responsePath = `/response/outage-${outages.count}`;
+      const answer = await sendSigned(base, commandBody(`status ${deployments.at(-1) ?? 'dep_0000000000'}`, pick(RESPONDERS), { responseUrl: `${slack.url}${responsePath}` }));
+      const later = () => slack.responses.find((r) => r.path === responsePath)?.body as { text?: string } | undefined;
+      await slack.waitFor(() => answer.json?.text ?? later()?.text, 3000, 'the status answer').catch(() => undefined);
+      if (/right now/.test(String(answer.json?.text ?? later()?.text))) outages.cannotAnswer++;
+      await sleep(Math.max(0, downAt + downMs - Date.now()));
+      pgProxy.set('pass');
+      const back = performance.now();
+      while (!(await fetch(`${base}/readyz`).then((r) => r.ok, () => false))) await sleep(50);
+      outages.readyAgainMs.push(performance.now() - back);
+      log(`Postgres outage ${outages.count}: down ${(downMs / 1000).toFixed(1)} s, /readyz ${during} during it, ready again ${Math.round(outages.readyAgainMs.at(-1)!)} ms after it came back`);
     }
   })());
   // Progress.
@@ -332,14 +389,17 @@ async function main() {
     ['alerts with a Slack message', alerts!.n],
     ['outbox rows delivered / calls Slack accepted: posts, thread replies, edits', (['post', 'thread_reply', 'update'] as const).map((k) => `${byKind[k] ?? 0} / ${accepted[k]}`).join(', ')],
     ['Slack outbox delivered / failed; injected 429s and 500s; identical calls delivered twice', `${outbox!.delivered} / ${outbox!.failed}; ${figures.slackFaults}; ${doubled}`],
-    ['webhook posts / replays / forged (accepted) / errors', `${figures.webhookPosts} / ${figures.webhookReplays} / ${figures.webhookForged} (${figures.webhookForgedAccepted}) / ${figures.webhookErrors}`],
+    ['webhook posts / replays / forged (accepted) / 4xx errors / 5xx answers retried', `${figures.webhookPosts} / ${figures.webhookReplays} / ${figures.webhookForged} (${figures.webhookForgedAccepted}) / ${figures.webhookErrors} / ${figures.webhookDeferred}`],
     ['distinct events sent / stored once each / counted', `${figures.eventsSent.size} / ${events!.stored} / ${events!.counted}`],
+    ['Postgres outages (reset, then refused) / down for', `${outages.count} / ${outages.downMs.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ')}`],
+    ['during each: /readyz 503; status command answered "cannot … right now"', `${outages.notReadyDuring} of ${outages.count}; ${outages.cannotAnswer} of ${outages.count}`],
+    ['app ready again after Postgres came back (max), no restart', `${outages.readyAgainMs.length ? Math.round(Math.max(...outages.readyAgainMs)) : '-'} ms`],
     ['app process (serve --role all) RSS after 1 min → at the end; peak', `${mb(memory.atOneMinute)} → ${mb(memory.end)}; ${mb(memory.peak)}`],
   ];
   const markdown = `## Soak (${minutes} min)\n\n${markdownTable(['figure', 'value'], rows)}`;
   process.stdout.write(`\n${markdown}\n`);
   for (const a of anomalies) process.stdout.write(`anomaly: ${JSON.stringify(a)}\n`);
-  await saveResults('soak', { minutes, total, kills, heldAtKills, figures: { ...figures, eventsSent: figures.eventsSent.size, cancelOutcomes: Object.fromEntries(figures.cancelOutcomes) }, events, outbox, doubled, ackMs: { p50: percentile(ackMs, 50), p99: percentile(ackMs, 99) } }, markdown);
+  await saveResults('soak', { minutes, total, kills, heldAtKills, outages, figures: { ...figures, eventsSent: figures.eventsSent.size, cancelOutcomes: Object.fromEntries(figures.cancelOutcomes) }, events, outbox, doubled, ackMs: { p50: percentile(ackMs, 50), p99: percentile(ackMs, 99) } }, markdown);
 
   worker?.kill('SIGKILL');
   app.kill('SIGTERM');
@@ -347,8 +407,9 @@ async function main() {
   await rm(tmp, { recursive: true, force: true });
   await slack.close();
   await sink.close();
+  await pgProxy.close();
   await stack.stop();
-  const clean = anomalies.length === 0 && figures.forgedSlackAccepted === 0 && figures.webhookForgedAccepted === 0 && doubled === 0 && outbox!.failed === 0;
+  const clean = anomalies.length === 0 && outages.readyAgainMs.every((ms) => ms < 5000) && figures.forgedSlackAccepted === 0 && figures.webhookForgedAccepted === 0 && doubled === 0 && outbox!.failed === 0;
   process.exitCode = clean ? 0 : 1;
 }
 

@@ -4,7 +4,9 @@ import { createNotifier } from '../../../src/slack/notifier.js';
 import { createLogWriter, createWebWriter, webApiOptions } from '../../../src/slack/writer.js';
 import { changeAlertForTest, openAlertForTest } from '../../support/alerts.js';
 import { audienceCsv, createCampaignOrThrow } from '../../support/builders.js';
+import { connectDatabase } from '../../../src/db/client.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+import { startFaultProxy } from '../../support/fault-proxy.js';
 import { testLogger, waitFor } from '../../support/sending.js';
 import { CHANNEL, startFakeSlack, type FakeSlack } from '../../support/slack.js';
 
@@ -129,5 +131,46 @@ describe('notifier', () => {
     expect(lines.map((l) => l.slack)).toEqual(['post', 'update']);
     expect(lines[0]!.text).toMatch(/Bounce rate/);
     expect(slack.calls).toHaveLength(0);
+  });
+
+  it('Postgres goes away right after Slack accepted a post: the post is recorded once Postgres is back, never sent again, and the edit after it goes to that message', { timeout: 30_000 }, async () => {
+    const dep = await scheduled();
+    const alertId = await openAlertForTest(db, dep);
+    await changeAlertForTest(db, alertId, 'escalated');
+    const target = new URL(db.url);
+    const proxy = await startFaultProxy({ host: target.hostname, port: Number(target.port) });
+    const proxied = connectDatabase(Object.assign(new URL(db.url), { port: String(proxy.port) }).toString(), { max: 2 });
+    const inner = writer();
+    let tripped = false;
+    let postedTs: string | undefined;
+    const outageWriter = {
+      ...inner,
+      async post(m: Parameters<typeof inner.post>[0]) {
+        const posted = await inner.post(m);
+        postedTs ??= posted.ts;
+        if (!tripped) {
+          // Slack has the message; Postgres goes away before the notifier can record it, for
+          // longer than the row's lease and than the notifier's quick retries.
+          tripped = true;
+          proxy.set('reset');
+          proxy.set('refuse');
+          setTimeout(() => proxy.set('pass'), 4_000);
+        }
+        return posted;
+      },
+    };
+    const n = createNotifier({ sql: proxied.sql, writer: outageWriter, alertChannel: CHANNEL, logger: testLogger, pacingMs: 10, pollMs: 50, leaseSeconds: 1 });
+    try {
+      await drain(n);
+    } finally {
+      await proxied.close();
+      await proxy.close();
+    }
+    expect(tripped).toBe(true);
+    expect(slack.ok('chat.postMessage')).toHaveLength(1);
+    const [alert] = await db.sql`select slack_ts from alerts where id = ${alertId}`;
+    expect(alert!.slack_ts).toBe(postedTs);
+    expect(slack.ok('chat.update').map((c) => c.args.ts)).toEqual([alert!.slack_ts]);
+    expect(n.unrecordedCount()).toBe(0);
   });
 });
