@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { audienceCsv, createCampaignOrThrow } from '../support/builders.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
-import { buttonClick, sendSigned, viewSubmission } from '../support/slack.js';
+import { buttonClick, commandBody, sendSigned, viewSubmission } from '../support/slack.js';
 import { startSlackStack, type SlackStack } from './harness.js';
 
 /**
@@ -106,6 +106,25 @@ describe('a cancel when Slack or Postgres fails', () => {
     }
     await expectUnchanged(dep);
     await expectRetryCancels(dep);
+  });
+
+  it('I10: Postgres down: /campaign status is answered "cannot answer right now" within 3 s, and the true status once it is back', async () => {
+    const dep = await scheduledDeployment('Status while down');
+    proxy.set('reset');
+    proxy.set('refuse');
+    const asked = Date.now();
+    try {
+      const res = await sendSigned(stack.base, commandBody(`status ${dep}`, ALICE, { responseUrl: stack.slack.responseUrl('status-down') }));
+      expect(res.status).toBe(200);
+      const answer = res.json?.text ?? (await stack.slack.waitFor(() => stack.slack.responses.find((r) => r.path.endsWith('/status-down'))?.body as { text?: string } | undefined, 3000, 'the answer')).text;
+      expect(Date.now() - asked).toBeLessThan(3000);
+      expect(String(answer)).toMatch(/cannot answer right now.*Retry/);
+    } finally {
+      proxy.set('pass');
+    }
+    const again = await sendSigned(stack.base, commandBody(`status ${dep}`, ALICE, { responseUrl: stack.slack.responseUrl('status-back') }));
+    const report = again.json?.text ? again.json : (await stack.slack.waitFor(() => stack.slack.responses.find((r) => r.path.endsWith('/status-back')), 3000, 'the status once back')).body;
+    expect(JSON.stringify(report)).toContain('Status while down');
   });
 
   it('I10: Postgres not answering (frozen link): click and submit answered "cannot … right now" within 3 s; nothing changed once it answers', async () => {

@@ -291,9 +291,9 @@ async function main() {
       const during = await fetch(`${base}/readyz`).then((r) => r.status, () => 0);
       if (during === 503) outages.notReadyDuring++;
       // The answer comes in the acknowledgement, or a moment later through response_url.
-      const responsePath = `/response/outage-${outages.count}`;
-      const answer = await sendSigned(base, commandBody(`status ${deployments.at(-1) ?? 'dep_0000000000'}`, pick(RESPONDERS), { responseUrl: `${slack.url}${responsePath}` }));
-      const later = () => slack.responses.find((r) => r.path === responsePath)?.body as { text?: string } | undefined;
+      const responseName = `outage-${outages.count}`;
+      const answer = await sendSigned(base, commandBody(`status ${deployments.at(-1) ?? 'dep_0000000000'}`, pick(RESPONDERS), { responseUrl: slack.responseUrl(responseName) }));
+      const later = () => slack.responses.find((r) => r.path.endsWith(`/${responseName}`))?.body as { text?: string } | undefined;
       await slack.waitFor(() => answer.json?.text ?? later()?.text, 3000, 'the status answer').catch(() => undefined);
       if (/right now/.test(String(answer.json?.text ?? later()?.text))) outages.cannotAnswer++;
       await sleep(Math.max(0, downAt + downMs - Date.now()));

@@ -10,7 +10,7 @@ import { deploymentRow, testConfig, waitFor, workerEnv } from '../../support/sen
 /**
  * A worker process whose every connection — Postgres, Redis, SMTP — goes through a fault proxy of
  * ours, while the network misbehaves in turn: SMTP swallowed (blackhole) and reset, Postgres slow,
- * reset, and down (connections reset and new ones refused), Redis reset and partitioned. The worker
+ * reset, and down (connections reset and new ones refused), Redis reset, down and partitioned. The worker
  * keeps going without a restart, and the checker finds no duplicate, lost or phantom message. Only the two SMTP faults can cut a message off
  * after DATA began, so `unknown` ≤ 2 × lanes. (A Postgres reset can lose the answer of a claim
  * that committed: see test/integration/sending/ambiguous-commit.test.ts.)
@@ -42,7 +42,7 @@ afterAll(async () => {
 });
 
 describe('network faults between a worker and its dependencies', () => {
-  it('SMTP blackholed and reset, Postgres slow, reset and down, Redis reset and blackholed: 0 duplicates, 0 lost, 0 phantom', async () => {
+  it('SMTP blackholed and reset, Postgres slow, reset and down, Redis reset, down and blackholed: 0 duplicates, 0 lost, 0 phantom', async () => {
     const config = testConfig(db, { SEND_CONCURRENCY: String(LANES), SEND_RATE_PER_SECOND: '400', SEND_LEASE_SECONDS: '10' });
     const postgres = await proxyFor(db.url);
     const redis = await proxyFor(config.redisUrl!);
@@ -62,6 +62,7 @@ describe('network faults between a worker and its dependencies', () => {
       [postgres.proxy, ['reset'], 0],
       [postgres.proxy, ['reset', 'refuse'], 2000],
       [redis.proxy, ['reset'], 0],
+      [redis.proxy, ['reset', 'refuse'], 2000],
       [smtp.proxy, ['reset'], 0],
       [redis.proxy, ['blackhole'], 2000],
     ];
