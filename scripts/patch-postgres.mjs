@@ -7,7 +7,15 @@
  *   late timer does nothing;
  * - the array-types fetch that starts every connection rejected a promise nobody held when the
  *   backend was terminated during it, an unhandled rejection (porsager/postgres#1192, #1223); now
- *   the connection simply closes and reconnects.
+ *   the connection simply closes and reconnects;
+ * - a transaction whose connection was reset went on sending its next queries to that connection
+ *   object, which the pool had meanwhile reconnected for queries queued behind it: the stale query
+ *   was never sent but stayed first in line, so the connection waited for its answer for good and
+ *   the queries behind it never ended (a worker stalled, silently). Now a closed socket fails
+ *   everything sent on it, whatever closed it; a query given to a connection with no socket fails
+ *   at once (unless it is the one the connection is reconnecting for) without moving that
+ *   connection out of the pool's `closed` queue; and a transaction's queries fail at once once
+ *   its connection has closed.
  *
  * Idempotent (a marker comment); fails loudly if postgres.js changed so the patch no longer fits.
  */
@@ -20,18 +28,46 @@ if (!existsSync(root)) process.exit(0); // installed without dependencies: nothi
 const replacements = [
   [
     '  function execute(q) {\n    if (terminated)',
-    '  function execute(q) {\n    if (!socket && !initial)\n      return queryError(q, Errors.connection(\'CONNECTION_CLOSED\', options))\n\n    if (terminated)',
+    '  function execute(q) {\n    if (!socket && q !== initial)\n      return (queryError(q, Errors.connection(\'CONNECTION_CLOSED\', options)), true)\n\n    if (terminated)',
   ],
   ['  function nextWrite(fn) {\n    const x = socket.write(chunk, fn)', '  function nextWrite(fn) {\n    if (!socket)\n      return (chunk = nextWriteTimer = null, false)\n    const x = socket.write(chunk, fn)'],
   ['        return fetchArrayTypes()\n', '        return fetchArrayTypes().catch(() => { /* the connection closes and reconnects */ })\n'],
+  [
+    '    socket.removeAllListeners()\n    socket = null\n\n    if (initial)\n      return reconnect()\n',
+    '    socket.removeAllListeners()\n    socket = null\n\n' +
+      '    const lost = Errors.connection(\'CONNECTION_CLOSED\', options)\n' +
+      '    stream && (stream.destroy(lost), stream = null)\n' +
+      '    query && queryError(query, lost)\n' +
+      '    while (sent.length)\n      queryError(sent.shift(), lost)\n' +
+      '    query = null\n\n' +
+      '    if (initial)\n      return reconnect()\n',
+  ],
 ];
 
-for (const file of ['src/connection.js', 'cjs/src/connection.js']) {
+const indexReplacements = [
+  ['    let savepoints = 0\n      , connection\n      , prepare = null\n', '    let savepoints = 0\n      , connection\n      , prepare = null\n      , closedError = null\n'],
+  [
+    '        new Promise((_, reject) => connection.onclose = reject)\n',
+    "        new Promise((_, reject) => connection.onclose = e => (closedError = e || Errors.connection('CONNECTION_CLOSED', options), reject(e)))\n",
+  ],
+  [
+    '      function handler(q) {\n        q.catch(e => uncaughtError || (uncaughtError = e))\n',
+    '      function handler(q) {\n        q.catch(e => uncaughtError || (uncaughtError = e))\n        if (closedError)\n          return q.reject(closedError)\n',
+  ],
+];
+
+const files = [
+  ['src/connection.js', replacements],
+  ['cjs/src/connection.js', replacements],
+  ['src/index.js', indexReplacements],
+  ['cjs/src/index.js', indexReplacements],
+];
+for (const [file, fileReplacements] of files) {
   const target = path.join(root, file);
   if (!existsSync(target)) continue;
   let text = readFileSync(target, 'utf8');
   if (text.includes(MARKER)) continue;
-  for (const [from, to] of replacements) {
+  for (const [from, to] of fileReplacements) {
     if (!text.includes(from)) {
       console.error(`patch-postgres: ${file} no longer contains the code to patch; check whether porsager/postgres fixed #1192/#1208 and update scripts/patch-postgres.mjs`);
       process.exit(1);

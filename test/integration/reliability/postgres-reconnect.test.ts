@@ -82,6 +82,67 @@ describe('the Postgres pool after an outage', () => {
   });
 });
 
+describe('transactions cut off by a reset', () => {
+  it('a transaction whose connection is reset mid-way fails, and its connection is not lost to the pool (each time, more times than the pool has connections)', { timeout: 30_000 }, async () => {
+    proxy.set('pass');
+    const handle = throughProxy();
+    try {
+      for (let round = 0; round < 4; round++) {
+        // Nothing else is queued, so the dead connection is not reconnected at once: the
+        // transaction's rollback then meets a connection with no socket.
+        const cut = handle.sql.begin(async (tx) => {
+          await tx`select pg_sleep(2)`;
+          return tx`select 1`;
+        });
+        await new Promise((r) => setTimeout(r, 300));
+        proxy.set('reset');
+        await expect(cut).rejects.toThrow();
+        proxy.set('pass');
+        await new Promise((r) => setTimeout(r, 100));
+        await answersWithin(handle, 2_000);
+      }
+    } finally {
+      proxy.set('pass');
+      await handle.close();
+    }
+  });
+});
+
+describe('a transaction that goes on after its connection was reset', () => {
+  it('its next query fails at once; the connection serves the queries queued meanwhile, each getting its own answer', { timeout: 30_000 }, async () => {
+    proxy.set('pass');
+    const url = new URL(db.url);
+    url.port = String(proxy.port);
+    // One connection: the transaction holds it, so the other queries queue behind it, and the
+    // reset connection is reconnected at once for the first of them.
+    const handle = connectDatabase(url.toString(), { max: 1, applicationName: 'campaign-guard-test' });
+    try {
+      await handle.sql`select 1`;
+      let afterReset: Promise<unknown> | undefined;
+      const cut = handle.sql.begin(async (tx) => {
+        await tx`select pg_sleep(1)`.catch(() => undefined);
+        // The transaction's code carries on, as code awaiting something else would.
+        afterReset = tx`select 'from the dead transaction' as id`;
+        return afterReset;
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      const queued = Array.from({ length: 5 }, (_, i) => handle.sql<{ id: number }[]>`select ${i}::int as id`.then((rows) => rows[0]!.id, () => 'error' as const));
+      await new Promise((r) => setTimeout(r, 100));
+      proxy.set('reset');
+      proxy.set('pass');
+      await expect(cut).rejects.toThrow();
+      await expect(Promise.race([afterReset!.then(() => 'answered', () => 'failed'), new Promise((r) => setTimeout(() => r('no answer'), 3_000))])).resolves.toBe('failed');
+      const answers = await Promise.race([Promise.all(queued), new Promise<null>((r) => setTimeout(() => r(null), 5_000))]);
+      expect(answers, 'queries queued during the reset never ended').not.toBeNull();
+      answers!.forEach((answer, i) => expect([i, 'error']).toContain(answer));
+      for (let i = 0; i < 5; i++) expect((await handle.sql<{ id: number }[]>`select ${100 + i}::int as id`)[0]!.id).toBe(100 + i);
+    } finally {
+      proxy.set('pass');
+      await handle.close();
+    }
+  });
+});
+
 describe('reconnectDelaySeconds', () => {
   it('starts near 50 ms, doubles, and never exceeds 1 s', () => {
     for (let i = 0; i < 200; i++) {
