@@ -14,8 +14,7 @@
  *   the queries behind it never ended (a worker stalled, silently). Now a closed socket fails
  *   everything sent on it, whatever closed it; a query given to a connection with no socket fails
  *   at once (unless it is the one the connection is reconnecting for) without moving that
- *   connection out of the pool's `closed` queue; and a transaction's queries fail at once once
- *   its connection has closed.
+ *   connection out of the pool's `closed` queue (where it would never be reconnected).
  *
  * Idempotent (a marker comment); fails loudly if postgres.js changed so the patch no longer fits.
  */
@@ -44,32 +43,14 @@ const replacements = [
   ],
 ];
 
-const indexReplacements = [
-  ['    let savepoints = 0\n      , connection\n      , prepare = null\n', '    let savepoints = 0\n      , connection\n      , prepare = null\n      , closedError = null\n'],
-  [
-    '        new Promise((_, reject) => connection.onclose = reject)\n',
-    "        new Promise((_, reject) => connection.onclose = e => (closedError = e || Errors.connection('CONNECTION_CLOSED', options), reject(e)))\n",
-  ],
-  [
-    '      function handler(q) {\n        q.catch(e => uncaughtError || (uncaughtError = e))\n',
-    '      function handler(q) {\n        q.catch(e => uncaughtError || (uncaughtError = e))\n        if (closedError)\n          return q.reject(closedError)\n',
-  ],
-];
-
-const files = [
-  ['src/connection.js', replacements],
-  ['cjs/src/connection.js', replacements],
-  ['src/index.js', indexReplacements],
-  ['cjs/src/index.js', indexReplacements],
-];
-for (const [file, fileReplacements] of files) {
+for (const file of ['src/connection.js', 'cjs/src/connection.js']) {
   const target = path.join(root, file);
   if (!existsSync(target)) continue;
   let text = readFileSync(target, 'utf8');
   if (text.includes(MARKER)) continue;
-  for (const [from, to] of fileReplacements) {
+  for (const [from, to] of replacements) {
     if (!text.includes(from)) {
-      console.error(`patch-postgres: ${file} no longer contains the code to patch; check whether porsager/postgres fixed #1192/#1208 and update scripts/patch-postgres.mjs`);
+      console.error(`patch-postgres: ${file} no longer contains the code to patch; check whether porsager/postgres fixed #1192/#1208 and the reset-connection faults above, and update scripts/patch-postgres.mjs`);
       process.exit(1);
     }
     text = text.replace(from, to);

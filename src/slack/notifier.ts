@@ -56,13 +56,13 @@ export function createNotifier(options: NotifierOptions) {
   let loop: Promise<void> | undefined;
   let wake: (() => void) | undefined;
   /** Rows Slack has (posted, edited) whose delivery is not recorded yet: outbox id → what to record. */
-  const unrecorded = new Map<number, { row: OutboxRow; setsAlertMessage: boolean; channel: string; ts: string | null }>();
+  const unrecorded = new Map<number, { alertId: string | null; setsAlertMessage: boolean; channel: string; ts: string | null }>();
 
   /** Records what Slack already has; returns false while Postgres cannot take it. */
   async function recordUnrecorded(): Promise<boolean> {
     for (const [id, done] of unrecorded) {
       try {
-        await markOutboxDelivered(sql, { id, alertId: done.row.alert_id, setsAlertMessage: done.setsAlertMessage }, done.channel, done.ts);
+        await markOutboxDelivered(sql, { id, alertId: done.alertId, setsAlertMessage: done.setsAlertMessage }, done.channel, done.ts);
         unrecorded.delete(id);
         log.info({ outboxId: id, ts: done.ts }, 'slack delivery recorded after a delay');
       } catch {
@@ -119,7 +119,6 @@ export function createNotifier(options: NotifierOptions) {
   }
 
   async function deliver(row: OutboxRow): Promise<void> {
-    if (unrecorded.has(row.id)) return; // Slack has it; recordUnrecorded records it
     const p = await plan(row);
     if (p.do === 'wait') return rescheduleOutbox(sql, row.id, p.seconds, null, false);
     if (p.do === 'fail') {
@@ -139,7 +138,7 @@ export function createNotifier(options: NotifierOptions) {
         await markDelivered(row, p.setsAlertMessage, p.channel, ts);
       } catch (error) {
         // Sending it again would show it twice: remember it, and record it once Postgres answers.
-        unrecorded.set(row.id, { row, setsAlertMessage: p.setsAlertMessage, channel: p.channel, ts });
+        unrecorded.set(row.id, { alertId: row.alert_id, setsAlertMessage: p.setsAlertMessage, channel: p.channel, ts });
         log.warn({ err: error, outboxId: row.id, ts }, 'slack has the message but its delivery cannot be recorded yet; will record it, not resend it');
       }
     } catch (error) {

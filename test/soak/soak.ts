@@ -123,7 +123,7 @@ async function main() {
 
   const figures = { campaigns: 0, recipients: 0, injected: { hard: 0, busy: 0, drop: 0 }, slackCancels: 0, doubleSubmits: 0, cancelOutcomes: new Map<string, number>(), statusRequests: 0, forgedSlack: 0, forgedSlackAccepted: 0, webhookPosts: 0, webhookReplays: 0, webhookForged: 0, webhookForgedAccepted: 0, webhookErrors: 0, webhookDeferred: 0, eventsSent: new Set<string>(), slackFaults: 0 };
   const ackMs: number[] = [];
-  const outages = { count: 0, downMs: [] as number[], notReadyDuring: 0, readyAgainMs: [] as number[], cannotAnswer: 0 };
+  const outages = { downMs: [] as number[], notReadyDuring: 0, readyAgainMs: [] as number[], cannotAnswer: 0 };
   const deployments: string[] = [];
   const cancelling = new Set<string>();
   const deadline = Date.now() + minutes * 60_000;
@@ -285,13 +285,12 @@ async function main() {
       const downAt = Date.now();
       pgProxy.set('reset');
       pgProxy.set('refuse');
-      outages.count++;
       outages.downMs.push(downMs);
       await sleep(Math.min(3000, downMs));
       const during = await fetch(`${base}/readyz`).then((r) => r.status, () => 0);
       if (during === 503) outages.notReadyDuring++;
       // The answer comes in the acknowledgement, or a moment later through response_url.
-      const responseName = `outage-${outages.count}`;
+      const responseName = `outage-${outages.downMs.length}`;
       const answer = await sendSigned(base, commandBody(`status ${deployments.at(-1) ?? 'dep_0000000000'}`, pick(RESPONDERS), { responseUrl: slack.responseUrl(responseName) }));
       const later = () => slack.responses.find((r) => r.path.endsWith(`/${responseName}`))?.body as { text?: string } | undefined;
       await slack.waitFor(() => answer.json?.text ?? later()?.text, 3000, 'the status answer').catch(() => undefined);
@@ -301,7 +300,7 @@ async function main() {
       const back = performance.now();
       while (!(await fetch(`${base}/readyz`).then((r) => r.ok, () => false))) await sleep(50);
       outages.readyAgainMs.push(performance.now() - back);
-      log(`Postgres outage ${outages.count}: down ${(downMs / 1000).toFixed(1)} s, /readyz ${during} during it, ready again ${Math.round(outages.readyAgainMs.at(-1)!)} ms after it came back`);
+      log(`Postgres outage ${outages.downMs.length}: down ${(downMs / 1000).toFixed(1)} s, /readyz ${during} during it, ready again ${Math.round(outages.readyAgainMs.at(-1)!)} ms after it came back`);
     }
   })());
   // Progress.
@@ -391,8 +390,8 @@ async function main() {
     ['Slack outbox delivered / failed; injected 429s and 500s; identical calls delivered twice', `${outbox!.delivered} / ${outbox!.failed}; ${figures.slackFaults}; ${doubled}`],
     ['webhook posts / replays / forged (accepted) / 4xx errors / 5xx answers retried', `${figures.webhookPosts} / ${figures.webhookReplays} / ${figures.webhookForged} (${figures.webhookForgedAccepted}) / ${figures.webhookErrors} / ${figures.webhookDeferred}`],
     ['distinct events sent / stored once each / counted', `${figures.eventsSent.size} / ${events!.stored} / ${events!.counted}`],
-    ['Postgres outages (reset, then refused) / down for', `${outages.count} / ${outages.downMs.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ')}`],
-    ['during each: /readyz 503; status command answered "cannot … right now"', `${outages.notReadyDuring} of ${outages.count}; ${outages.cannotAnswer} of ${outages.count}`],
+    ['Postgres outages (reset, then refused) / down for', `${outages.downMs.length} / ${outages.downMs.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ')}`],
+    ['during each: /readyz 503; status command answered "cannot … right now"', `${outages.notReadyDuring} of ${outages.downMs.length}; ${outages.cannotAnswer} of ${outages.downMs.length}`],
     ['app ready again after Postgres came back (max), no restart', `${outages.readyAgainMs.length ? Math.round(Math.max(...outages.readyAgainMs)) : '-'} ms`],
     ['app process (serve --role all) RSS after 1 min → at the end; peak', `${mb(memory.atOneMinute)} → ${mb(memory.end)}; ${mb(memory.peak)}`],
   ];

@@ -20,10 +20,10 @@ afterAll(async () => {
   await db.drop();
 });
 
-function throughProxy(): DatabaseHandle {
+function throughProxy(max = 2): DatabaseHandle {
   const url = new URL(db.url);
   url.port = String(proxy.port);
-  return connectDatabase(url.toString(), { max: 2, applicationName: 'campaign-guard-test' });
+  return connectDatabase(url.toString(), { max, applicationName: 'campaign-guard-test' });
 }
 
 /** Queries every 100 ms for `ms`, as a busy app does; each one ends in an answer or an error. */
@@ -88,10 +88,11 @@ describe('transactions cut off by a reset', () => {
     const handle = throughProxy();
     try {
       for (let round = 0; round < 4; round++) {
-        // Nothing else is queued, so the dead connection is not reconnected at once: the
-        // transaction's rollback then meets a connection with no socket.
+        // Nothing else is queued, so the dead connection is not reconnected at once, and the
+        // transaction's next query, sent once the close is over, meets a connection with no socket.
         const cut = handle.sql.begin(async (tx) => {
-          await tx`select pg_sleep(2)`;
+          await tx`select pg_sleep(2)`.catch(() => undefined);
+          await new Promise((r) => setTimeout(r, 50));
           return tx`select 1`;
         });
         await new Promise((r) => setTimeout(r, 300));
@@ -111,11 +112,9 @@ describe('transactions cut off by a reset', () => {
 describe('a transaction that goes on after its connection was reset', () => {
   it('its next query fails at once; the connection serves the queries queued meanwhile, each getting its own answer', { timeout: 30_000 }, async () => {
     proxy.set('pass');
-    const url = new URL(db.url);
-    url.port = String(proxy.port);
     // One connection: the transaction holds it, so the other queries queue behind it, and the
     // reset connection is reconnected at once for the first of them.
-    const handle = connectDatabase(url.toString(), { max: 1, applicationName: 'campaign-guard-test' });
+    const handle = throughProxy(1);
     try {
       await handle.sql`select 1`;
       let afterReset: Promise<unknown> | undefined;
