@@ -30,19 +30,27 @@ afterAll(async () => {
   await db.drop();
 });
 
+/** A send job's statement that claims rows: its claiming part is a fragment of its own, left out when it claims nothing. */
+function claimsRows(args: unknown[]): boolean {
+  const text = (strings: unknown) => (Array.isArray(strings) ? strings.join('') : '');
+  return text(args[0]).includes('claimed as (') && args.slice(1).some((value) => text((value as { strings?: unknown } | null)?.strings).includes('skip locked'));
+}
+
 /** The database as the worker sees it, except that the answers of the chosen claims are lost after they commit. */
 function losingClaimAnswers(sql: SqlExecutor, lose: Set<number>) {
   let claims = 0;
-  return new Proxy(sql, {
+  let lost = 0;
+  const losing = new Proxy(sql, {
     apply(target, thisArg, args: unknown[]) {
       const query = Reflect.apply(target, thisArg, args) as PromiseLike<unknown>;
-      const text = Array.isArray(args[0]) ? (args[0] as string[]).join('') : '';
-      if (!text.includes('picked as') || !lose.has(++claims)) return query;
+      if (!claimsRows(args) || !lose.has(++claims)) return query;
       return Promise.resolve(query).then(() => {
+        lost += 1;
         throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
       });
     },
   });
+  return { sql: losing, lost: () => lost };
 }
 
 describe('a claim whose answer is lost', () => {
@@ -59,8 +67,9 @@ describe('a claim whose answer is lost', () => {
     const transport = createSmtpTransport({ url: sink.url, connections: 4 });
     const stops = createStopWatcher({ subscriber, prefix, sql: db.sql, logger: testLogger });
     try {
+      const losing = losingClaimAnswers(db.sql, new Set([2, 5]));
       const process = createSendJobProcessor({
-        database: { ...db, sql: losingClaimAnswers(db.sql, new Set([2, 5])) as typeof db.sql },
+        database: { ...db, sql: losing.sql as typeof db.sql },
         transport,
         stops,
         rateLimiter: createRateLimiter({ redis: commands, prefix, ratePerSecond: 100_000 }),
@@ -70,6 +79,7 @@ describe('a claim whose answer is lost', () => {
       });
       const result = await process({ deploymentId, batchId: batch!.id, fromSeq: range.first_seq, toSeq: range.last_seq, generation: 0 });
       expect(result.finished).toBe(true);
+      expect(losing.lost()).toBe(2);
 
       const check = await checkLedger(db, deploymentId, sink);
       expect(check).toMatchObject({ total: 60, duplicates: 0, lost: 0, phantom: 0, unknown: 0, booksMatch: true });
