@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { connectDatabase } from '../src/db/client.js';
+import { openDatabase } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { createAudienceWorkerPool } from '../src/services/campaigns/audience-workers.js';
 import { createCampaignCreator } from '../src/services/campaigns/create-campaign.js';
@@ -32,7 +32,7 @@ async function main() {
   await writeCsv(file);
   const pg = await benchPostgres();
   await runMigrations(pg.url);
-  const database = connectDatabase(pg.url, { max: 4 });
+  const database = await openDatabase(pg.url, { max: 4 });
   const workers = createAudienceWorkerPool();
   const createCampaign = createCampaignCreator({ database, clock: () => new Date(), validateBlock: workers.validate });
   await database.sql`create table if not exists bench_plain_copy (email text, first_name text, last_name text, city text)`;

@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { connectDatabase } from '../src/db/client.js';
+import { openDatabase } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { createLogger } from '../src/lib/logger.js';
 import { createAudienceWorkerPool } from '../src/services/campaigns/audience-workers.js';
@@ -26,7 +26,7 @@ async function main() {
   await writeFile(file, `${lines.join('\n')}\n`);
   const pg = await benchPostgres();
   await runMigrations(pg.url);
-  const database = connectDatabase(pg.url, { max: 4 });
+  const database = await openDatabase(pg.url, { max: 4 });
   const workers = createAudienceWorkerPool();
   try {
     const create = createCampaignCreator({ database, clock: () => new Date(), validateBlock: workers.validate });

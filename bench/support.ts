@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { connectDatabase } from '../src/db/client.js';
+import { openDatabase } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { startEmbeddedPostgres } from '../src/lib/embedded/postgres.js';
 import { startEmbeddedRedis } from '../src/lib/embedded/redis.js';
@@ -54,7 +54,7 @@ export async function benchStack() {
   const pg = await benchPostgres();
   const redis = await startEmbeddedRedis({ dir: path.join(tmp, 'redis'), ephemeral: true });
   await runMigrations(pg.url);
-  const database = connectDatabase(pg.url, { max: 10 });
+  const database = await openDatabase(pg.url, { max: 10 });
   return {
     pgUrl: pg.url,
     redisUrl: redis.url,

@@ -2,7 +2,7 @@ import { loadConfig, type Config } from './config.js';
 import type { Policy } from './domain/thresholds.js';
 import { createAlertPolicyService } from './services/alerts/policy.js';
 import { createAlertReader } from './services/alerts/reader.js';
-import { connectDatabase, type DatabaseHandle } from './db/client.js';
+import { openDatabase, type DatabaseHandle } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { createHttpServer } from './http/server.js';
 import { registerWebhookRoutes } from './http/webhooks/routes.js';
@@ -83,7 +83,7 @@ export async function openCommandContext(config: Config, logger: Logger) {
   let redis: ReturnType<typeof createRedis> | undefined;
   try {
     await reachable('Postgres', 'DATABASE_URL', () => runMigrations(infrastructure.databaseUrl));
-    database = connectDatabase(infrastructure.databaseUrl, { max: 4, applicationName: 'campaign-guard-cli' });
+    database = await reachable('Postgres', 'DATABASE_URL', () => openDatabase(infrastructure.databaseUrl, { max: 4, applicationName: 'campaign-guard-cli' }));
     const redisUrl = config.redisUrl ?? (await runningEmbeddedRedis(path.join(config.dataDir, 'redis')));
     if (redisUrl) {
       redis = createRedis(redisUrl, 'cli', silentLogger);
@@ -147,7 +147,7 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
   };
   try {
     await reachable('Postgres', 'DATABASE_URL', () => runMigrations(infrastructure.databaseUrl));
-    const database = connectDatabase(infrastructure.databaseUrl, { max: 10, applicationName: `campaign-guard-${options.role}` });
+    const database = await reachable('Postgres', 'DATABASE_URL', () => openDatabase(infrastructure.databaseUrl, { max: 10, applicationName: `campaign-guard-${options.role}` }));
     closers.push(() => database.close());
     const redisUrl = infrastructure.redisUrl!;
     const readiness = createRedis(redisUrl, `readiness-${options.role}`, logger);

@@ -54,6 +54,24 @@ export function connectDatabase(url: string, options: { max?: number; applicatio
 }
 
 /**
+ * connectDatabase, once the pool has answered a first query. postgres.js learns the array types
+ * from the first connection it opens, but builds that connection's first query before it has
+ * registered them (porsager/postgres#789): a statement with an array parameter sent first was
+ * rejected as a malformed array literal. A process's first statement can be a send job's claim
+ * or a webhook's update; after this one the types are known to every connection of the pool.
+ */
+export async function openDatabase(url: string, options: { max?: number; applicationName?: string } = {}): Promise<DatabaseHandle> {
+  const handle = connectDatabase(url, options);
+  try {
+    await handle.sql`select 1`;
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    throw error;
+  }
+  return handle;
+}
+
+/**
  * A transaction that exposes both drizzle (for the query functions) and the raw postgres.js
  * handle (for COPY streaming), on the same connection.
  */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { inject } from 'vitest';
-import { connectDatabase, type DatabaseHandle } from '../../src/db/client.js';
+import { openDatabase, type DatabaseHandle } from '../../src/db/client.js';
 
 export interface TestDatabase extends DatabaseHandle {
   url: string;
@@ -21,7 +21,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   }
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const handle = connectDatabase(url.toString(), { max: 5, applicationName: 'campaign-guard-test' });
+  const handle = await openDatabase(url.toString(), { max: 5, applicationName: 'campaign-guard-test' });
   return {
     ...handle,
     url: url.toString(),

@@ -1,0 +1,41 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectDatabase, openDatabase } from '../../../src/db/client.js';
+import { statusesOf } from '../../../src/db/queries/sending.js';
+import { createCampaignOrThrow } from '../../support/builders.js';
+import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+
+/**
+ * A process's very first statement may carry an array (a worker's claim, a stop-set refresh, a
+ * webhook's update): it must be answered like any later one.
+ */
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+describe('the first statement of a new pool', () => {
+  it('is answered when it has an array parameter', async () => {
+    const { deploymentIds } = await createCampaignOrThrow(db, { sendAt: new Date(Date.now() + 3_600_000) });
+    const handle = await openDatabase(db.url, { max: 3 });
+    try {
+      const rows = await statusesOf(handle.sql, deploymentIds);
+      expect(rows.map((r) => r.id)).toEqual(deploymentIds);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it('needs the opening query: postgres.js alone builds it before it knows the array types', async () => {
+    // If this starts passing, postgres.js fixed porsager/postgres#789 and openDatabase's first query can go.
+    const handle = connectDatabase(db.url, { max: 1 });
+    try {
+      await expect(statusesOf(handle.sql, ['dep_none'])).rejects.toThrow(/malformed array literal/);
+      expect(await statusesOf(handle.sql, ['dep_none'])).toEqual([]);
+    } finally {
+      await handle.close();
+    }
+  });
+});
