@@ -256,12 +256,12 @@ export async function settleAndClaim(
     voided?: string[];
   },
 ): Promise<ClaimedRow[]> {
-  const { deploymentId, batchId, settled } = step;
-  const seqs = step.seqs;
+  const { deploymentId, batchId, settled, seqs } = step;
   const claiming = step.limit > 0 && (seqs === undefined || seqs.length > 0);
   // A part with nothing to do is left out rather than run on empty arrays: most statements only
   // settle or only claim, and planning and running the idle parts was half their Postgres time.
   const noRows = sql`select null::text as status where false`;
+  const noClaims = sql`select null::int as seq, null::text as email, null::text as fields where false`;
   return sql<ClaimedRow[]>`
     with lock as (
       select status from deployments where id = ${deploymentId} for no key update
@@ -287,7 +287,7 @@ export async function settleAndClaim(
         claimed_by = null, claim_expires_at = null, handed_over_at = null, updated_at = now()
       where deployment_id = ${deploymentId} and status = 'claimed' and claimed_by = any(${sql.array(step.voided)}::text[]) and exists (select 1 from lock)
       returning status`}
-    ), claimed as (${!claiming ? sql`select null::int as seq, null::text as email, null::text as fields where false` : sql`
+    ), claimed as (${!claiming ? noClaims : sql`
       update deliveries d set status = 'claimed', claimed_by = ${step.claimToken}, attempts = attempts + 1,
         claim_expires_at = now() + make_interval(secs => ${step.leaseSeconds}), handed_over_at = now(), updated_at = now()
       -- The picked seqs as an array, so the primary key finds each row without a join to plan.
