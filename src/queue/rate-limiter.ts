@@ -4,8 +4,10 @@ import { sleep } from '../lib/processes.js';
 /**
  * One send rate for all workers: a token bucket in Redis, refilled by Redis's own clock, with a
  * burst of a twentieth of a second's worth so the rate holds over any window of a few seconds.
- * Each worker keeps a small reserve (at most one claim's worth) topped up in the background, so
- * a claim rarely waits for a Redis round trip.
+ * Each worker keeps a reserve topped up in the background, so a claim rarely waits for a Redis
+ * round trip: about 10 ms of the rate (at least `reserve`, at most the burst), so a fast send asks
+ * Redis about a hundred times a second, not once every few messages. Tokens in a reserve were
+ * granted by the shared bucket, so the rate holds across workers all the same.
  */
 const TAKE = `
 local rate = tonumber(ARGV[1])
@@ -34,7 +36,7 @@ export interface RateLimiter {
 export function createRateLimiter(deps: { redis: Redis; prefix: string; ratePerSecond: number; reserve?: number }): RateLimiter {
   const key = `${deps.prefix}:send-rate`;
   const burst = Math.max(1, Math.floor(deps.ratePerSecond / 20));
-  const reserveTarget = Math.max(0, Math.min(deps.reserve ?? 0, burst));
+  const reserveTarget = Math.min(burst, Math.max(deps.reserve ?? 0, Math.ceil(deps.ratePerSecond / 100)));
   let reserve = 0;
   let waitMs = 0;
   let refilling: Promise<void> | undefined;
