@@ -6,8 +6,12 @@ import { sleep } from '../../lib/processes.js';
 /**
  * One send job's writes to the ledger, group-committed: a claim a lane asks for, the outcomes
  * lanes learned, the rows they gave back, all go in the next statement, one statement at a time.
- * While one runs, the next one's requests gather, so the statement count per message falls as
- * the lanes get busier. A claim's answer:
+ * While one runs, the next one's requests gather; and a statement waits (at most `gatherMs`) until
+ * every lane has asked, since the lanes the last one answered are about to ask again: one
+ * statement for all of them costs Postgres and the sender about what one for a few does, and
+ * otherwise the lanes settle into two halves taking turns, twice the statements. A claim is
+ * asked for as its message's envelope starts and needed only at its end of data, so the wait is
+ * hidden behind SMTP's round trips unless the server answers instantly. A claim's answer:
  * - `claimed`: committed; the lane may complete its message;
  * - `refused`: the row is not ours to send (someone else holds it, or the deployment stopped);
  * - `unknown`: the statement failed, maybe after its commit; its claims are undone by the next
@@ -33,6 +37,10 @@ export function createClaimFlusher(deps: {
   logger: Logger;
   /** How long an outcome may wait for a claim to travel with before it is written on its own. */
   lingerMs?: number;
+  /** How many lanes may ask for a claim soon (without it: one, and no claim waits for others). */
+  lanesAsking?: () => number;
+  /** How long a claim may wait for the other lanes' claims before its statement goes. */
+  gatherMs?: number;
 }): ClaimFlusher {
   const wanted = new Map<number, (answer: ClaimAnswer) => void>();
   const settled: SettledRow[] = [];
@@ -40,10 +48,13 @@ export function createClaimFlusher(deps: {
   const voided: string[] = [];
   let running: Promise<void> | undefined;
   let lingering: NodeJS.Timeout | undefined;
+  let gathering: NodeJS.Timeout | undefined;
   let failures = 0;
   let fatal: unknown;
 
   const hasWork = () => wanted.size > 0 || settled.length > 0 || released.length > 0 || voided.length > 0;
+  // Every lane is waiting: no more claims will join the next statement.
+  const allAsked = () => wanted.size >= (deps.lanesAsking?.() ?? 1);
 
   const statement = async () => {
     // Undoing a lost claim goes first, alone: a row it gives back cannot be claimed again in the
@@ -86,15 +97,29 @@ export function createClaimFlusher(deps: {
 
   const kick = () => {
     if (lingering) clearTimeout(lingering);
+    if (gathering) clearTimeout(gathering);
     lingering = undefined;
+    gathering = undefined;
     if (running) return;
     running = (async () => {
-      while (hasWork() && fatal === undefined) await statement();
+      while (hasWork() && fatal === undefined) {
+        await statement();
+        // The lanes just answered are about to ask again: the next statement waits for them.
+        if (wanted.size > 0 && !allAsked() && voided.length === 0) break;
+      }
     })().finally(() => {
       running = undefined;
       // Work that arrived after the loop's last look found it still running: take it now.
-      if (hasWork() && fatal === undefined) kick();
+      if (hasWork() && fatal === undefined) schedule();
     });
+  };
+
+  /** The next statement: now if every lane has asked (or a lost claim must be undone), else soon. */
+  const schedule = () => {
+    if (running) return;
+    if (voided.length > 0 || (wanted.size > 0 && allAsked())) return kick();
+    if (wanted.size > 0) gathering ??= setTimeout(kick, deps.gatherMs ?? 3);
+    else lingering ??= setTimeout(kick, deps.lingerMs ?? 20);
   };
 
   return {
@@ -103,7 +128,7 @@ export function createClaimFlusher(deps: {
       if (fatal !== undefined) return Promise.reject(fatal instanceof Error ? fatal : new Error(String(fatal)));
       return new Promise<ClaimAnswer>((resolve) => {
         wanted.set(seq, resolve);
-        kick();
+        schedule();
       });
     },
     settle(row) {

@@ -81,7 +81,9 @@ export function createSendJobProcessor(deps: SendJobDeps) {
       return { handedOver: 0, released: 0, finished: true };
     }
     const content: CampaignContent = { fromAddress: row.from_address, subject: row.subject, bodyText: row.body_text, fieldNames: row.field_names };
-    const flusher = createClaimFlusher({ sql, job, nextToken, leaseSeconds: deps.leaseSeconds, logger: deps.logger });
+    // Lanes that will ask for a claim soon: running, and not sleeping before a retry.
+    let lanesAsking = 0;
+    const flusher = createClaimFlusher({ sql, job, nextToken, leaseSeconds: deps.leaseSeconds, logger: deps.logger, lanesAsking: () => lanesAsking });
     const handOffTimes: number[] = [];
     let handedOver = 0;
     let released = 0;
@@ -125,7 +127,8 @@ export function createSendJobProcessor(deps: SendJobDeps) {
           deps.onOutcome?.(status);
           return undefined;
         }
-        await sleep(retry.backoffMs[attempt - 1] ?? retry.backoffMs.at(-1) ?? 1000);
+        lanesAsking--;
+        await sleep(retry.backoffMs[attempt - 1] ?? retry.backoffMs.at(-1) ?? 1000).finally(() => lanesAsking++);
         if (stopped()) {
           flusher.release(claimable.seq);
           released++;
@@ -150,10 +153,15 @@ export function createSendJobProcessor(deps: SendJobDeps) {
         }
         refusedRound = false;
         const lane = async () => {
-          for (let next = queue.shift(); next && !stopped(); next = queue.shift()) {
-            if ((await deps.rateLimiter.take(1, stopped)) === 0) return;
-            const again = await deliver(next);
-            if (again) queue.push(again);
+          lanesAsking++;
+          try {
+            for (let next = queue.shift(); next && !stopped(); next = queue.shift()) {
+              if ((await deps.rateLimiter.take(1, stopped)) === 0) return;
+              const again = await deliver(next);
+              if (again) queue.push(again);
+            }
+          } finally {
+            lanesAsking--;
           }
         };
         const ends = await Promise.allSettled(Array.from({ length: Math.min(lanes, queue.length) }, lane));

@@ -68,4 +68,44 @@ describe('the claim flusher', () => {
     expect(refusals.filter((a) => a !== 'refused')).toEqual([]);
     expect(refusals).toHaveLength(1200);
   }, 60_000);
+
+  it('waits for every lane before the next statement: about one statement per lane-full of claims', async () => {
+    const { deploymentIds } = await createCampaignOrThrow(db, { csv: audienceCsv(800), sendAt: new Date() });
+    const deploymentId = deploymentIds[0]!;
+    await createPrefetchProcessor({ sql: db.sql, logger: testLogger })(deploymentId);
+    const [batch] = await db.sql<{ id: string }[]>`select id from batches where deployment_id = ${deploymentId}`;
+    await startBatch(db.sql, batch!.id);
+    const run = async (gather: boolean) => {
+      let statements = 0;
+      let lanesAsking = 0;
+      const from = gather ? 1 : 401;
+      const flusher = createClaimFlusher({
+        sql: db.sql, job: { deploymentId, batchId: batch!.id, fromSeq: from, toSeq: from + 399 }, nextToken: () => `g${gather}/${++statements}`,
+        leaseSeconds: 30, logger: testLogger, lingerMs: 1, ...(gather ? { lanesAsking: () => lanesAsking, gatherMs: 50 } : {}),
+      });
+      let next = from - 1;
+      const answers: string[] = [];
+      // A lane takes a moment (an SMTP reply) between its claim's answer and its next claim.
+      const lane = async () => {
+        lanesAsking++;
+        for (let seq = ++next; seq < from + 400; seq = ++next) {
+          answers.push(await flusher.claim(seq));
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          flusher.settle({ seq, status: 'sent', code: 250, reply: '250 ok', messageId: null });
+        }
+        lanesAsking--;
+      };
+      await Promise.all(Array.from({ length: 8 }, lane));
+      await flusher.drain();
+      expect(answers.filter((a) => a !== 'claimed')).toEqual([]);
+      return statements;
+    };
+    const gathered = await run(true);
+    const ungathered = await run(false);
+    // 400 claims of 8 lanes: 50 statements if every one carries all 8 (the last lanes may trail).
+    expect(gathered).toBeLessThanOrEqual(60);
+    expect(ungathered, 'without lanesAsking, statements go as soon as one claim waits').toBeGreaterThan(gathered);
+    expect(await db.sql`select status, count(*)::int as n from deliveries where deployment_id = ${deploymentId} group by status`).toEqual([{ status: 'sent', n: 800 }]);
+    expect((await db.sql`select sent_count, in_flight_count from deployments where id = ${deploymentId}`)[0]).toEqual({ sent_count: 800, in_flight_count: 0 });
+  }, 60_000);
 });
