@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
-import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { classifyFailure, type AttemptOutcome } from '../domain/smtp.js';
+import { createMessageComposer } from './compose.js';
 import type { OutgoingMessage } from './message.js';
 
 /**
@@ -66,21 +66,6 @@ const replyCode = (reply: string | undefined) => {
 };
 const addressOf = (from: string) => /<([^<>]+)>\s*$/.exec(from)?.[1] ?? from;
 
-function compose(message: OutgoingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    new MailComposer({
-      from: message.from,
-      to: message.to,
-      subject: message.subject,
-      text: message.text,
-      messageId: message.messageId,
-      headers: message.headers,
-    })
-      .compile()
-      .build((error, body) => (error ? reject(error) : resolve(body)));
-  });
-}
-
 /**
  * The body, whose end is held until the gate opens; a closed gate withdraws the message instead.
  * `ended()` tells whether the end was released: until then the server cannot have accepted it.
@@ -119,6 +104,7 @@ export function createSmtpTransport(options: SmtpTransportOptions): Transport {
   };
   const auth = url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined;
   const maxMessages = options.maxMessagesPerConnection ?? 1000;
+  const compose = createMessageComposer();
   const idle: PooledConnection[] = [];
   const open = new Set<PooledConnection>();
   let closed = false;
