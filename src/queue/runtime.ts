@@ -127,7 +127,8 @@ export async function startSendingRuntime(deps: {
         if (!result.finished && shuttingDown) await retryLater(job, token, 500);
         return result;
       },
-      { ...common, concurrency: 1 },
+      // Two jobs open at once share the lanes: the next one starts as the current one runs out.
+      { ...common, concurrency: 2 },
     ),
   ];
   for (const worker of workers) {

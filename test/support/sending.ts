@@ -1,6 +1,7 @@
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createQueues } from '../../src/queue/queues.js';
+import type { Transport } from '../../src/mail/transport.js';
 import { createRedis } from '../../src/queue/redis.js';
 import { startSendingRuntime, type SendingRuntime } from '../../src/queue/runtime.js';
 import { createStopAnnouncer } from '../../src/queue/stop-signal.js';
@@ -25,7 +26,7 @@ export function testConfig(database: TestDatabase, env: Record<string, string> =
 }
 
 /** A worker in this process, plus the producer side (queues, pause/resume) a web process would have. */
-export async function startWorker(database: TestDatabase, config: Config, hooks: { onHandOff?: (deploymentId: string) => void } = {}) {
+export async function startWorker(database: TestDatabase, config: Config, hooks: { onHandOff?: (deploymentId: string) => void; transport?: Transport } = {}) {
   const queueConnection = createRedis(config.redisUrl!, 'test-queues', testLogger, { blocking: true });
   const queues = createQueues(queueConnection, config.redisPrefix);
   const announceConnection = createRedis(config.redisUrl!, 'test-announce', testLogger);

@@ -39,6 +39,8 @@ export function createClaimFlusher(deps: {
   lingerMs?: number;
   /** How many lanes may ask for a claim soon (without it: one, and no claim waits for others). */
   lanesAsking?: () => number;
+  /** How many rows the lanes have yet to take: with none left, no lane will ask again, and no claim waits for them. */
+  rowsLeft?: () => number;
   /** How long a claim may wait for the other lanes' claims before its statement goes. */
   gatherMs?: number;
 }): ClaimFlusher {
@@ -53,8 +55,8 @@ export function createClaimFlusher(deps: {
   let fatal: unknown;
 
   const hasWork = () => wanted.size > 0 || settled.length > 0 || released.length > 0 || voided.length > 0;
-  // Every lane is waiting: no more claims will join the next statement.
-  const allAsked = () => wanted.size >= (deps.lanesAsking?.() ?? 1);
+  // Every lane is waiting, or the others have nothing left to ask for: no more claims will join the next statement.
+  const allAsked = () => wanted.size >= (deps.lanesAsking?.() ?? 1) || deps.rowsLeft?.() === 0;
 
   const statement = async () => {
     // Undoing a lost claim goes first, alone: a row it gives back cannot be claimed again in the

@@ -13,6 +13,7 @@ import type { RateLimiter } from '../../queue/rate-limiter.js';
 import type { StopWatcher } from '../../queue/stop-signal.js';
 import { closeFinishedWork } from './books.js';
 import { createClaimFlusher } from './claim-flusher.js';
+import { createLaneSlots } from './lane-slots.js';
 
 /**
  * Sends one send job's range of recipients. Lanes = the transport's connections. A lane starts a
@@ -67,6 +68,8 @@ function failpointTrigger(failpoints: Partial<Record<Failpoint, number>> = {}) {
 export function createSendJobProcessor(deps: SendJobDeps) {
   const { sql } = deps.database;
   const lanes = deps.transport.connections;
+  // Shared by the jobs this worker runs at once (see lane-slots).
+  const slots = createLaneSlots(lanes);
   const retry = deps.retry ?? { attempts: 3, backoffMs: [500, 2000] };
   const failpoint = failpointTrigger(deps.failpoints);
   let claims = 0;
@@ -83,7 +86,9 @@ export function createSendJobProcessor(deps: SendJobDeps) {
     const content: CampaignContent = { fromAddress: row.from_address, subject: row.subject, bodyText: row.body_text, fieldNames: row.field_names };
     // Lanes that will ask for a claim soon: running, and not sleeping before a retry.
     let lanesAsking = 0;
-    const flusher = createClaimFlusher({ sql, job, nextToken, leaseSeconds: deps.leaseSeconds, logger: deps.logger, lanesAsking: () => lanesAsking });
+    // The rows of the current round not yet taken by a lane.
+    let queue: ClaimedRow[] = [];
+    const flusher = createClaimFlusher({ sql, job, nextToken, leaseSeconds: deps.leaseSeconds, logger: deps.logger, lanesAsking: () => lanesAsking, rowsLeft: () => queue.length });
     const handOffTimes: number[] = [];
     let handedOver = 0;
     let released = 0;
@@ -146,13 +151,14 @@ export function createSendJobProcessor(deps: SendJobDeps) {
       // worker that held them). A round in which rows were refused ends the job: the deployment
       // stopped, or another worker has the range (the stop set is refreshed to tell which).
       while (!stopped()) {
-        const queue = await pendingInRange(sql, job);
+        queue = await pendingInRange(sql, job);
         if (queue.length === 0) {
           exhausted = true;
           break;
         }
         refusedRound = false;
         const lane = async () => {
+          await slots.acquire();
           lanesAsking++;
           try {
             for (let next = queue.shift(); next && !stopped(); next = queue.shift()) {
@@ -162,6 +168,7 @@ export function createSendJobProcessor(deps: SendJobDeps) {
             }
           } finally {
             lanesAsking--;
+            slots.release();
           }
         };
         const ends = await Promise.allSettled(Array.from({ length: Math.min(lanes, queue.length) }, lane));

@@ -108,4 +108,38 @@ describe('the claim flusher', () => {
     expect(await db.sql`select status, count(*)::int as n from deliveries where deployment_id = ${deploymentId} group by status`).toEqual([{ status: 'sent', n: 800 }]);
     expect((await db.sql`select sent_count, in_flight_count from deployments where id = ${deploymentId}`)[0]).toEqual({ sent_count: 800, in_flight_count: 0 });
   }, 60_000);
+
+  it('does not wait for lanes that have no rows left to ask for', async () => {
+    const { deploymentIds } = await createCampaignOrThrow(db, { csv: audienceCsv(12), sendAt: new Date() });
+    const deploymentId = deploymentIds[0]!;
+    await createPrefetchProcessor({ sql: db.sql, logger: testLogger })(deploymentId);
+    const [batch] = await db.sql<{ id: string }[]>`select id from batches where deployment_id = ${deploymentId}`;
+    await startBatch(db.sql, batch!.id);
+    const queue = Array.from({ length: 12 }, (_, i) => i + 1);
+    let lanesAsking = 0;
+    let n = 0;
+    const flusher = createClaimFlusher({
+      sql: db.sql, job: { deploymentId, batchId: batch!.id, fromSeq: 1, toSeq: 12 }, nextToken: () => `r/${++n}`,
+      leaseSeconds: 30, logger: testLogger, lanesAsking: () => lanesAsking, rowsLeft: () => queue.length, gatherMs: 5000, lingerMs: 5000,
+    });
+    // 8 lanes and 12 rows. Rows 5-8 are slow messages (a second each): while the lanes on them are
+    // still running, the other four take the last rows 9-12 and ask, and nobody else ever will.
+    const waits: number[] = [];
+    const lane = async () => {
+      lanesAsking++;
+      for (let seq = queue.shift(); seq !== undefined; seq = queue.shift()) {
+        const asked = Date.now();
+        expect(await flusher.claim(seq)).toBe('claimed');
+        if (seq > 8) waits.push(Date.now() - asked);
+        await new Promise((resolve) => setTimeout(resolve, seq >= 5 && seq <= 8 ? 1000 : 5));
+        flusher.settle({ seq, status: 'sent', code: 250, reply: '250 ok', messageId: null });
+      }
+      lanesAsking--;
+    };
+    await Promise.all(Array.from({ length: 8 }, lane));
+    await flusher.drain();
+    expect(waits).toHaveLength(4);
+    expect(Math.max(...waits), 'the last claims waited for lanes that had nothing left to ask for').toBeLessThan(500);
+    expect((await db.sql`select sent_count, in_flight_count from deployments where id = ${deploymentId}`)[0]).toEqual({ sent_count: 12, in_flight_count: 0 });
+  }, 30_000);
 });
