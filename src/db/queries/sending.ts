@@ -287,7 +287,16 @@ export async function settleAndClaim(
         claimed_by = null, claim_expires_at = null, handed_over_at = null, updated_at = now()
       where deployment_id = ${deploymentId} and status = 'claimed' and claimed_by = any(${sql.array(step.voided)}::text[]) and exists (select 1 from lock)
       returning status`}
-    ), claimed as (${!claiming ? noClaims : sql`
+    ), claimed as (${!claiming ? noClaims : seqs ? sql`
+      -- Named rows: the primary key finds each one. Every claimer holds the deployment lock, so no
+      -- other claim can hold one of them; a row another writer has locked is waited for, then seen as it is.
+      update deliveries set status = 'claimed', claimed_by = ${step.claimToken}, attempts = attempts + 1,
+        claim_expires_at = now() + make_interval(secs => ${step.leaseSeconds}), handed_over_at = now(), updated_at = now()
+      where deployment_id = ${deploymentId} and seq = any(${sql.array(seqs)}::int[]) and batch_id = ${batchId} and status = 'pending'
+        and seq between ${step.fromSeq} and ${step.toSeq}
+        and (select status from lock) = 'sending'
+        and exists (select 1 from batches where id = ${batchId} and status = 'sending')
+      returning seq, email, fields` : sql`
       update deliveries d set status = 'claimed', claimed_by = ${step.claimToken}, attempts = attempts + 1,
         claim_expires_at = now() + make_interval(secs => ${step.leaseSeconds}), handed_over_at = now(), updated_at = now()
       -- The picked seqs as an array, so the primary key finds each row without a join to plan.
@@ -295,7 +304,6 @@ export async function settleAndClaim(
         select p.seq from deliveries p
         where p.deployment_id = ${deploymentId} and p.batch_id = ${batchId} and p.status = 'pending'
           and p.seq between ${step.fromSeq} and ${step.toSeq}
-          ${seqs ? sql`and p.seq = any(${sql.array(seqs)}::int[])` : sql``}
           and (select status from lock) = 'sending'
           and exists (select 1 from batches where id = ${batchId} and status = 'sending')
         order by p.seq

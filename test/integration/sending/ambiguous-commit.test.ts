@@ -33,7 +33,7 @@ afterAll(async () => {
 /** A send job's statement that claims rows: its claiming part is a fragment of its own, left out when it claims nothing. */
 function claimsRows(args: unknown[]): boolean {
   const text = (strings: unknown) => (Array.isArray(strings) ? strings.join('') : '');
-  return text(args[0]).includes('claimed as (') && args.slice(1).some((value) => text((value as { strings?: unknown } | null)?.strings).includes('skip locked'));
+  return text(args[0]).includes('claimed as (') && args.slice(1).some((value) => text((value as { strings?: unknown } | null)?.strings).includes("set status = 'claimed'"));
 }
 
 /** The database as the worker sees it, except that the answers of the chosen claims are lost after they commit. */
