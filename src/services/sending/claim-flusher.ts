@@ -25,6 +25,11 @@ export interface ClaimFlusher {
   claim(seq: number): Promise<ClaimAnswer>;
   settle(row: SettledRow): void;
   release(seq: number): void;
+  /**
+   * Resolves once the outcomes and given-back rows recorded so far are committed. Claims still
+   * gathering are not hurried: they carry the outcomes in a moment, or the outcomes go alone.
+   */
+  committed(): Promise<void>;
   /** Resolves once everything recorded so far is committed. */
   drain(): Promise<void>;
 }
@@ -53,6 +58,13 @@ export function createClaimFlusher(deps: {
   let gathering: NodeJS.Timeout | undefined;
   let failures = 0;
   let fatal: unknown;
+  // Outcomes and given-back rows recorded, and of them committed (in the order recorded).
+  let recorded = 0;
+  let written = 0;
+  const waiters: { upTo: number; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  const failAll = (error: unknown) => {
+    for (const waiter of waiters.splice(0)) waiter.reject(error);
+  };
 
   const hasWork = () => wanted.size > 0 || settled.length > 0 || released.length > 0 || voided.length > 0;
   // Every lane is waiting, or the others have nothing left to ask for: no more claims will join the next statement.
@@ -81,6 +93,8 @@ export function createClaimFlusher(deps: {
       failures = 0;
       const got = new Set(claimed.map((r) => r.seq));
       for (const [seq, answer] of asked) answer(got.has(seq) ? 'claimed' : 'refused');
+      written += outcomes.length + givenBack.length;
+      for (let i = waiters.length - 1; i >= 0; i--) if (waiters[i]!.upTo <= written) waiters.splice(i, 1)[0]!.resolve();
     } catch (error) {
       settled.unshift(...outcomes);
       released.unshift(...givenBack);
@@ -90,6 +104,7 @@ export function createClaimFlusher(deps: {
       for (const answer of asked.values()) answer('unknown');
       if (++failures >= 600) {
         fatal = error;
+        failAll(error);
         return;
       }
       if (failures === 1 || failures % 30 === 0) deps.logger.warn({ err: error, failures }, 'could not record send outcomes yet; retrying');
@@ -121,6 +136,8 @@ export function createClaimFlusher(deps: {
     if (running) return;
     if (voided.length > 0 || (wanted.size > 0 && allAsked())) return kick();
     if (wanted.size > 0) gathering ??= setTimeout(kick, deps.gatherMs ?? 3);
+    // Someone waits for the outcomes and no claims statement is gathering to carry them: now.
+    else if (waiters.length > 0) kick();
     else lingering ??= setTimeout(kick, deps.lingerMs ?? 20);
   };
 
@@ -135,12 +152,23 @@ export function createClaimFlusher(deps: {
     },
     settle(row) {
       settled.push(row);
+      recorded++;
       // Usually the lane's next claim carries it; if none comes soon, it goes alone.
       lingering ??= setTimeout(kick, deps.lingerMs ?? 20);
     },
     release(seq) {
       released.push(seq);
+      recorded++;
       lingering ??= setTimeout(kick, deps.lingerMs ?? 20);
+    },
+    committed() {
+      if (fatal !== undefined) return Promise.reject(fatal instanceof Error ? fatal : new Error(String(fatal)));
+      if (written >= recorded) return Promise.resolve();
+      const upTo = recorded;
+      return new Promise<void>((resolve, reject) => {
+        waiters.push({ upTo, resolve, reject });
+        schedule();
+      });
     },
     async drain() {
       while (hasWork() || running) {

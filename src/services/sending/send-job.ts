@@ -12,7 +12,7 @@ import type { SendJob } from '../../queue/jobs.js';
 import type { RateLimiter } from '../../queue/rate-limiter.js';
 import type { StopWatcher } from '../../queue/stop-signal.js';
 import { closeFinishedWork } from './books.js';
-import { createClaimFlusher } from './claim-flusher.js';
+import { createBatchFlushers, type JobLanes } from './batch-flushers.js';
 import { createLaneSlots } from './lane-slots.js';
 
 /**
@@ -74,6 +74,7 @@ export function createSendJobProcessor(deps: SendJobDeps) {
   const failpoint = failpointTrigger(deps.failpoints);
   let claims = 0;
   const nextToken = () => `${deps.workerId}/${++claims}`;
+  const flushers = createBatchFlushers({ sql, nextToken, leaseSeconds: deps.leaseSeconds, logger: deps.logger });
 
   return async function processSendJob(job: SendJob): Promise<SendJobResult> {
     const unwatch = deps.stops.watch(job.deploymentId);
@@ -84,11 +85,10 @@ export function createSendJobProcessor(deps: SendJobDeps) {
       return { handedOver: 0, released: 0, finished: true };
     }
     const content: CampaignContent = { fromAddress: row.from_address, subject: row.subject, bodyText: row.body_text, fieldNames: row.field_names };
-    // Lanes that will ask for a claim soon: running, and not sleeping before a retry.
-    let lanesAsking = 0;
     // The rows of the current round not yet taken by a lane.
     let queue: ClaimedRow[] = [];
-    const flusher = createClaimFlusher({ sql, job, nextToken, leaseSeconds: deps.leaseSeconds, logger: deps.logger, lanesAsking: () => lanesAsking, rowsLeft: () => queue.length });
+    const jobLanes: JobLanes = { asking: 0, get rowsLeft() { return queue.length; } };
+    const flusher = flushers.join(job, jobLanes);
     const handOffTimes: number[] = [];
     let handedOver = 0;
     let released = 0;
@@ -132,8 +132,8 @@ export function createSendJobProcessor(deps: SendJobDeps) {
           deps.onOutcome?.(status);
           return undefined;
         }
-        lanesAsking--;
-        await sleep(retry.backoffMs[attempt - 1] ?? retry.backoffMs.at(-1) ?? 1000).finally(() => lanesAsking++);
+        jobLanes.asking--;
+        await sleep(retry.backoffMs[attempt - 1] ?? retry.backoffMs.at(-1) ?? 1000).finally(() => jobLanes.asking++);
         if (stopped()) {
           flusher.release(claimable.seq);
           released++;
@@ -159,7 +159,7 @@ export function createSendJobProcessor(deps: SendJobDeps) {
         refusedRound = false;
         const lane = async () => {
           await slots.acquire();
-          lanesAsking++;
+          jobLanes.asking++;
           try {
             for (let next = queue.shift(); next && !stopped(); next = queue.shift()) {
               if ((await deps.rateLimiter.take(1, stopped)) === 0) return;
@@ -167,7 +167,7 @@ export function createSendJobProcessor(deps: SendJobDeps) {
               if (again) queue.push(again);
             }
           } finally {
-            lanesAsking--;
+            jobLanes.asking--;
             slots.release();
           }
         };
@@ -180,7 +180,7 @@ export function createSendJobProcessor(deps: SendJobDeps) {
         }
       }
     } finally {
-      await flusher.drain();
+      await flushers.leave(job, jobLanes);
       const stopAt = deps.stops.isStopped(job.deploymentId) ? deps.stops.stoppedAt(job.deploymentId) : undefined;
       if (stopAt !== undefined) {
         const late = handOffTimes.filter((t) => t > stopAt).length;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBatch } from '../../../src/db/queries/sending.js';
+import { createBatchFlushers } from '../../../src/services/sending/batch-flushers.js';
 import { createClaimFlusher } from '../../../src/services/sending/claim-flusher.js';
 import { createPrefetchProcessor } from '../../../src/services/sending/prefetch-job.js';
 import { audienceCsv, createCampaignOrThrow } from '../../support/builders.js';
@@ -141,5 +142,39 @@ describe('the claim flusher', () => {
     expect(waits).toHaveLength(4);
     expect(Math.max(...waits), 'the last claims waited for lanes that had nothing left to ask for').toBeLessThan(500);
     expect((await db.sql`select sent_count, in_flight_count from deployments where id = ${deploymentId}`)[0]).toEqual({ sent_count: 12, in_flight_count: 0 });
+  }, 30_000);
+
+  it('gathers the lanes of every open job of a batch into one statement, and commits a leaving job\'s outcomes without hurrying the others\' claims', async () => {
+    const { deploymentIds } = await createCampaignOrThrow(db, { csv: audienceCsv(500), sendAt: new Date() });
+    const deploymentId = deploymentIds[0]!;
+    await createPrefetchProcessor({ sql: db.sql, logger: testLogger })(deploymentId);
+    const [batch] = await db.sql<{ id: string }[]>`select id from batches where deployment_id = ${deploymentId}`;
+    await startBatch(db.sql, batch!.id);
+    let statements = 0;
+    const flushers = createBatchFlushers({ sql: db.sql, nextToken: () => `s/${++statements}`, leaseSeconds: 30, logger: testLogger });
+    const ending = { deploymentId, batchId: batch!.id, fromSeq: 1, toSeq: 250 };
+    const starting = { deploymentId, batchId: batch!.id, fromSeq: 251, toSeq: 500 };
+    // The ending job has 3 lanes on their last rows; the starting one 5 lanes and rows to spare.
+    const endingLanes = { asking: 3, rowsLeft: 0 };
+    const startingLanes = { asking: 5, rowsLeft: 245 };
+    const flusher = flushers.join(ending, endingLanes);
+    expect(flushers.join(starting, startingLanes)).toBe(flusher);
+    const claims = [248, 249, 250, 251, 252, 253, 254, 255].map((seq) => flusher.claim(seq));
+    expect(await Promise.all(claims)).toEqual(Array(8).fill('claimed'));
+    expect(statements, 'one statement for the eight lanes of both jobs').toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 10)); // the flusher is idle again
+
+    // The ending job's outcomes are committed; the starting job's lanes, asking again, are not
+    // hurried into a statement of their own: the outcomes wait for their claims to carry them.
+    for (const seq of [248, 249, 250]) flusher.settle({ seq, status: 'sent', code: 250, reply: '250 ok', messageId: null });
+    endingLanes.asking = 0;
+    const next = [256, 257, 258].map((seq) => flusher.claim(seq));
+    const leaving = flushers.leave(ending, endingLanes);
+    const more = [259, 260].map((seq) => flusher.claim(seq));
+    await leaving;
+    expect(await Promise.all([...next, ...more])).toEqual(Array(5).fill('claimed'));
+    expect(statements, 'the outcomes went with the five claims, in one statement').toBe(2);
+    expect(await db.sql`select seq from deliveries where deployment_id = ${deploymentId} and status = 'sent' order by seq`).toEqual([{ seq: 248 }, { seq: 249 }, { seq: 250 }]);
+    await flushers.leave(starting, startingLanes);
   }, 30_000);
 });
