@@ -5,8 +5,8 @@ import { MAX_SKEW_SECONDS, verifySlackSignature } from './signature.js';
 
 /**
  * `POST /slack/events`: the only way into the Slack app in HTTP mode. The body is read as raw
- * bytes with a hard cap (1 MB, counted while reading: a larger body is refused with 413 and the
- * connection closed, so no more is read); the signature is checked over those exact bytes; only
+ * bytes with a hard cap (1 MB, counted while reading: a larger body is refused with 413 and no
+ * more of it is kept); the signature is checked over those exact bytes; only
  * then is the body parsed and handed to Bolt. `ssl_check` requests are answered and never
  * dispatched. Nothing unsigned reaches a listener.
  */
@@ -50,8 +50,6 @@ function readCapped(request: FastifyRequest, max: number): Promise<Buffer> {
       size += chunk.length;
       if (size > max) {
         cleanup();
-        // Stop reading: what is still in flight is not our business.
-        stream.pause();
         reject(new BodyTooLarge(size));
         return;
       }
@@ -74,6 +72,21 @@ function readCapped(request: FastifyRequest, max: number): Promise<Buffer> {
     stream.on('end', onEnd);
     stream.on('error', onError);
   });
+}
+
+/**
+ * After refusing a body, what the client is still sending is read and dropped for a moment, then
+ * the connection is closed (as web servers' lingering close does). Closing at once would answer
+ * the client's next packets with a reset, which can reach it before our answer: it would see a
+ * broken connection instead of the 413.
+ */
+const LINGER_MS = 2000;
+function dropTheRest(request: FastifyRequest): void {
+  const { raw } = request;
+  const timer = setTimeout(() => raw.socket.destroy(), LINGER_MS).unref();
+  raw.once('end', () => clearTimeout(timer));
+  raw.socket.once('close', () => clearTimeout(timer));
+  raw.resume();
 }
 
 const mediaType = (header: unknown) => (typeof header === 'string' ? header.split(';')[0]!.trim().toLowerCase() : '');
@@ -131,7 +144,8 @@ export function registerSlackRoute(server: FastifyInstance, options: FrontDoorOp
       } catch (error) {
         if (error instanceof BodyTooLarge) {
           log.warn({ bytesRead: error.bytesRead, limit: max }, 'slack request refused: body too large');
-          return reply.code(413).header('connection', 'close').send({ error: 'body too large' });
+          dropTheRest(request);
+          return reply.code(413).send({ error: 'body too large' });
         }
         throw error;
       }

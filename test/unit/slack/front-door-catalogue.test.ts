@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_SLACK_BODY_BYTES } from '../../../src/slack/front-door.js';
 import { slackSignature } from '../../../src/slack/signature.js';
@@ -155,6 +156,43 @@ describe('S9: a signed payload that is not an object, or 10 MB', () => {
 });
 
 describe('S10: a 50 MB unauthenticated body', () => {
+  it('S10: after the 413, what the client still sends is read and dropped for a moment, so it reads the answer instead of a reset; then the connection closes', async () => {
+    const url = new URL(door.base);
+    const socket = net.connect({ host: url.hostname, port: Number(url.port) });
+    await new Promise((resolve) => socket.once('connect', resolve));
+    let answer = '';
+    let closedAt: number | undefined;
+    let failure: Error | undefined;
+    socket.on('data', (data: Buffer) => (answer += data.toString('latin1')));
+    socket.on('close', () => (closedAt ??= Date.now()));
+    socket.on('error', (error) => (failure = error));
+    const chunk = (size: number) => `${size.toString(16)}\r\n${'a'.repeat(size)}\r\n`;
+    socket.write(`POST /slack/events HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: ${FORM}\r\nTransfer-Encoding: chunked\r\n\r\n`);
+    for (let i = 0; i < 20; i++) socket.write(chunk(64 * 1024)); // past the 1 MB cap
+    const deadline = Date.now() + 5000;
+    while (!answer.includes('\r\n\r\n') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    // The client goes on sending (it has not read the answer yet, as a client mid-upload would not):
+    // for a moment, that is read and dropped, not answered with a reset.
+    const answered = Date.now();
+    while (Date.now() - answered < 500) {
+      socket.write(chunk(64 * 1024));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(failure, 'the connection was reset while the client was still sending').toBeUndefined();
+    expect(closedAt).toBeUndefined();
+    // Then it is closed, however long the client would go on.
+    while (closedAt === undefined && Date.now() - answered < 5000) {
+      if (!socket.destroyed) socket.write(chunk(64 * 1024));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(closedAt, 'closed within the linger').toBeDefined();
+    expect(closedAt! - answered).toBeLessThan(4000);
+    socket.destroy();
+    expect(door.dispatched).toHaveLength(0);
+  });
+
+
   it('S10: 50 MB, chunked, is 413 after reading no more than the 1 MB cap; the door stays open for the next request', async () => {
     door.logLines.length = 0;
     const { status } = await postChunked(door.base, 50 * 1024 * 1024);
