@@ -16,15 +16,16 @@ import { createBatchFlushers, type JobLanes } from './batch-flushers.js';
 import { createLaneSlots } from './lane-slots.js';
 
 /**
- * Sends one send job's range of recipients. Lanes = the transport's connections. A lane starts a
- * message's SMTP transaction and, at the same moment, asks for the row's claim; the claims and
- * outcomes of all lanes are group-committed (claim-flusher), and a message's end of data — the
- * only thing that makes the server accept it — waits for its claim to commit. So the Postgres
- * round trip overlaps SMTP's instead of adding to it, and still no message can be delivered
- * unclaimed: a claim refused (the deployment stopped: the claim is conditional on it, under its
- * row lock) withdraws the message before its end. A row is claimed only while its message is on
- * the wire or its outcome is about to be written, so the rows a worker holds claimed are never
- * more than its lanes: a crash leaves at most that many `unknown`.
+ * Sends one send job's range of recipients. Lanes = the transport's connections, shared by the
+ * jobs a worker has open (lane-slots). A lane starts a message's SMTP transaction and, at the same
+ * moment, asks for the row's claim; the claims and outcomes of all lanes of a batch's open jobs
+ * are group-committed (claim-flusher, batch-flushers), and a message's end of data — the only
+ * thing that makes the server accept it — waits for its claim to commit. So the Postgres round
+ * trip overlaps SMTP's instead of adding to it, and still no message can be delivered unclaimed:
+ * a claim refused (the deployment stopped: the claim is conditional on it, under its row lock)
+ * withdraws the message before its end. A row is claimed only while its message is on the wire or
+ * its outcome is about to be written, so the rows a worker holds claimed are never more than its
+ * lanes: a crash leaves at most that many `unknown`.
  */
 export interface SendJobResult {
   handedOver: number;
