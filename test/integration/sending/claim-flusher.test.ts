@@ -20,6 +20,16 @@ afterAll(async () => {
   await db.drop();
 });
 
+/** A deployment of `recipients` prefetched, with its one batch sending. */
+async function sendingBatch(recipients: number) {
+  const { deploymentIds } = await createCampaignOrThrow(db, { csv: audienceCsv(recipients), sendAt: new Date() });
+  const deploymentId = deploymentIds[0]!;
+  await createPrefetchProcessor({ sql: db.sql, logger: testLogger })(deploymentId);
+  const [batch] = await db.sql<{ id: string }[]>`select id from batches where deployment_id = ${deploymentId}`;
+  await startBatch(db.sql, batch!.id);
+  return { deploymentId, batchId: batch!.id };
+}
+
 /** Lets a random number of microtasks and, now and then, a macrotask go by. */
 async function jitter(): Promise<void> {
   const hops = Math.floor(Math.random() * 6);
@@ -29,13 +39,9 @@ async function jitter(): Promise<void> {
 
 describe('the claim flusher', () => {
   it('answers every claim of 8 lanes asking at random moments, and claims each row once', async () => {
-    const { deploymentIds } = await createCampaignOrThrow(db, { csv: audienceCsv(1200), sendAt: new Date() });
-    const deploymentId = deploymentIds[0]!;
-    await createPrefetchProcessor({ sql: db.sql, logger: testLogger })(deploymentId);
-    const [batch] = await db.sql<{ id: string }[]>`select id from batches where deployment_id = ${deploymentId}`;
-    await startBatch(db.sql, batch!.id);
+    const { deploymentId, batchId } = await sendingBatch(1200);
     let n = 0;
-    const flusher = createClaimFlusher({ sql: db.sql, job: { deploymentId, batchId: batch!.id, fromSeq: 1, toSeq: 1200 }, nextToken: () => `w/${++n}`, leaseSeconds: 30, logger: testLogger, lingerMs: 1 });
+    const flusher = createClaimFlusher({ sql: db.sql, job: { deploymentId, batchId: batchId, fromSeq: 1, toSeq: 1200 }, nextToken: () => `w/${++n}`, leaseSeconds: 30, logger: testLogger, lingerMs: 1 });
     let next = 0;
     const answers: string[] = [];
     const lane = async () => {
@@ -71,17 +77,13 @@ describe('the claim flusher', () => {
   }, 60_000);
 
   it('waits for every lane before the next statement: about one statement per lane-full of claims', async () => {
-    const { deploymentIds } = await createCampaignOrThrow(db, { csv: audienceCsv(800), sendAt: new Date() });
-    const deploymentId = deploymentIds[0]!;
-    await createPrefetchProcessor({ sql: db.sql, logger: testLogger })(deploymentId);
-    const [batch] = await db.sql<{ id: string }[]>`select id from batches where deployment_id = ${deploymentId}`;
-    await startBatch(db.sql, batch!.id);
+    const { deploymentId, batchId } = await sendingBatch(800);
     const run = async (gather: boolean) => {
       let statements = 0;
       let lanesAsking = 0;
       const from = gather ? 1 : 401;
       const flusher = createClaimFlusher({
-        sql: db.sql, job: { deploymentId, batchId: batch!.id, fromSeq: from, toSeq: from + 399 }, nextToken: () => `g${gather}/${++statements}`,
+        sql: db.sql, job: { deploymentId, batchId: batchId, fromSeq: from, toSeq: from + 399 }, nextToken: () => `g${gather}/${++statements}`,
         leaseSeconds: 30, logger: testLogger, lingerMs: 1, ...(gather ? { lanesAsking: () => lanesAsking, gatherMs: 50 } : {}),
       });
       let next = from - 1;
@@ -111,16 +113,12 @@ describe('the claim flusher', () => {
   }, 60_000);
 
   it('does not wait for lanes that have no rows left to ask for', async () => {
-    const { deploymentIds } = await createCampaignOrThrow(db, { csv: audienceCsv(12), sendAt: new Date() });
-    const deploymentId = deploymentIds[0]!;
-    await createPrefetchProcessor({ sql: db.sql, logger: testLogger })(deploymentId);
-    const [batch] = await db.sql<{ id: string }[]>`select id from batches where deployment_id = ${deploymentId}`;
-    await startBatch(db.sql, batch!.id);
+    const { deploymentId, batchId } = await sendingBatch(12);
     const queue = Array.from({ length: 12 }, (_, i) => i + 1);
     let lanesAsking = 0;
     let n = 0;
     const flusher = createClaimFlusher({
-      sql: db.sql, job: { deploymentId, batchId: batch!.id, fromSeq: 1, toSeq: 12 }, nextToken: () => `r/${++n}`,
+      sql: db.sql, job: { deploymentId, batchId: batchId, fromSeq: 1, toSeq: 12 }, nextToken: () => `r/${++n}`,
       leaseSeconds: 30, logger: testLogger, lanesAsking: () => lanesAsking, rowsLeft: () => queue.length, gatherMs: 5000, lingerMs: 5000,
     });
     // 8 lanes and 12 rows. Rows 5-8 are slow messages (a second each): while the lanes on them are
@@ -145,15 +143,11 @@ describe('the claim flusher', () => {
   }, 30_000);
 
   it('gathers the lanes of every open job of a batch into one statement, and commits a leaving job\'s outcomes without hurrying the others\' claims', async () => {
-    const { deploymentIds } = await createCampaignOrThrow(db, { csv: audienceCsv(500), sendAt: new Date() });
-    const deploymentId = deploymentIds[0]!;
-    await createPrefetchProcessor({ sql: db.sql, logger: testLogger })(deploymentId);
-    const [batch] = await db.sql<{ id: string }[]>`select id from batches where deployment_id = ${deploymentId}`;
-    await startBatch(db.sql, batch!.id);
+    const { deploymentId, batchId } = await sendingBatch(500);
     let statements = 0;
     const flushers = createBatchFlushers({ sql: db.sql, nextToken: () => `s/${++statements}`, leaseSeconds: 30, logger: testLogger });
-    const ending = { deploymentId, batchId: batch!.id, fromSeq: 1, toSeq: 250 };
-    const starting = { deploymentId, batchId: batch!.id, fromSeq: 251, toSeq: 500 };
+    const ending = { deploymentId, batchId: batchId, fromSeq: 1, toSeq: 250 };
+    const starting = { deploymentId, batchId: batchId, fromSeq: 251, toSeq: 500 };
     // The ending job has 3 lanes on their last rows; the starting one 5 lanes and rows to spare.
     const endingLanes = { asking: 3, rowsLeft: 0 };
     const startingLanes = { asking: 5, rowsLeft: 245 };
