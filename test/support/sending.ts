@@ -1,4 +1,5 @@
 import { loadConfig, type Config } from '../../src/config.js';
+import { startBatch } from '../../src/db/queries/sending.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createQueues } from '../../src/queue/queues.js';
 import type { Transport } from '../../src/mail/transport.js';
@@ -6,7 +7,9 @@ import { createRedis } from '../../src/queue/redis.js';
 import { startSendingRuntime, type SendingRuntime } from '../../src/queue/runtime.js';
 import { createStopAnnouncer } from '../../src/queue/stop-signal.js';
 import { createPauseResume } from '../../src/services/sending/pause-resume.js';
+import { createPrefetchProcessor } from '../../src/services/sending/prefetch-job.js';
 import { createCancellationService } from '../../src/services/cancellation.js';
+import { audienceCsv, createCampaignOrThrow } from './builders.js';
 import type { TestDatabase } from './database.js';
 import { redisUrl, uniquePrefix } from './database.js';
 
@@ -91,4 +94,14 @@ export function sinkCopies(byDelivery: Map<string, number>, deploymentId: string
     if (tag.startsWith(`${deploymentId}.`)) copies.set(Number(tag.slice(deploymentId.length + 1)), n);
   }
   return copies;
+}
+
+/** A deployment of `recipients` prefetched, with its one batch sending (no worker involved). */
+export async function sendingBatch(database: TestDatabase, recipients: number) {
+  const { deploymentIds } = await createCampaignOrThrow(database, { csv: audienceCsv(recipients), sendAt: new Date() });
+  const deploymentId = deploymentIds[0]!;
+  await createPrefetchProcessor({ sql: database.sql, logger: testLogger })(deploymentId);
+  const [batch] = await database.sql<{ id: string }[]>`select id from batches where deployment_id = ${deploymentId}`;
+  const range = (await startBatch(database.sql, batch!.id))!;
+  return { deploymentId, batchId: batch!.id, range };
 }

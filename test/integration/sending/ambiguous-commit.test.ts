@@ -1,18 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlExecutor } from '../../../src/db/client.js';
 import { cancelDeployments, markLedgerCancelled } from '../../../src/db/queries/cancellation.js';
-import { settleAndClaim, startBatch } from '../../../src/db/queries/sending.js';
+import { settleAndClaim } from '../../../src/db/queries/sending.js';
 import { startSmtpSink, type SmtpSink } from '../../../src/mail/sink.js';
 import { createSmtpTransport } from '../../../src/mail/transport.js';
 import { createRateLimiter } from '../../../src/queue/rate-limiter.js';
 import { createRedis } from '../../../src/queue/redis.js';
 import { createStopWatcher } from '../../../src/queue/stop-signal.js';
-import { createPrefetchProcessor } from '../../../src/services/sending/prefetch-job.js';
 import { createSendJobProcessor } from '../../../src/services/sending/send-job.js';
-import { audienceCsv, createCampaignOrThrow } from '../../support/builders.js';
 import { checkLedger } from '../../support/checker.js';
 import { createTestDatabase, redisUrl, uniquePrefix, type TestDatabase } from '../../support/database.js';
-import { testLogger } from '../../support/sending.js';
+import { sendingBatch, testLogger } from '../../support/sending.js';
 
 /**
  * The connection to Postgres dies after a claim committed but before its rows came back: the
@@ -55,11 +53,7 @@ function losingClaimAnswers(sql: SqlExecutor, lose: Set<number>) {
 
 describe('a claim whose answer is lost', () => {
   it('puts the rows it may have claimed back, and every recipient gets exactly one message', async () => {
-    const { deploymentIds } = await createCampaignOrThrow(db, { csv: audienceCsv(60), sendAt: new Date() });
-    const deploymentId = deploymentIds[0]!;
-    await createPrefetchProcessor({ sql: db.sql, logger: testLogger })(deploymentId);
-    const [batch] = await db.sql<{ id: string }[]>`select id from batches where deployment_id = ${deploymentId}`;
-    const range = (await startBatch(db.sql, batch!.id))!;
+    const { deploymentId, batchId, range } = await sendingBatch(db, 60);
 
     const prefix = uniquePrefix('ambiguous');
     const commands = createRedis(redisUrl(), 'test-commands', testLogger);
@@ -77,7 +71,7 @@ describe('a claim whose answer is lost', () => {
         leaseSeconds: 30,
         logger: testLogger,
       });
-      const result = await process({ deploymentId, batchId: batch!.id, fromSeq: range.first_seq, toSeq: range.last_seq, generation: 0 });
+      const result = await process({ deploymentId, batchId: batchId, fromSeq: range.first_seq, toSeq: range.last_seq, generation: 0 });
       expect(result.finished).toBe(true);
       expect(losing.lost()).toBe(2);
 
@@ -97,12 +91,8 @@ describe('a claim whose answer is lost', () => {
 
 describe('a claimed row given back after its deployment was cancelled', () => {
   it('is cancelled, not pending again, and counted among those that will never be sent', async () => {
-    const { deploymentIds } = await createCampaignOrThrow(db, { csv: audienceCsv(10), sendAt: new Date() });
-    const deploymentId = deploymentIds[0]!;
-    await createPrefetchProcessor({ sql: db.sql, logger: testLogger })(deploymentId);
-    const [batch] = await db.sql<{ id: string }[]>`select id from batches where deployment_id = ${deploymentId}`;
-    const range = { deploymentId, batchId: batch!.id, fromSeq: 1, toSeq: 10, leaseSeconds: 30, released: [] };
-    await startBatch(db.sql, batch!.id);
+    const { deploymentId, batchId } = await sendingBatch(db, 10);
+    const range = { deploymentId, batchId, fromSeq: 1, toSeq: 10, leaseSeconds: 30, released: [] };
     const claimed = await settleAndClaim(db.sql, { ...range, limit: 3, claimToken: 'w/1', settled: [] });
     expect(claimed).toHaveLength(3);
     // The cancel commits, and its ledger marking is over, before the lanes give their rows back.
@@ -112,6 +102,6 @@ describe('a claimed row given back after its deployment was cancelled', () => {
 
     expect(await db.sql`select status, count(*)::int as n from deliveries where deployment_id = ${deploymentId} group by status`).toEqual([{ status: 'cancelled', n: 10 }]);
     expect((await db.sql`select cancelled_count, in_flight_count from deployments where id = ${deploymentId}`)[0]).toEqual({ cancelled_count: 10, in_flight_count: 0 });
-    expect((await db.sql`select cancelled_count, in_flight_count from batches where id = ${batch!.id}`)[0]).toEqual({ cancelled_count: 10, in_flight_count: 0 });
+    expect((await db.sql`select cancelled_count, in_flight_count from batches where id = ${batchId}`)[0]).toEqual({ cancelled_count: 10, in_flight_count: 0 });
   });
 });

@@ -1,11 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBatch } from '../../../src/db/queries/sending.js';
 import { createBatchFlushers } from '../../../src/services/sending/batch-flushers.js';
 import { createClaimFlusher } from '../../../src/services/sending/claim-flusher.js';
-import { createPrefetchProcessor } from '../../../src/services/sending/prefetch-job.js';
-import { audienceCsv, createCampaignOrThrow } from '../../support/builders.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
-import { testLogger } from '../../support/sending.js';
+import { sendingBatch, testLogger } from '../../support/sending.js';
 
 /**
  * The group commit under lanes that ask at every moment: each claim gets its answer (none waits
@@ -20,16 +17,6 @@ afterAll(async () => {
   await db.drop();
 });
 
-/** A deployment of `recipients` prefetched, with its one batch sending. */
-async function sendingBatch(recipients: number) {
-  const { deploymentIds } = await createCampaignOrThrow(db, { csv: audienceCsv(recipients), sendAt: new Date() });
-  const deploymentId = deploymentIds[0]!;
-  await createPrefetchProcessor({ sql: db.sql, logger: testLogger })(deploymentId);
-  const [batch] = await db.sql<{ id: string }[]>`select id from batches where deployment_id = ${deploymentId}`;
-  await startBatch(db.sql, batch!.id);
-  return { deploymentId, batchId: batch!.id };
-}
-
 /** Lets a random number of microtasks and, now and then, a macrotask go by. */
 async function jitter(): Promise<void> {
   const hops = Math.floor(Math.random() * 6);
@@ -39,7 +26,7 @@ async function jitter(): Promise<void> {
 
 describe('the claim flusher', () => {
   it('answers every claim of 8 lanes asking at random moments, and claims each row once', async () => {
-    const { deploymentId, batchId } = await sendingBatch(1200);
+    const { deploymentId, batchId } = await sendingBatch(db, 1200);
     let n = 0;
     const flusher = createClaimFlusher({ sql: db.sql, job: { deploymentId, batchId: batchId, fromSeq: 1, toSeq: 1200 }, nextToken: () => `w/${++n}`, leaseSeconds: 30, logger: testLogger, lingerMs: 1 });
     let next = 0;
@@ -77,7 +64,7 @@ describe('the claim flusher', () => {
   }, 60_000);
 
   it('waits for every lane before the next statement: about one statement per lane-full of claims', async () => {
-    const { deploymentId, batchId } = await sendingBatch(800);
+    const { deploymentId, batchId } = await sendingBatch(db, 800);
     const run = async (gather: boolean) => {
       let statements = 0;
       let lanesAsking = 0;
@@ -113,7 +100,7 @@ describe('the claim flusher', () => {
   }, 60_000);
 
   it('does not wait for lanes that have no rows left to ask for', async () => {
-    const { deploymentId, batchId } = await sendingBatch(12);
+    const { deploymentId, batchId } = await sendingBatch(db, 12);
     const queue = Array.from({ length: 12 }, (_, i) => i + 1);
     let lanesAsking = 0;
     let n = 0;
@@ -143,7 +130,7 @@ describe('the claim flusher', () => {
   }, 30_000);
 
   it('gathers the lanes of every open job of a batch into one statement, and commits a leaving job\'s outcomes without hurrying the others\' claims', async () => {
-    const { deploymentId, batchId } = await sendingBatch(500);
+    const { deploymentId, batchId } = await sendingBatch(db, 500);
     let statements = 0;
     const flushers = createBatchFlushers({ sql: db.sql, nextToken: () => `s/${++statements}`, leaseSeconds: 30, logger: testLogger });
     const ending = { deploymentId, batchId: batchId, fromSeq: 1, toSeq: 250 };
