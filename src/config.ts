@@ -1,6 +1,8 @@
 import { createPublicKey } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseDatabaseTls } from './db/tls-url.js';
+import { hasHashTag, parseRedisUrl } from './queue/redis-url.js';
 
 /**
  * The only reader of the environment. Everything else receives a typed `Config`.
@@ -32,6 +34,19 @@ const urlWithProtocols = (protocols: string[], example: string) =>
           return false;
         }
       }, `must be a URL like ${example}`)
+      .optional(),
+  );
+
+/** A URL checked by its own parser (no I/O), whose problem is reported as is (never with the value). */
+const parsedUrl = <T>(check: (value: string) => T | { problem: string }) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .superRefine((value, context) => {
+        const result = check(value);
+        if (result && typeof result === 'object' && 'problem' in result) context.addIssue({ code: 'custom', message: result.problem });
+      })
       .optional(),
   );
 
@@ -109,8 +124,17 @@ const base64SpkiPublicKey = z.preprocess(
 );
 
 const environmentSchema = z.object({
-  DATABASE_URL: urlWithProtocols(['postgres:', 'postgresql:'], 'postgres://user:pass@host:5432/db'),
-  REDIS_URL: urlWithProtocols(['redis:', 'rediss:'], 'redis://host:6379'),
+  DATABASE_URL: parsedUrl((value) => {
+    let protocol: string | undefined;
+    try {
+      protocol = new URL(value).protocol;
+    } catch {
+      // not a URL
+    }
+    if (protocol !== 'postgres:' && protocol !== 'postgresql:') return { problem: 'must be a URL like postgres://user:pass@host:5432/db' };
+    return parseDatabaseTls(value);
+  }),
+  REDIS_URL: parsedUrl(parseRedisUrl),
   SMTP_URL: urlWithProtocols(['smtp:', 'smtps:'], 'smtp://host:25'),
   SLACK_BOT_TOKEN: optionalMatching(/^xoxb-[A-Za-z0-9-]+$/, 'must be a bot token starting with xoxb-'),
   SLACK_SIGNING_SECRET: optionalMatching(/^[A-Za-z0-9]{16,128}$/, 'must be the app signing secret (hex characters)'),
@@ -136,6 +160,7 @@ const environmentSchema = z.object({
   SLACK_ALLOWED_TEAMS: optionalMatching(/^T[A-Z0-9]+(,T[A-Z0-9]+)*$/, 'must be a comma-separated list of team ids like T0123,T0456'),
   SLACK_ALLOWED_CHANNELS: optionalMatching(/^[CGD][A-Z0-9]{6,}(,[CGD][A-Z0-9]{6,})*$/, 'must be a comma-separated list of channel ids like C0123456789,G0123456789'),
   PORT: integer(0, 65535, 3000),
+  HEALTH_PORT: integer(0, 65535, 3001),
   HOST: z.preprocess(blankToUndefined, z.string().optional().transform((v) => v ?? '0.0.0.0')),
   SEND_CONCURRENCY: integer(1, 500, 8),
   SEND_RATE_PER_SECOND: positiveNumber(200),
@@ -159,7 +184,10 @@ const environmentSchema = z.object({
   SEND_LEASE_SECONDS: integer(1, 3600, 30),
   SMTP_TIMEOUT_SECONDS: integer(1, 600, 60),
   DATA_DIR: z.preprocess(blankToUndefined, z.string().optional().transform((v) => path.resolve(v ?? '.data'))),
-  REDIS_PREFIX: optionalMatching(/^[A-Za-z0-9:_-]{1,64}$/, 'must be 1-64 letters, digits, ":", "_" or "-"'),
+  REDIS_PREFIX: optionalMatching(
+    /^(?=.{1,64}$)[A-Za-z0-9:_-]*(\{[A-Za-z0-9:_-]+\})?[A-Za-z0-9:_-]*$/,
+    'must be 1-64 letters, digits, ":", "_" or "-", with at most one hash tag like {cg}',
+  ),
   FAILPOINTS: optionalMatching(
     /^(crash-after-accept|crash-before-handoff)(=\d{1,9})?(,(crash-after-accept|crash-before-handoff)(=\d{1,9})?)*$/,
     'must be a comma-separated list like crash-after-accept=25 (for fault tests only)',
@@ -184,7 +212,11 @@ export interface Config {
   redisPrefix: string;
   smtpUrl: string | undefined;
   dataDir: string;
-  http: { port: number; host: string };
+  /**
+   * `port`: the HTTP server of `serve` (web and all). `healthPort`: a worker process's own
+   * /healthz, /readyz and /metrics, apart from PORT so a web and a worker on one machine both bind.
+   */
+  http: { port: number; host: string; healthPort: number };
   slack:
     | { mode: 'off' }
     | {
@@ -245,10 +277,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
-    redisPrefix: e.REDIS_PREFIX ?? 'cg',
+    redisPrefix: redisPrefix(e),
     smtpUrl: e.SMTP_URL,
     dataDir: e.DATA_DIR,
-    http: { port: e.PORT, host: e.HOST },
+    http: { port: e.PORT, host: e.HOST, healthPort: e.HEALTH_PORT },
     slack: slackConfig(e),
     sending: {
       concurrency: e.SEND_CONCURRENCY,
@@ -279,6 +311,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ),
     logLevel: e.LOG_LEVEL,
   };
+}
+
+/**
+ * On a Cluster, BullMQ's scripts need every key of a queue in one slot: the default prefix is
+ * then hash-tagged, and a prefix without a hash tag is refused.
+ */
+function redisPrefix(e: Environment): string {
+  const cluster = e.REDIS_URL !== undefined && (parseRedisUrl(e.REDIS_URL) as { kind?: string }).kind === 'cluster';
+  if (!cluster) return e.REDIS_PREFIX ?? 'cg';
+  if (e.REDIS_PREFIX !== undefined && !hasHashTag(e.REDIS_PREFIX)) {
+    throw new ConfigError('REDIS_PREFIX', 'must contain a hash tag like {cg} when REDIS_URL names a Cluster (every key of a queue must be in one slot)');
+  }
+  return e.REDIS_PREFIX ?? '{cg}';
 }
 
 function assertThresholdPair(prefix: string, warn: number, critical: number) {

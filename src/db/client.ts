@@ -2,6 +2,7 @@ import net from 'node:net';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import * as schema from './schema/index.js';
+import { postgresConnection } from './tls.js';
 
 export type Database = PostgresJsDatabase<typeof schema>;
 /** A database or a transaction: query functions take either, so services compose them in one transaction. */
@@ -39,9 +40,11 @@ export function reconnectDelaySeconds(failures: number): number {
   return Math.min(0.05 * 2 ** Math.max(0, failures - 1), 1) * (0.5 + Math.random() / 2);
 }
 
-export function connectDatabase(url: string, options: { max?: number; applicationName?: string } = {}): DatabaseHandle {
+export function connectDatabase(databaseUrl: string, options: { max?: number; applicationName?: string } = {}): DatabaseHandle {
+  const { url, ssl } = postgresConnection(databaseUrl);
   const sql = postgres(url, {
     max: options.max ?? 10,
+    ssl,
     onnotice: () => {},
     connect_timeout: 10,
     backoff: reconnectDelaySeconds,

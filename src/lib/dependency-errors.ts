@@ -1,6 +1,6 @@
 /**
- * A dependency we cannot reach or log in to: reported as one line naming the variable that
- * points at it, not as a stack trace.
+ * A dependency we cannot reach, talk TLS with, or log in to: reported as one line naming the
+ * variable that points at it and the cause, not as a stack trace.
  */
 export class DependencyUnavailable extends Error {
   constructor(
@@ -8,7 +8,9 @@ export class DependencyUnavailable extends Error {
     readonly variable: string,
     cause: unknown,
   ) {
-    super(`cannot reach ${dependency} (${variable}): ${describe(cause)}`);
+    const where = `${dependency} (${variable})`;
+    const lead = { tls: `TLS with ${where} failed`, login: `${where} refused the login`, connection: `cannot reach ${where}` }[failureOf(cause) ?? 'connection'];
+    super(`${lead}: ${describe(cause)}`);
     this.name = 'DependencyUnavailable';
   }
 }
@@ -25,17 +27,36 @@ const CONNECTION_CODES = new Set([
   'CONNECTION_CLOSED',
   'CONNECTION_ENDED',
   'CONNECTION_DESTROYED',
-  '28P01', // invalid password
-  '28000', // invalid authorization
   '3D000', // database does not exist
   '57P03', // cannot connect now (starting up)
 ]);
 
-export function isConnectionError(error: unknown): boolean {
+const LOGIN_CODES = new Set(['28P01' /* invalid password */, '28000' /* invalid authorization */]);
+
+/**
+ * A certificate that does not verify (OpenSSL's verify codes: SELF_SIGNED_CERT_IN_CHAIN,
+ * UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_HAS_EXPIRED, …), a name it does not cover, or a
+ * handshake that failed.
+ */
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_)|CERT|^UNABLE_TO_|^EPROTO$/;
+
+type Failure = 'tls' | 'login' | 'connection';
+
+function failureOf(error: unknown): Failure | undefined {
   const code = (error as { code?: unknown })?.code;
-  if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
+  if (typeof code === 'string') {
+    if (LOGIN_CODES.has(code)) return 'login';
+    if (TLS_CODE.test(code)) return 'tls';
+    if (CONNECTION_CODES.has(code)) return 'connection';
+  }
+  // Redis answers a refused login with a reply, not a code.
+  if (error instanceof Error && /^(WRONGPASS|NOAUTH)\b/.test(error.message)) return 'login';
   const errors = (error as { errors?: unknown[] })?.errors; // AggregateError from a dual-stack connect
-  return Array.isArray(errors) && errors.some(isConnectionError);
+  return Array.isArray(errors) ? errors.map(failureOf).find((failure) => failure !== undefined) : undefined;
+}
+
+export function isConnectionError(error: unknown): boolean {
+  return failureOf(error) !== undefined;
 }
 
 function describe(error: unknown): string {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import { sleep } from '../lib/processes.js';
 
 /**
@@ -33,7 +33,7 @@ export interface RateLimiter {
   take(want: number, stopped?: () => boolean): Promise<number>;
 }
 
-export function createRateLimiter(deps: { redis: Redis; prefix: string; ratePerSecond: number; reserve?: number }): RateLimiter {
+export function createRateLimiter(deps: { redis: RedisClient; prefix: string; ratePerSecond: number; reserve?: number }): RateLimiter {
   const key = `${deps.prefix}:send-rate`;
   const burst = Math.max(1, Math.floor(deps.ratePerSecond / 20));
   const reserveTarget = Math.min(burst, Math.max(deps.reserve ?? 0, Math.ceil(deps.ratePerSecond / 100)));

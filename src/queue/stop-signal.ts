@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import type { SqlExecutor } from '../db/client.js';
 import { statusesOf } from '../db/queries/sending.js';
 import type { Logger } from '../lib/logger.js';
@@ -19,7 +19,7 @@ export interface StopAnnouncer {
   announce(deploymentIds: string[], state: StopState): Promise<void>;
 }
 
-export function createStopAnnouncer(deps: { redis: Redis | undefined; prefix: string; logger: Logger }): StopAnnouncer {
+export function createStopAnnouncer(deps: { redis: RedisClient | undefined; prefix: string; logger: Logger }): StopAnnouncer {
   return {
     async announce(deploymentIds, state) {
       if (!deps.redis || deploymentIds.length === 0) return;
@@ -55,7 +55,7 @@ export interface StopWatcher {
 }
 
 export function createStopWatcher(deps: {
-  subscriber: Redis | undefined;
+  subscriber: RedisClient | undefined;
   prefix: string;
   sql: SqlExecutor;
   logger: Logger;

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, loadConfig, type Config } from '../../src/config.js';
+import { parseRedisUrl } from '../../src/queue/redis-url.js';
 
 /** Valid Slack credentials (fake, but shaped like the real ones). */
 const BOT = 'xoxb-1111-2222-abcdefABCDEF';
@@ -37,7 +38,7 @@ describe('loadConfig: defaults', () => {
     expect(config.redisUrl).toBeUndefined();
     expect(config.smtpUrl).toBeUndefined();
     expect(config.redisPrefix).toBe('cg');
-    expect(config.http).toEqual({ port: 3000, host: '0.0.0.0' });
+    expect(config.http).toEqual({ port: 3000, host: '0.0.0.0', healthPort: 3001 });
     expect(config.slack).toEqual({ mode: 'off' });
     expect(config.sending).toEqual({ concurrency: 8, ratePerSecond: 200, prefetchLeadSeconds: 300, leaseSeconds: 30, smtpTimeoutSeconds: 60 });
     expect(config.alerts).toEqual({
@@ -97,6 +98,7 @@ const ALL_VARIABLES = [
   'SLACK_ALLOWED_TEAMS',
   'SLACK_ALLOWED_CHANNELS',
   'PORT',
+  'HEALTH_PORT',
   'HOST',
   'SEND_CONCURRENCY',
   'SEND_RATE_PER_SECOND',
@@ -153,6 +155,19 @@ const INVALID: ReadonlyArray<readonly [variable: string, value: string]> = [
   ['REDIS_URL', 'http://x'],
   ['REDIS_URL', 'not a url'],
   ['REDIS_URL', 'localhost:6379'],
+  ['REDIS_URL', 'redis+sentinel://s1:26379,s2:26379'],
+  ['REDIS_URL', 'redis+sentinel://s1:26379/mymaster/db1'],
+  ['REDIS_URL', 'redis+sentinel://s1:26379/mymaster?password=x'],
+  ['REDIS_URL', 'redis+sentinel://s1:99999/mymaster'],
+  ['REDIS_URL', 'redis+cluster://'],
+  ['REDIS_URL', 'redis+cluster://n1:7000,n2:7001/0'],
+  ['REDIS_URL', 'redis+cluster://n1:7000,,n2:7001'],
+  ['REDIS_URL', 'redis+mesh://n1:7000'],
+  ['DATABASE_URL', 'postgres://db/app?sslmode=verify'],
+  ['DATABASE_URL', 'postgres://db/app?sslcrl=/etc/crl.pem'],
+  ['DATABASE_URL', 'postgres://db/app?sslmode=require&sslrootcert=system'],
+  ['HEALTH_PORT', 'abc'],
+  ['HEALTH_PORT', '65536'],
   ['SMTP_URL', 'ftp://x'],
   ['SMTP_URL', 'http://mail.example.com'],
   ['SMTP_URL', 'mail.example.com:25'],
@@ -225,7 +240,9 @@ const INVALID: ReadonlyArray<readonly [variable: string, value: string]> = [
   ['SMTP_TIMEOUT_SECONDS', '1.5'],
   ['REDIS_PREFIX', 'has space'],
   ['REDIS_PREFIX', 'x'.repeat(65)],
-  ['REDIS_PREFIX', 'cg{1}'],
+  ['REDIS_PREFIX', 'cg{}'],
+  ['REDIS_PREFIX', '{cg'],
+  ['REDIS_PREFIX', '{a}{b}'],
   ['FAILPOINTS', 'crash-now'],
   ['FAILPOINTS', 'crash-after-accept=x'],
   ['LOG_LEVEL', 'loud'],
@@ -384,6 +401,36 @@ describe('loadConfig: valid values', () => {
 
   it.each(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const)('LOG_LEVEL=%s is accepted', (level) => {
     expect(loadConfig({ LOG_LEVEL: level }).logLevel).toBe(level);
+  });
+
+  it.each([
+    ['redis+sentinel://s1:26379,s2:26380/mymaster', { kind: 'sentinel', sentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26380 }], name: 'mymaster', db: 0, tls: false }],
+    ['rediss+sentinel://:p%40ss@s1,[::1]:26380/mymaster/3?sentinelPassword=sp', { kind: 'sentinel', sentinels: [{ host: 's1', port: 26379 }, { host: '::1', port: 26380 }], db: 3, password: 'p@ss', sentinelPassword: 'sp', tls: true }],
+    ['redis+cluster://u:pw@n1:7000,n2:7001', { kind: 'cluster', nodes: [{ host: 'n1', port: 7000 }, { host: 'n2', port: 7001 }], username: 'u', password: 'pw', tls: false }],
+    ['rediss+cluster://n1', { kind: 'cluster', nodes: [{ host: 'n1', port: 6379 }], tls: true }],
+    ['rediss://:secret@cache:6380/2', { kind: 'server', url: 'rediss://:secret@cache:6380/2' }],
+  ] as const)('REDIS_URL %s names what it says', (url, expected) => {
+    expect(loadConfig({ REDIS_URL: url }).redisUrl).toBe(url);
+    expect(parseRedisUrl(url)).toMatchObject(expected);
+  });
+
+  it('hash-tags the default prefix on a Cluster, takes a hash-tagged one, and refuses one without a hash tag', () => {
+    const cluster = 'redis+cluster://n1:7000,n2:7001';
+    expect(loadConfig({ REDIS_URL: cluster }).redisPrefix).toBe('{cg}');
+    expect(loadConfig({ REDIS_URL: cluster, REDIS_PREFIX: 'app:{cg}' }).redisPrefix).toBe('app:{cg}');
+    expect(loadConfig({ REDIS_PREFIX: '{cg}' }).redisPrefix).toBe('{cg}');
+    const error = configError({ REDIS_URL: cluster, REDIS_PREFIX: 'cg' });
+    expect(error.variable).toBe('REDIS_PREFIX');
+    expect(error.message).toContain('hash tag');
+    expectOneLine(error);
+  });
+
+  it('takes the libpq TLS parameters of DATABASE_URL, and never echoes its password', () => {
+    const url = 'postgres://u:hunter2@db.internal/app?sslmode=verify-full&sslrootcert=/etc/ca.pem&application_name=x';
+    expect(loadConfig({ DATABASE_URL: url }).databaseUrl).toBe(url);
+    const error = configError({ DATABASE_URL: 'postgres://u:hunter2@db.internal/app?sslmode=strict' });
+    expect(error.message).toContain('sslmode');
+    expect(error.message).not.toContain('hunter2');
   });
 
   it('takes HOST and REDIS_PREFIX as given', () => {

@@ -25,6 +25,8 @@ export interface EmbeddedPostgresOptions {
   logger?: Logger;
   /** Trade durability for speed: for throwaway test clusters only. */
   ephemeral?: boolean;
+  /** Serve TLS (`ssl=on`) with this certificate and key (PEM), besides plain connections. */
+  tls?: { cert: string; key: string };
 }
 
 interface Binaries {
@@ -143,8 +145,16 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await initialise(dir, ids, bin, password, options.ephemeral ?? false);
   }
 
+  if (options.tls) {
+    // Postgres refuses a key others can read; both files belong to the server's user.
+    for (const [name, content] of [['server.crt', options.tls.cert], ['server.key', options.tls.key]] as const) {
+      await writeFile(path.join(dir, name), content, { mode: 0o600 });
+      if (ids.uid !== undefined) await chown(path.join(dir, name), ids.uid, ids.gid!);
+    }
+  }
   const port = await freePort();
   const serverOptions = [
+    ...(options.tls ? ['-c ssl=on', '-c ssl_cert_file=server.crt', '-c ssl_key_file=server.key'] : []),
     `-p ${port}`,
     "-c listen_addresses='127.0.0.1'",
     "-c unix_socket_directories=''",

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Redis } from 'ioredis';
 import { createRateLimiter } from '../../../src/queue/rate-limiter.js';
-import { createRedis } from '../../../src/queue/redis.js';
+import { createRedis, type RedisClient } from '../../../src/queue/redis.js';
 import { redisUrl, uniquePrefix } from '../../support/database.js';
 import { testLogger } from '../../support/sending.js';
 
@@ -10,7 +9,7 @@ import { testLogger } from '../../support/sending.js';
  * of the rate at a time, not a few messages' worth, and reserves that size still hold two workers
  * to the one rate.
  */
-let redis: Redis;
+let redis: RedisClient;
 beforeAll(() => {
   redis = createRedis(redisUrl(), 'test-rate', testLogger);
 });
