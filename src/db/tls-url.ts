@@ -44,11 +44,9 @@ export function parseDatabaseTls(url: string): { url: string; tls: DatabaseTls }
     if (mode !== undefined && mode !== 'verify-full') return { problem: `has sslrootcert=system with sslmode=${mode}; libpq allows it only with verify-full` };
     effective = 'verify-full';
   }
+  const tls: DatabaseTls = { mode: effective, rootCert, cert: read('sslcert'), key: read('sslkey'), password: read('sslpassword') };
   for (const name of TLS_PARAMETERS) params.delete(name);
   const rest = params.toString();
-  return {
-    url: url.slice(0, queryStart) + (rest ? `?${rest}` : ''),
-    tls: { mode: effective, rootCert, cert: read('sslcert'), key: read('sslkey'), password: read('sslpassword') },
-  };
+  return { url: url.slice(0, queryStart) + (rest ? `?${rest}` : ''), tls };
 }
 

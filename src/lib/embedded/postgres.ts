@@ -25,8 +25,11 @@ export interface EmbeddedPostgresOptions {
   logger?: Logger;
   /** Trade durability for speed: for throwaway test clusters only. */
   ephemeral?: boolean;
-  /** Serve TLS (`ssl=on`) with this certificate and key (PEM), besides plain connections. */
-  tls?: { cert: string; key: string };
+  /**
+   * Serve TLS (`ssl=on`) with this certificate and key (PEM), besides plain connections; with a
+   * `ca`, clients are asked for a certificate signed by it (shown in pg_stat_ssl.client_dn).
+   */
+  tls?: { cert: string; key: string; ca?: string };
 }
 
 interface Binaries {
@@ -147,7 +150,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   if (options.tls) {
     // Postgres refuses a key others can read; both files belong to the server's user.
-    for (const [name, content] of [['server.crt', options.tls.cert], ['server.key', options.tls.key]] as const) {
+    const files = [['server.crt', options.tls.cert], ['server.key', options.tls.key], ...(options.tls.ca ? [['root.crt', options.tls.ca]] : [])] as const;
+    for (const [name, content] of files) {
       await writeFile(path.join(dir, name), content, { mode: 0o600 });
       if (ids.uid !== undefined) await chown(path.join(dir, name), ids.uid, ids.gid!);
     }
@@ -155,6 +159,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const port = await freePort();
   const serverOptions = [
     ...(options.tls ? ['-c ssl=on', '-c ssl_cert_file=server.crt', '-c ssl_key_file=server.key'] : []),
+    ...(options.tls?.ca ? ['-c ssl_ca_file=root.crt'] : []),
     `-p ${port}`,
     "-c listen_addresses='127.0.0.1'",
     "-c unix_socket_directories=''",

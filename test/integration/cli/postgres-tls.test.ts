@@ -40,11 +40,17 @@ beforeAll(async () => {
   await writeFile(path.join(dir, 'san.ext'), 'subjectAltName=DNS:localhost\n');
   await openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr');
   await openssl('x509', '-req', '-in', 'server.csr', '-CA', 'test-ca.crt', '-CAkey', 'test-ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'san.ext', '-out', 'server.crt');
+  await openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=cg-client', '-keyout', 'client.key', '-out', 'client.csr');
+  await openssl('x509', '-req', '-in', 'client.csr', '-CA', 'test-ca.crt', '-CAkey', 'test-ca.key', '-CAcreateserial', '-days', '2', '-out', 'client.crt');
   pg = await startEmbeddedPostgres({
     dir: path.join(dir, 'pg'),
     database: 'tls_app',
     ephemeral: true,
-    tls: { cert: await readFile(path.join(dir, 'server.crt'), 'utf8'), key: await readFile(path.join(dir, 'server.key'), 'utf8') },
+    tls: {
+      cert: await readFile(path.join(dir, 'server.crt'), 'utf8'),
+      key: await readFile(path.join(dir, 'server.key'), 'utf8'),
+      ca: await readFile(caFile, 'utf8'),
+    },
   });
 }, 120_000);
 
@@ -59,6 +65,17 @@ describe('DATABASE_URL over TLS', () => {
     try {
       const [row] = await database.sql<{ ssl: boolean }[]>`select ssl from pg_stat_ssl where pid = pg_backend_pid()`;
       expect(row?.ssl).toBe(true);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('sslcert and sslkey present a client certificate', async () => {
+    const query = `sslmode=verify-full&sslrootcert=${caFile}&sslcert=${path.join(dir, 'client.crt')}&sslkey=${path.join(dir, 'client.key')}`;
+    const database = await openDatabase(withTls(pg.url, 'localhost', query), { max: 1 });
+    try {
+      const [row] = await database.sql<{ client_dn: string | null }[]>`select client_dn from pg_stat_ssl where pid = pg_backend_pid()`;
+      expect(row?.client_dn).toBe('/CN=cg-client');
     } finally {
       await database.close();
     }
@@ -87,7 +104,8 @@ describe('DATABASE_URL over TLS', () => {
     expect(result.code).toBe(69);
     const lines = stderrLines(result.stderr);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^campaign-guard: TLS with Postgres \(DATABASE_URL\) failed: .*certificate/);
+    // Which of the two OpenSSL says depends on whether the server sends its CA along (it does once it has ssl_ca_file).
+    expect(lines[0]).toMatch(/^campaign-guard: TLS with Postgres \(DATABASE_URL\) failed: (unable to verify the first certificate|self-signed certificate in certificate chain)$/);
     expect(result.stderr).not.toMatch(STACK_LINE);
   }, 60_000);
 
