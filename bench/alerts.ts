@@ -65,7 +65,7 @@ async function ingestionRates(database: DatabaseHandle, deploymentId: string) {
   const secret = 'bench-secret-0123456789abcdef0123456789';
   const topic = 'arn:aws:sns:us-east-1:123456789012:bench';
   const certUrl = 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-bench.pem';
-  const server = createHttpServer({ logger, checks: {} });
+  const server = createHttpServer({ logger });
   const ingestor = createFeedbackIngestor({ database, logger });
   registerWebhookRoutes(server, {
     config: { sesTopicArns: [topic], sendgridPublicKey: keys.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'), eventsSecret: secret },

@@ -147,7 +147,6 @@ async function main() {
     });
     const server = createHttpServer({
       logger,
-      checks: {},
       routes: [
         (s) => registerSlackRoute(s, { signingSecret: SECRET, dispatch: app.dispatch!, logger }),
         // The floor: the same server and client with a route that does nothing.

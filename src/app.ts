@@ -4,7 +4,8 @@ import { createAlertPolicyService } from './services/alerts/policy.js';
 import { createAlertReader } from './services/alerts/reader.js';
 import { openDatabase, type DatabaseHandle } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
-import { createHttpServer } from './http/server.js';
+import { createHttpServer, listen } from './http/server.js';
+import { dependencyChecks } from './http/readiness.js';
 import { registerWebhookRoutes } from './http/webhooks/routes.js';
 import { createCertificateStore } from './http/webhooks/sns-certificates.js';
 import { createSubscriptionConfirmer } from './http/webhooks/sns.js';
@@ -111,7 +112,8 @@ export async function openCommandContext(config: Config, logger: Logger) {
 }
 
 export interface RunningApp {
-  url: string | undefined;
+  /** Where this process answers HTTP: PORT (web, all), or a worker's HEALTH_PORT (health and metrics only). */
+  url: string;
   metrics: Metrics;
   slack: SlackApp | undefined;
   notifier: Notifier | undefined;
@@ -225,6 +227,8 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
       closers.push(() => created.stop());
     }
 
+    // What /readyz asks, wherever it is served (the relay joins this list where a process sends).
+    const checks = dependencyChecks({ sql: database.sql, redis: readiness });
     let url: string | undefined;
     if (options.role !== 'worker') {
       const slackConfig = config.slack;
@@ -235,14 +239,7 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
           (s: FastifyInstance) => registerMetricsRoute(s, metrics),
         ],
         logger,
-        checks: {
-          postgres: async () => {
-            await database.sql`select 1`;
-          },
-          redis: async () => {
-            await readiness.ping();
-          },
-        },
+        checks,
       });
       registerWebhookRoutes(server, {
         config: config.webhooks,
@@ -253,8 +250,13 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
         confirmSubscription: createSubscriptionConfirmer(),
         logger,
       });
-      url = await server.listen({ port: config.http.port, host: config.http.host });
+      url = await listen(server, { port: config.http.port, host: config.http.host, variable: 'PORT' });
       // Stop accepting requests before anything else stops.
+      closers.push(() => server.close());
+    } else {
+      // A worker answers health checks and scrapes on a port of its own (HEALTH_PORT, not PORT).
+      const server = createHttpServer({ routes: [(s: FastifyInstance) => registerMetricsRoute(s, metrics)], logger, checks });
+      url = await listen(server, { port: config.http.healthPort, host: config.http.host, variable: 'HEALTH_PORT' });
       closers.push(() => server.close());
     }
     logger.info({ url, role: options.role, slack: config.slack.mode, embeddedPostgres: infrastructure.embedded.postgres, embeddedRedis: infrastructure.embedded.redis }, 'campaign guard is serving');

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { SqlExecutor } from '../db/client.js';
+import { openAlertCounts } from '../db/queries/alerts.js';
+import { LEVELS, METRICS } from '../domain/thresholds.js';
 import type { Metrics } from '../lib/metrics.js';
 import type { Queues } from '../queue/queues.js';
 import type { CancellationService } from '../services/cancellation.js';
@@ -12,7 +14,10 @@ export function registerMetricsRoute(server: FastifyInstance, metrics: Metrics):
   });
 }
 
-/** Gauges of shared state, read when scraped: queue depths (Redis) and the Slack outbox's lag (Postgres). */
+/**
+ * Gauges of shared state, read when scraped: queue depths (Redis), the Slack outbox's lag and the
+ * open alerts (Postgres). Every process shows the same values: alert on their max.
+ */
 export function registerSharedGauges(metrics: Metrics, deps: { queues: Pick<Queues, 'prefetch' | 'batches' | 'send'>; sql: SqlExecutor }): void {
   metrics.gauge('campaign_guard_queue_jobs', 'Jobs in each queue, by state', ['queue', 'state'], async (set) => {
     for (const queue of [deps.queues.prefetch, deps.queues.batches, deps.queues.send]) {
@@ -25,6 +30,17 @@ export function registerSharedGauges(metrics: Metrics, deps: { queues: Pick<Queu
       select extract(epoch from now() - min(created_at))::float8 as lag from slack_outbox where status = 'pending'`;
     set({}, row?.lag ?? 0);
   });
+  metrics.gauge(
+    'campaign_guard_alerts_open',
+    'Alerts open now, by metric and severity (0 for each pair with none, so a rule can page on > 0)',
+    ['metric', 'severity'],
+    async (set) => {
+      for (const metric of METRICS) {
+        for (const severity of LEVELS.filter((level) => level !== 'ok')) set({ metric, severity }, 0);
+      }
+      for (const row of await openAlertCounts(deps.sql)) set({ metric: row.metric, severity: row.severity }, row.open);
+    },
+  );
   metrics.gauge('campaign_guard_slack_outbox_pending', 'Slack messages not delivered yet', [], async (set) => {
     const [row] = await deps.sql<{ pending: number }[]>`select count(*)::int as pending from slack_outbox where status = 'pending'`;
     set({}, row?.pending ?? 0);

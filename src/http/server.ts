@@ -1,12 +1,20 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { ConfigError } from '../config.js';
 import type { Logger } from '../lib/logger.js';
 
-export type ReadinessCheck = () => Promise<void>;
+/** One dependency `/readyz` asks: it answers (resolves) within the timeout, or the process is not ready. */
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<void>;
+}
 
-/** Liveness, readiness, and (in later issues) Slack and provider webhooks, all on one port. */
+/**
+ * Liveness (`/healthz`), readiness (`/readyz`: each check's answer by name, 503 when any fails)
+ * and the routes the composition root adds (Slack, webhooks, metrics).
+ */
 export function createHttpServer(deps: {
   logger: Logger;
-  checks: Record<string, ReadinessCheck>;
+  checks?: ReadinessCheck[];
   checkTimeoutMs?: number;
   /** Adapters' routes (Slack's `POST /slack/events`), registered by the composition root. */
   routes?: ((server: FastifyInstance) => void)[];
@@ -22,7 +30,7 @@ export function createHttpServer(deps: {
 
   server.get('/readyz', async (_request, reply) => {
     const results = await Promise.all(
-      Object.entries(deps.checks).map(async ([name, check]) => {
+      (deps.checks ?? []).map(async ({ name, check }) => {
         let timer: NodeJS.Timeout | undefined;
         try {
           await Promise.race([
@@ -46,4 +54,16 @@ export function createHttpServer(deps: {
   for (const register of deps.routes ?? []) register(server);
 
   return server;
+}
+
+/** Listens on the configured port; a port taken or forbidden is one line naming its variable. */
+export async function listen(server: FastifyInstance, options: { port: number; host: string; variable: 'PORT' | 'HEALTH_PORT' }): Promise<string> {
+  try {
+    return await server.listen({ port: options.port, host: options.host });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new ConfigError(options.variable, `(${options.port}) is already in use on ${options.host}: set ${options.variable} to a free port`);
+    if (code === 'EACCES') throw new ConfigError(options.variable, `(${options.port}) may not be opened by this user on ${options.host}`);
+    throw error;
+  }
 }

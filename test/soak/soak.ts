@@ -115,7 +115,7 @@ async function main() {
   let heldAtKills = 0;
   const startWorker = () => {
     worker = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), 'serve', '--role', 'worker'], {
-      cwd: ROOT, env: { ...process.env, ...env, LOG_LEVEL: 'error' }, stdio: ['ignore', 'ignore', 'inherit'],
+      cwd: ROOT, env: { ...process.env, ...env, HEALTH_PORT: '0', LOG_LEVEL: 'error' }, stdio: ['ignore', 'ignore', 'inherit'],
     });
   };
   startWorker();

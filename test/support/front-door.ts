@@ -17,7 +17,6 @@ export async function startFrontDoor(options: { nowSeconds?: () => number; dispa
   const logger = pino({ level: 'warn' }, new Writable({ write: (chunk, _e, done) => void (logLines.push(JSON.parse(String(chunk))), done()) }));
   const server = createHttpServer({
     logger,
-    checks: {},
     routes: [
       (s) =>
         registerSlackRoute(s, {

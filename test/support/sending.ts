@@ -82,6 +82,8 @@ export function workerEnv(config: Config, database: TestDatabase, smtpUrl: strin
     SEND_RATE_PER_SECOND: String(config.sending.ratePerSecond),
     SEND_LEASE_SECONDS: String(config.sending.leaseSeconds),
     PREFETCH_LEAD_SECONDS: '0',
+    // Each worker process of a test answers health checks on a port of its own.
+    HEALTH_PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     ...extra,
   };

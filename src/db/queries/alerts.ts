@@ -140,3 +140,9 @@ export async function resolveAlert(sql: SqlExecutor, deploymentId: string, metri
 export async function markAutoPaused(sql: SqlExecutor, alertId: string, note: string): Promise<void> {
   await sql`update alerts set auto_paused = ${note}, updated_at = now() where id = ${alertId}`;
 }
+
+/** Open alerts by metric and severity (the `campaign_guard_alerts_open` gauge). */
+export async function openAlertCounts(sql: SqlExecutor): Promise<{ metric: string; severity: string; open: number }[]> {
+  return sql<{ metric: string; severity: string; open: number }[]>`
+    select metric, severity, count(*)::int as open from alerts where state = 'open' group by metric, severity`;
+}

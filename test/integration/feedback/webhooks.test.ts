@@ -31,7 +31,7 @@ const books = async () => {
 };
 
 function routes(ingestor: FeedbackIngestor) {
-  const app = createHttpServer({ logger: testLogger, checks: {} });
+  const app = createHttpServer({ logger: testLogger });
   registerWebhookRoutes(app, {
     config: { sesTopicArns: [TOPIC_ARN], sendgridPublicKey: sendgridKeys.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'), eventsSecret: SECRET },
     ingest: async (parsed) => {

@@ -49,5 +49,11 @@ describe('GET /metrics', () => {
     expect(value(text, 'campaign_guard_queue_jobs{queue="send",state="waiting"}')).toBe(0);
     expect(value(text, 'campaign_guard_slack_outbox_lag_seconds')).toBeGreaterThanOrEqual(0);
     expect(text).toContain('campaign_guard_process_cpu_seconds_total');
+    // The alert is still open (a completed send's rate does not fall): one critical bounce alert, none of the rest.
+    expect((await db.sql`select metric, severity from alerts where state = 'open'`).map((r) => `${r.metric}/${r.severity}`)).toEqual(['bounce/critical']);
+    expect(value(text, 'campaign_guard_alerts_open{metric="bounce",severity="critical"}')).toBe(1);
+    for (const [metric, severity] of [['bounce', 'warning'], ['error', 'critical'], ['error', 'warning'], ['complaint', 'critical'], ['complaint', 'warning']]) {
+      expect(value(text, `campaign_guard_alerts_open{metric="${metric}",severity="${severity}"}`)).toBe(0);
+    }
   }, 60_000);
 });

@@ -121,7 +121,7 @@ describe('Postgres connections terminated', () => {
     await worker.stop();
 
     const secret = 'x'.repeat(40);
-    const server = createHttpServer({ logger: testLogger, checks: {} });
+    const server = createHttpServer({ logger: testLogger });
     registerWebhookRoutes(server, {
       config: { sesTopicArns: [], sendgridPublicKey: undefined, eventsSecret: secret },
       ingest: async (parsed) => {

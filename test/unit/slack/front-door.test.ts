@@ -16,7 +16,6 @@ let base: string;
 beforeAll(async () => {
   server = createHttpServer({
     logger,
-    checks: {},
     routes: [(s) => registerSlackRoute(s, { signingSecret: SECRET, logger, dispatch: async (d) => (dispatched.push(d), { acked: true, response: { text: 'ok' } }) })],
   });
   base = await server.listen({ port: 0, host: '127.0.0.1' });

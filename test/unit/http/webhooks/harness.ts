@@ -33,7 +33,7 @@ export async function webhookServer(options: {
   const fetchCertificate = vi.fn(options.fetchCertificate ?? (async () => SNS_CERT_PEM));
   const confirmSubscription = vi.fn(options.confirmSubscription ?? (async () => {}));
 
-  const server = createHttpServer({ logger, checks: {} });
+  const server = createHttpServer({ logger });
   // A JSON route outside the webhooks' context: it must keep fastify's normal JSON parsing.
   server.post('/echo', async (request) => ({ body: request.body }));
   registerWebhookRoutes(server, {
