@@ -42,6 +42,9 @@ const TLS_CODE = /^(ERR_TLS_|ERR_SSL_)|CERT|^UNABLE_TO_|^EPROTO$/;
 
 type Failure = 'tls' | 'login' | 'connection';
 
+/** ioredis's words when no sentinel gave it a master it could reach. */
+const SENTINELS_UNREACHABLE = /^All sentinels are unreachable\..*?(?:Last error: (.*))?$/s;
+
 function failureOf(error: unknown): Failure | undefined {
   const code = (error as { code?: unknown })?.code;
   if (typeof code === 'string') {
@@ -49,8 +52,10 @@ function failureOf(error: unknown): Failure | undefined {
     if (TLS_CODE.test(code)) return 'tls';
     if (CONNECTION_CODES.has(code)) return 'connection';
   }
-  // Redis answers a refused login with a reply, not a code.
+  // Redis answers a refused login with a reply, not a code; ioredis gives up on a Sentinel set or
+  // a Cluster with an error of its own.
   if (error instanceof Error && /^(WRONGPASS|NOAUTH)\b/.test(error.message)) return 'login';
+  if (error instanceof Error && (SENTINELS_UNREACHABLE.test(error.message) || error.name === 'ClusterAllFailedError')) return 'connection';
   const errors = (error as { errors?: unknown[] })?.errors; // AggregateError from a dual-stack connect
   return Array.isArray(errors) ? errors.map(failureOf).find((failure) => failure !== undefined) : undefined;
 }
@@ -61,6 +66,12 @@ export function isConnectionError(error: unknown): boolean {
 
 function describe(error: unknown): string {
   if (error instanceof AggregateError && error.errors.length > 0) return describe(error.errors[0]);
+  if (error instanceof Error && error.name === 'ClusterAllFailedError') {
+    const last = (error as { lastNodeError?: unknown }).lastNodeError;
+    return `no Cluster node answered${last ? ` (last error: ${describe(last)})` : ''}`;
+  }
+  const sentinels = error instanceof Error ? SENTINELS_UNREACHABLE.exec(error.message) : null;
+  if (sentinels) return `no sentinel named a reachable master${sentinels[1] ? ` (last error: ${sentinels[1].split('\n')[0]})` : ''}`;
   const message = error instanceof Error ? error.message : String(error);
   return message.split('\n')[0] ?? message;
 }

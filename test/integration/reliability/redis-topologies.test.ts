@@ -5,12 +5,15 @@ import { audienceCsv, createCampaignOrThrow } from '../../support/builders.js';
 import { checkLedger } from '../../support/checker.js';
 import { createTestDatabase, uniquePrefix, type TestDatabase } from '../../support/database.js';
 import { startRedisCluster, startSentinelSet, type RedisCluster, type SentinelSet } from '../../support/redis-topologies.js';
-import { deploymentRow, startWorker, testConfig, waitFor } from '../../support/sending.js';
+import { freePort } from '../../../src/lib/processes.js';
+import { runCli, startServe, stderrLines, waitForHttp } from '../../support/cli.js';
+import { deploymentRow, startWorker, testConfig, waitFor, workerEnv } from '../../support/sending.js';
 
 /**
  * REDIS_URL naming a Sentinel set and a Cluster, against real ones (DESIGN §6): a send through a
- * Sentinel set survives its master dying mid-send (the sentinels promote the replica), and a send
- * through a 3-node Cluster runs with its hash-tagged prefix. Every recipient exactly once.
+ * Sentinel set survives its master dying mid-send (the sentinels promote the replica), and a
+ * worker process on a 3-node Cluster is ready and sends with its hash-tagged prefix. Every
+ * recipient exactly once. Neither answering stops the start in one line.
  */
 let db: TestDatabase;
 let sink: SmtpSink;
@@ -49,6 +52,24 @@ describe('Redis Sentinel', () => {
   }, 120_000);
 });
 
+describe('REDIS_URL naming a Sentinel set or a Cluster nobody answers for', () => {
+  it('stops the start with one line naming REDIS_URL, exit 69', async () => {
+    const [sentinelPort, nodePort] = [await freePort(), await freePort()];
+    const config = testConfig(db);
+    const start = (env: Record<string, string>) => runCli(['serve', '--role', 'worker'], workerEnv(config, db, sink.url, env));
+    const [sentinel, cluster] = await Promise.all([
+      start({ REDIS_URL: `redis+sentinel://127.0.0.1:${sentinelPort}/mymaster` }),
+      start({ REDIS_URL: `redis+cluster://127.0.0.1:${nodePort}`, REDIS_PREFIX: '{cg}' }),
+    ]);
+    // The one line, besides the structured log's warning about the connection.
+    const problems = (stderr: string) => stderrLines(stderr).filter((line) => !line.startsWith('{'));
+    expect(sentinel.code, sentinel.stderr).toBe(69);
+    expect(problems(sentinel.stderr)).toEqual([expect.stringMatching(/^campaign-guard: cannot reach Redis \(REDIS_URL\): no sentinel named a reachable master/)]);
+    expect(cluster.code, cluster.stderr).toBe(69);
+    expect(problems(cluster.stderr)).toEqual([expect.stringMatching(/^campaign-guard: cannot reach Redis \(REDIS_URL\): no Cluster node answered/)]);
+  }, 90_000);
+});
+
 describe('Redis Cluster', () => {
   let cluster: RedisCluster;
   beforeEach(async () => {
@@ -56,12 +77,17 @@ describe('Redis Cluster', () => {
     stops.push(cluster.stop);
   });
 
-  it('a send through a 3-node Cluster completes, every recipient exactly once, its queue keys in one slot', async () => {
+  it('a worker process on a 3-node Cluster is ready and sends every recipient exactly once, its queue keys in one slot', async () => {
     const prefix = `{${uniquePrefix('cg')}}`;
-    const config = testConfig(db, { SMTP_URL: sink.url, REDIS_URL: cluster.url, REDIS_PREFIX: prefix, SEND_RATE_PER_SECOND: '1000' });
+    const config = testConfig(db, { REDIS_URL: cluster.url, REDIS_PREFIX: prefix, SEND_RATE_PER_SECOND: '1000' });
     expect(config.redisPrefix).toBe(prefix);
-    const worker = await startWorker(db, config);
-    stops.push(worker.stop);
+    const healthPort = await freePort();
+    const worker = startServe(workerEnv(config, db, sink.url, { HEALTH_PORT: String(healthPort), HOST: '127.0.0.1' }), ['--role', 'worker']);
+    stops.push(async () => void (await worker.stop()));
+    const ready = await waitForHttp(`http://127.0.0.1:${healthPort}/readyz`, { timeoutMs: 60_000, isAlive: worker.running }).catch((error: Error) => {
+      throw new Error(`${error.message}\n${worker.output().stderr}`);
+    });
+    expect(JSON.parse(ready.body)).toMatchObject({ checks: { postgres: { ok: true }, redis: { ok: true } } });
 
     const { deploymentIds } = await createCampaignOrThrow(db, { csv: audienceCsv(1500) });
     const id = deploymentIds[0]!;
