@@ -5,7 +5,8 @@ import { ConfigError } from '../config.js';
 import { parseDatabaseTls } from './tls-url.js';
 
 /**
- * DATABASE_URL's libpq TLS parameters as postgres.js's `ssl` option (their parsing: tls-url.ts).
+ * DATABASE_URL's libpq TLS parameters (parsed in tls-url.ts) as postgres.js's `ssl` option, with
+ * the certificate files read: what every Postgres connection of ours (pool, migrations) uses.
  */
 export type PostgresSsl = false | 'prefer' | tls.ConnectionOptions;
 
