@@ -6,8 +6,10 @@ import { checkLedger } from '../../support/checker.js';
 import { createTestDatabase, uniquePrefix, type TestDatabase } from '../../support/database.js';
 import { startRedisCluster, startSentinelSet, type RedisCluster, type SentinelSet } from '../../support/redis-topologies.js';
 import { freePort } from '../../../src/lib/processes.js';
+import { createRedis, whenReady } from '../../../src/queue/redis.js';
+import { createStopAnnouncer, createStopWatcher } from '../../../src/queue/stop-signal.js';
 import { runCli, startServe, stderrLines, waitForHttp } from '../../support/cli.js';
-import { deploymentRow, startWorker, testConfig, waitFor, workerEnv } from '../../support/sending.js';
+import { deploymentRow, startWorker, testConfig, testLogger, waitFor, workerEnv } from '../../support/sending.js';
 
 /**
  * REDIS_URL naming a Sentinel set and a Cluster, against real ones (DESIGN §6): a send through a
@@ -77,7 +79,7 @@ describe('Redis Cluster', () => {
     stops.push(cluster.stop);
   });
 
-  it('a worker process on a 3-node Cluster is ready and sends every recipient exactly once, its queue keys in one slot', async () => {
+  it('a worker process on a 3-node Cluster is ready and sends every recipient exactly once, its queue keys in one slot, stops heard through pub/sub', async () => {
     const prefix = `{${uniquePrefix('cg')}}`;
     const config = testConfig(db, { REDIS_URL: cluster.url, REDIS_PREFIX: prefix, SEND_RATE_PER_SECOND: '1000' });
     expect(config.redisPrefix).toBe(prefix);
@@ -109,6 +111,28 @@ describe('Redis Cluster', () => {
       expect(slots.size).toBe(1);
     } finally {
       admin.disconnect();
+    }
+
+    // A stop published through one node reaches a subscriber wherever it is connected (the
+    // Postgres poll is off here: only pub/sub can tell it).
+    const publisher = createRedis(cluster.url, 'test-announce', testLogger);
+    const subscriber = createRedis(cluster.url, 'test-stops', testLogger, { blocking: true });
+    const watcher = createStopWatcher({ subscriber, prefix, sql: db.sql, logger: testLogger, pollMs: 600_000 });
+    try {
+      await Promise.all([whenReady(publisher), whenReady(subscriber)]);
+      const announcer = createStopAnnouncer({ redis: publisher, prefix, logger: testLogger });
+      // Announced again until the subscription is in place; then heard at once.
+      await waitFor(
+        async () => {
+          await announcer.announce(['dep_cluster_stop'], 'paused');
+          return watcher.isStopped('dep_cluster_stop');
+        },
+        { timeoutMs: 5000, everyMs: 200, what: 'the stop through pub/sub' },
+      );
+    } finally {
+      await watcher.close();
+      publisher.disconnect();
+      subscriber.disconnect();
     }
   }, 120_000);
 });
