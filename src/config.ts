@@ -1,7 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
-import { parseDatabaseTls } from './db/tls-url.js';
+import { parseDatabaseUrl } from './db/tls-url.js';
 import { hasHashTag, parseRedisUrl } from './queue/redis-url.js';
 
 /**
@@ -124,16 +124,7 @@ const base64SpkiPublicKey = z.preprocess(
 );
 
 const environmentSchema = z.object({
-  DATABASE_URL: parsedUrl((value) => {
-    let protocol: string | undefined;
-    try {
-      protocol = new URL(value).protocol;
-    } catch {
-      // not a URL
-    }
-    if (protocol !== 'postgres:' && protocol !== 'postgresql:') return { problem: 'must be a URL like postgres://user:pass@host:5432/db' };
-    return parseDatabaseTls(value);
-  }),
+  DATABASE_URL: parsedUrl(parseDatabaseUrl),
   REDIS_URL: parsedUrl(parseRedisUrl),
   SMTP_URL: urlWithProtocols(['smtp:', 'smtps:'], 'smtp://host:25'),
   SLACK_BOT_TOKEN: optionalMatching(/^xoxb-[A-Za-z0-9-]+$/, 'must be a bot token starting with xoxb-'),

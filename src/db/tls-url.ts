@@ -23,6 +23,18 @@ export interface DatabaseTls {
   password?: string;
 }
 
+/** A problem with DATABASE_URL (never quoting it: it holds the password), or what parseDatabaseTls makes of it. */
+export function parseDatabaseUrl(url: string): ReturnType<typeof parseDatabaseTls> {
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    // not a URL
+  }
+  if (protocol !== 'postgres:' && protocol !== 'postgresql:') return { problem: 'must be a URL like postgres://user:pass@host:5432/db' };
+  return parseDatabaseTls(url);
+}
+
 /** The URL without its TLS parameters, and those parameters; a problem (for DATABASE_URL) if they are wrong. */
 export function parseDatabaseTls(url: string): { url: string; tls: DatabaseTls } | { problem: string } {
   const queryStart = url.indexOf('?');
