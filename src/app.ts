@@ -240,6 +240,7 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
           (s: FastifyInstance) => registerMetricsRoute(s, metrics),
         ],
         logger,
+        requestTimeoutMs: config.http.requestTimeoutSeconds * 1000,
         checks: {
           postgres: async () => {
             await database.sql`select 1`;

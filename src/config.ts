@@ -108,6 +108,9 @@ const base64SpkiPublicKey = z.preprocess(
     .optional(),
 );
 
+/** How long a request (headers and body) may take to arrive; the HTTP server's own default too. */
+export const DEFAULT_HTTP_REQUEST_TIMEOUT_SECONDS = 30;
+
 const environmentSchema = z.object({
   DATABASE_URL: urlWithProtocols(['postgres:', 'postgresql:'], 'postgres://user:pass@host:5432/db'),
   REDIS_URL: urlWithProtocols(['redis:', 'rediss:'], 'redis://host:6379'),
@@ -137,6 +140,7 @@ const environmentSchema = z.object({
   SLACK_ALLOWED_CHANNELS: optionalMatching(/^[CGD][A-Z0-9]{6,}(,[CGD][A-Z0-9]{6,})*$/, 'must be a comma-separated list of channel ids like C0123456789,G0123456789'),
   PORT: integer(0, 65535, 3000),
   HOST: z.preprocess(blankToUndefined, z.string().optional().transform((v) => v ?? '0.0.0.0')),
+  HTTP_REQUEST_TIMEOUT_SECONDS: integer(1, 600, DEFAULT_HTTP_REQUEST_TIMEOUT_SECONDS),
   SEND_CONCURRENCY: integer(1, 500, 8),
   SEND_RATE_PER_SECOND: positiveNumber(200),
   BOUNCE_RATE_WARN: rate(0.02),
@@ -184,7 +188,8 @@ export interface Config {
   redisPrefix: string;
   smtpUrl: string | undefined;
   dataDir: string;
-  http: { port: number; host: string };
+  /** `requestTimeoutSeconds`: a request's headers and body must have arrived within it (a trickled body is cut). */
+  http: { port: number; host: string; requestTimeoutSeconds: number };
   slack:
     | { mode: 'off' }
     | {
@@ -248,7 +253,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisPrefix: e.REDIS_PREFIX ?? 'cg',
     smtpUrl: e.SMTP_URL,
     dataDir: e.DATA_DIR,
-    http: { port: e.PORT, host: e.HOST },
+    http: { port: e.PORT, host: e.HOST, requestTimeoutSeconds: e.HTTP_REQUEST_TIMEOUT_SECONDS },
     slack: slackConfig(e),
     sending: {
       concurrency: e.SEND_CONCURRENCY,

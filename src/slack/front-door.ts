@@ -149,6 +149,12 @@ export function registerSlackRoute(server: FastifyInstance, options: FrontDoorOp
           dropTheRest(request);
           return reply.code(413).send({ error: 'body too large' });
         }
+        // The body did not arrive within the server's request timeout (it answered 408 and closed
+        // the connection), or the client went away: nothing to dispatch, and not our fault.
+        if (request.raw.destroyed || (error as { code?: string }).code === 'ECONNRESET') {
+          log.warn({ ip: request.ip, why: (error as Error).message }, 'slack request refused: the body did not arrive in time, or the client went away');
+          return reply.code(408).send({ error: 'request timeout' });
+        }
         throw error;
       }
       const contentType = mediaType(request.headers['content-type']);
