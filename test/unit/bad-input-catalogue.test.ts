@@ -63,6 +63,7 @@ const CATALOGUE: Record<string, string> = {
   // Issue 19, part B (findings 3, 5, 6, 7, 8, 9, 10): reference/bad-inputs.md §4.5.
   T3: 'finding 5: /campaign status or the Status button for 50 deployments × 2 batches, within Slack limits',
   O1: 'finding 6: SIGHUP, SIGTERM, SIGQUIT during a send: graceful stop, 0 unknown',
+  O2: 'finding 7: Redis refusing writes (MISCONF) while a deployment is paused: logged with backoff and a count',
   O3: 'finding 8: a signed Slack request replayed to another web process or after a restart',
   O4: 'finding 9: a request body trickled one byte every few seconds',
   O6: 'finding 3: App Home after access revoke',
