@@ -1,3 +1,4 @@
+import { diskFullError } from './dependency-errors.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -12,8 +13,9 @@ export interface LogLimiter {
 
 const MAX_CAUSES = 1000;
 
-/** A cause for an error: its code (MISCONF, ECONNREFUSED, 53100…) or the start of its first line. */
+/** A cause for an error: "disk full" for a full disk, else its code (ECONNREFUSED…) or the start of its first line (MISCONF…). */
 export function causeOf(error: unknown): string {
+  if (diskFullError(error)) return 'disk full';
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' || typeof code === 'number') return String(code);
   const message = error instanceof Error ? error.message : String(error);

@@ -66,6 +66,7 @@ const CATALOGUE: Record<string, string> = {
   O2: 'finding 7: Redis refusing writes (MISCONF) while a deployment is paused: logged with backoff and a count',
   O3: 'finding 8: a signed Slack request replayed to another web process or after a restart',
   O4: 'finding 9: a request body trickled one byte every few seconds',
+  O5: 'finding 10: campaign create while the disk is full: one line, no hang',
   O6: 'finding 3: App Home after access revoke',
 };
 

@@ -29,7 +29,10 @@ describe('log limiter', () => {
   });
 
   it('names a cause by the error code, or the first line of the message', () => {
-    expect(causeOf(Object.assign(new Error('x'), { code: '53100' }))).toBe('53100');
+    expect(causeOf(Object.assign(new Error('x'), { code: '57P01' }))).toBe('57P01');
     expect(causeOf(new Error('MISCONF Redis is configured to save\nmore'))).toBe('MISCONF Redis is configured to save');
+    // A full disk is named as such, wherever it was met (drizzle wraps a failed query's error).
+    expect(causeOf(new Error('Failed query: insert into campaigns', { cause: Object.assign(new Error('could not extend file'), { code: '53100' }) }))).toBe('disk full');
+    expect(causeOf(new Error('MISCONF Errors writing to the AOF file: No space left on device'))).toBe('disk full');
   });
 });
