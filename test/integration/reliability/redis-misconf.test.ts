@@ -1,14 +1,11 @@
-import { mkdir, mkdtemp, rm, rmdir } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../../../src/lib/embedded/redis.js';
-import { startSmtpSink, type SmtpSink } from '../../../src/mail/sink.js';
+import { describe, expect, it } from 'vitest';
 import { audienceCsv, createCampaignOrThrow } from '../../support/builders.js';
-import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+import { useOwnRedis } from '../../support/own-redis.js';
 import { deploymentRow, startWorker, testConfig, waitFor } from '../../support/sending.js';
 
 /**
@@ -17,39 +14,23 @@ import { deploymentRow, startWorker, testConfig, waitFor } from '../../support/s
  * count (one line per cause per interval), not thousands of lines a second; once Redis takes
  * writes again, sending carries on.
  */
-let db: TestDatabase;
-let sink: SmtpSink;
-let redis: EmbeddedRedis;
-let dir: string;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  sink = await startSmtpSink();
-  dir = await mkdtemp(path.join(os.tmpdir(), 'cg-redis-misconf-'));
-  redis = await startEmbeddedRedis({ dir });
-});
-afterAll(async () => {
-  await redis?.stop().catch(() => undefined);
-  await rm(dir, { recursive: true, force: true });
-  await sink?.close();
-  await db?.drop();
-});
+const stack = useOwnRedis('redis-misconf');
 
 describe('O2: Redis refusing writes (MISCONF) while a deployment is paused', () => {
   it('O2: the worker logs a few lines with counts, not a flood, and sends again once Redis takes writes', async () => {
     const lines: Record<string, unknown>[] = [];
     const logger = pino({ level: 'warn' }, new Writable({ write: (chunk, _e, done) => void (lines.push(JSON.parse(String(chunk)) as Record<string, unknown>), done()) }));
-    const config = testConfig(db, { SMTP_URL: sink.url, REDIS_URL: redis.url, SEND_RATE_PER_SECOND: '300' });
-    const worker = await startWorker(db, config, { logger });
-    const admin = new Redis(redis.url);
+    const config = testConfig(stack.db, { SMTP_URL: stack.sink.url, REDIS_URL: stack.redis.url, SEND_RATE_PER_SECOND: '300' });
+    const worker = await startWorker(stack.db, config, { logger });
+    const admin = new Redis(stack.redis.url);
     try {
-      const { deploymentIds } = await createCampaignOrThrow(db, { csv: audienceCsv(3000) });
+      const { deploymentIds } = await createCampaignOrThrow(stack.db, { csv: audienceCsv(3000) });
       const id = deploymentIds[0]!;
-      await waitFor(async () => (await deploymentRow(db, id)).sent_count >= 100, { what: 'sending under way', timeoutMs: 60_000 });
+      await waitFor(async () => (await deploymentRow(stack.db, id)).sent_count >= 100, { what: 'sending under way', timeoutMs: 60_000 });
       expect((await worker.control.pause({ deploymentId: id }, 'U0OPS00001')).ok).toBe(true);
 
       // The snapshot's target is a directory: BGSAVE fails and Redis refuses every write.
-      await mkdir(path.join(dir, 'dump.rdb'));
+      await mkdir(path.join(stack.dir, 'dump.rdb'));
       await admin.bgsave();
       await waitFor(async () => (await admin.set('cg-probe', '1').then(() => false, (e: Error) => e.message.startsWith('MISCONF'))) || undefined, { what: 'Redis refusing writes' });
       const before = lines.length;
@@ -60,11 +41,11 @@ describe('O2: Redis refusing writes (MISCONF) while a deployment is paused', () 
       expect(during.some((l) => JSON.stringify(l).includes('MISCONF'))).toBe(true);
 
       // Redis takes writes again: resume, and the deployment finishes.
-      await rmdir(path.join(dir, 'dump.rdb'));
+      await rmdir(path.join(stack.dir, 'dump.rdb'));
       await admin.bgsave();
       await waitFor(async () => (await admin.set('cg-probe', '1').then(() => true, () => false)) || undefined, { what: 'Redis taking writes' });
       expect((await worker.control.resume({ deploymentId: id }, 'U0OPS00001')).ok).toBe(true);
-      await waitFor(async () => (await deploymentRow(db, id)).status === 'completed' || undefined, { what: 'the send to finish', timeoutMs: 90_000 });
+      await waitFor(async () => (await deploymentRow(stack.db, id)).status === 'completed' || undefined, { what: 'the send to finish', timeoutMs: 90_000 });
     } finally {
       admin.disconnect();
       await worker.stop();
