@@ -16,7 +16,11 @@
  *   at once (unless it is the one the connection is reconnecting for) without moving that
  *   connection out of the pool's `closed` queue (where it would never be reconnected).
  *
- * Idempotent (a marker comment); fails loudly if postgres.js changed so the patch no longer fits.
+ * - a COPY FROM STDIN refused after the client ended it never finished its stream (the command
+ *   waited for good, as `campaign create` did when the disk filled during an import); now the
+ *   stream fails with Postgres's error.
+ *
+ * Idempotent (each change is skipped where it is already made); fails loudly if postgres.js changed so the patch no longer fits.
  */
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
@@ -41,19 +45,23 @@ const replacements = [
       '    query = null\n\n' +
       '    if (initial)\n      return reconnect()\n',
   ],
+  // A COPY FROM STDIN that Postgres refuses after the client ended it (a full disk, a constraint
+  // found at the end) left the stream's end waiting for good: the error reached a query that had
+  // already resolved (with the stream), and the stream, already ended, was never told.
+  ['  function errored(err) {\n    stream && (stream.destroy(err), stream = null)\n', '  function errored(err) {\n    stream && (stream.destroy(err), stream = null)\n    final && (final(err), final = null)\n'],
 ];
 
 for (const file of ['src/connection.js', 'cjs/src/connection.js']) {
   const target = path.join(root, file);
   if (!existsSync(target)) continue;
   let text = readFileSync(target, 'utf8');
-  if (text.includes(MARKER)) continue;
   for (const [from, to] of replacements) {
+    if (text.includes(to)) continue; // patched by an earlier run
     if (!text.includes(from)) {
       console.error(`patch-postgres: ${file} no longer contains the code to patch; check whether porsager/postgres fixed #1192/#1208 and the reset-connection faults above, and update scripts/patch-postgres.mjs`);
       process.exit(1);
     }
     text = text.replace(from, to);
   }
-  writeFileSync(target, `${MARKER}\n${text}`);
+  writeFileSync(target, text.includes(MARKER) ? text : `${MARKER}\n${text}`);
 }

@@ -37,6 +37,8 @@ import { createFeedbackIngestor } from './services/feedback/ingest.js';
 import { webApi } from '@slack/bolt';
 import { checkSlackToken, createSlackApp, type SlackApp } from './slack/app.js';
 import { registerSlackRoute } from './slack/front-door.js';
+import { createSharedReplayGuard } from './slack/replay-guard.js';
+import { createSeenKeys } from './queue/seen-keys.js';
 import { createNotifier, type Notifier } from './slack/notifier.js';
 import { createLogWriter, createWebWriter, webApiOptions, type SlackWriter } from './slack/writer.js';
 
@@ -211,8 +213,11 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
     }
 
     let slack: SlackApp | undefined;
+    // Slack's replay memory, shared by every web process through Redis (and kept across restarts).
+    const seenBefore = createSharedReplayGuard({ claim: createSeenKeys(readiness, config.redisPrefix).claim, logger });
     if (options.role !== 'worker' && config.slack.mode !== 'off') {
       const created = await createSlackApp({
+        seenBefore,
         slack: config.slack,
         services,
         sql: database.sql,
@@ -235,10 +240,11 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
       const dispatch = slack?.dispatch;
       const server = createHttpServer({
         routes: [
-          ...(slackConfig.mode === 'http' && dispatch ? [(s: FastifyInstance) => registerSlackRoute(s, { signingSecret: slackConfig.signingSecret!, dispatch, logger })] : []),
+          ...(slackConfig.mode === 'http' && dispatch ? [(s: FastifyInstance) => registerSlackRoute(s, { signingSecret: slackConfig.signingSecret!, dispatch, logger, seenBefore })] : []),
           (s: FastifyInstance) => registerMetricsRoute(s, metrics),
         ],
         logger,
+        requestTimeoutMs: config.http.requestTimeoutSeconds * 1000,
         checks,
       });
       registerWebhookRoutes(server, {
@@ -255,7 +261,7 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
       closers.push(() => server.close());
     } else {
       // A worker answers health checks and scrapes on a port of its own (HEALTH_PORT, not PORT).
-      const server = createHttpServer({ routes: [(s: FastifyInstance) => registerMetricsRoute(s, metrics)], logger, checks });
+      const server = createHttpServer({ routes: [(s: FastifyInstance) => registerMetricsRoute(s, metrics)], logger, checks, requestTimeoutMs: config.http.requestTimeoutSeconds * 1000 });
       url = await listen(server, { port: config.http.healthPort, host: config.http.host, variable: 'HEALTH_PORT' });
       closers.push(() => server.close());
     }

@@ -123,6 +123,9 @@ const base64SpkiPublicKey = z.preprocess(
     .optional(),
 );
 
+/** How long a request (headers and body) may take to arrive; the HTTP server's own default too. */
+export const DEFAULT_HTTP_REQUEST_TIMEOUT_SECONDS = 30;
+
 const environmentSchema = z.object({
   DATABASE_URL: parsedUrl(parseDatabaseUrl),
   REDIS_URL: parsedUrl(parseRedisUrl),
@@ -153,6 +156,7 @@ const environmentSchema = z.object({
   PORT: integer(0, 65535, 3000),
   HEALTH_PORT: integer(0, 65535, 3001),
   HOST: z.preprocess(blankToUndefined, z.string().optional().transform((v) => v ?? '0.0.0.0')),
+  HTTP_REQUEST_TIMEOUT_SECONDS: integer(1, 600, DEFAULT_HTTP_REQUEST_TIMEOUT_SECONDS),
   SEND_CONCURRENCY: integer(1, 500, 8),
   SEND_RATE_PER_SECOND: positiveNumber(200),
   BOUNCE_RATE_WARN: rate(0.02),
@@ -206,8 +210,9 @@ export interface Config {
   /**
    * `port`: the HTTP server of `serve` (web and all). `healthPort`: a worker process's own
    * /healthz, /readyz and /metrics, apart from PORT so a web and a worker on one machine both bind.
+   * `requestTimeoutSeconds`: a request's headers and body must have arrived within it (a trickled body is cut).
    */
-  http: { port: number; host: string; healthPort: number };
+  http: { port: number; host: string; healthPort: number; requestTimeoutSeconds: number };
   slack:
     | { mode: 'off' }
     | {
@@ -271,7 +276,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisPrefix: redisPrefix(e),
     smtpUrl: e.SMTP_URL,
     dataDir: e.DATA_DIR,
-    http: { port: e.PORT, host: e.HOST, healthPort: e.HEALTH_PORT },
+    http: { port: e.PORT, host: e.HOST, healthPort: e.HEALTH_PORT, requestTimeoutSeconds: e.HTTP_REQUEST_TIMEOUT_SECONDS },
     slack: slackConfig(e),
     sending: {
       concurrency: e.SEND_CONCURRENCY,

@@ -8,7 +8,7 @@ import { registerServe } from './cli/commands/serve.js';
 import { registerStatus } from './cli/commands/status.js';
 import { CommandError, EXIT } from './cli/errors.js';
 import { ConfigError } from './config.js';
-import { DependencyMisconfigured, DependencyUnavailable } from './lib/dependency-errors.js';
+import { DependencyMisconfigured, DependencyUnavailable, diskFullError, diskFullMessage } from './lib/dependency-errors.js';
 import { RedisServerMissing } from './lib/embedded/redis.js';
 
 const program = new Command('campaign-guard')
@@ -34,6 +34,9 @@ try {
   if (error instanceof CommanderError) {
     process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.usage);
   }
+  // First: a full disk is named as such, whatever layer met it (a query, a COPY, a server's start).
+  const diskFull = diskFullError(error);
+  if (diskFull) fail(diskFullMessage(diskFull), EXIT.unavailable);
   if (error instanceof ConfigError) fail(`configuration error: ${error.message}`, EXIT.usage);
   if (error instanceof CommandError) fail(error.message, error.exitCode);
   if (error instanceof RedisServerMissing) fail(error.message, EXIT.usage);

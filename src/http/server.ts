@@ -1,5 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { ConfigError } from '../config.js';
+import { ConfigError, DEFAULT_HTTP_REQUEST_TIMEOUT_SECONDS } from '../config.js';
 import type { Logger } from '../lib/logger.js';
 
 /** One dependency `/readyz` asks: it answers (resolves) within the timeout, or the process is not ready. */
@@ -10,19 +10,32 @@ export interface ReadinessCheck {
 
 /**
  * Liveness (`/healthz`), readiness (`/readyz`: each check's answer by name, 503 when any fails)
- * and the routes the composition root adds (Slack, webhooks, metrics).
+ * and the routes the composition root adds (Slack, webhooks, metrics). A request's headers must
+ * arrive within 10 s (or the request timeout, if shorter) and the whole request, body included,
+ * within `requestTimeoutMs`: a client trickling its body (a byte every few seconds, as a slowloris
+ * does) is cut there (Node answers 408 when it can and closes the connection) instead of holding a
+ * connection open for as long as it likes. Node checks every open connection against these once a
+ * second. An idle keep-alive connection is closed after 72 s (Fastify's default).
  */
+const HEADERS_TIMEOUT_MS = 10_000;
+const CONNECTIONS_CHECK_MS = 1000;
+
 export function createHttpServer(deps: {
   logger: Logger;
   checks?: ReadinessCheck[];
   checkTimeoutMs?: number;
+  /** HTTP_REQUEST_TIMEOUT_SECONDS in milliseconds. */
+  requestTimeoutMs?: number;
   /** Adapters' routes (Slack's `POST /slack/events`), registered by the composition root. */
   routes?: ((server: FastifyInstance) => void)[];
 }): FastifyInstance {
+  const requestTimeoutMs = deps.requestTimeoutMs ?? DEFAULT_HTTP_REQUEST_TIMEOUT_SECONDS * 1000;
   const server = Fastify({
     // Request logs at info would drown the log in health checks; problems still log at warn.
     loggerInstance: deps.logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
+    requestTimeout: requestTimeoutMs,
+    http: { headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeoutMs), connectionsCheckingInterval: CONNECTIONS_CHECK_MS },
   });
   const timeoutMs = deps.checkTimeoutMs ?? 2000;
 

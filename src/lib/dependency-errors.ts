@@ -96,3 +96,22 @@ export class DependencyMisconfigured extends Error {
     this.name = 'DependencyMisconfigured';
   }
 }
+
+/**
+ * A full disk, wherever it was met, as the error that says so: Postgres's disk_full (53100), the
+ * OS's ENOSPC, or a message naming it (a Postgres FATAL read from its log, Redis refusing to
+ * append). Looked for in wrapped causes too (drizzle wraps a failed query's error).
+ */
+export function diskFullError(error: unknown, depth = 0): Error | undefined {
+  if (!error || typeof error !== 'object' || depth > 5) return undefined;
+  const e = error as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown[] };
+  const cause = diskFullError(e.cause, depth + 1) ?? (Array.isArray(e.errors) ? e.errors.map((x) => diskFullError(x, depth + 1)).find(Boolean) : undefined);
+  if (cause) return cause;
+  if (e.code === '53100' || e.code === 'ENOSPC') return error as Error;
+  return typeof e.message === 'string' && /no space left on device/i.test(e.message) ? (error as Error) : undefined;
+}
+
+/** The one line a command prints (and a log says) for a full disk. */
+export function diskFullMessage(error: Error): string {
+  return `the disk is full (${describe(error)}): free space where Postgres and Redis keep their data (under DATA_DIR for the embedded servers), then retry; the command did not finish`;
+}

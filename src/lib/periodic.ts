@@ -1,3 +1,4 @@
+import { causeOf, createLogLimiter } from './log-limiter.js';
 import type { Logger } from './logger.js';
 
 export interface Periodic {
@@ -7,16 +8,18 @@ export interface Periodic {
 
 /**
  * Runs a task every `ms`, never two at once (a slow run skips the ticks it overlaps); a failing
- * run is logged and the next one tries again. The timer does not keep the process alive.
+ * run is logged (one line per cause per interval, with a count: a Postgres outage must not flood
+ * the log) and the next one tries again. The timer does not keep the process alive.
  */
 export function runEvery(ms: number, name: string, task: () => Promise<unknown>, logger: Logger): Periodic {
+  const limited = createLogLimiter(logger);
   let running: Promise<void> | undefined;
   let stopped = false;
   const timer = setInterval(() => {
     if (running || stopped) return;
     running = task()
       .then(() => undefined)
-      .catch((error) => logger.warn({ err: error, task: name }, 'periodic task failed'))
+      .catch((error) => limited.warn(causeOf(error), { err: error, task: name }, 'periodic task failed'))
       .finally(() => {
         running = undefined;
       });

@@ -1,7 +1,15 @@
 import type { Logger } from './logger.js';
 
 /**
- * Runs the registered closers in reverse order on SIGTERM/SIGINT (or on demand), once, within a
+ * The signals that stop a process gracefully: SIGTERM (what Kubernetes, Docker, systemd and most
+ * supervisors send), SIGINT (Ctrl-C), SIGHUP (the terminal or session went away; there is no
+ * configuration to reload, so it is a stop too, not Node's default of dying on the spot) and
+ * SIGQUIT (the stop signal some images and supervisors are configured with).
+ */
+export const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'] as const;
+
+/**
+ * Runs the registered closers in reverse order on a stop signal (or on demand), once, within a
  * deadline after which the process exits anyway: a stuck dependency must not keep it alive.
  */
 export function createShutdown(logger: Logger, deadlineMs = 30_000) {
@@ -35,7 +43,7 @@ export function createShutdown(logger: Logger, deadlineMs = 30_000) {
     },
     run,
     onSignals(exit: (code: number) => void = (code) => process.exit(code)) {
-      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      for (const signal of STOP_SIGNALS) {
         // Repeated signals must not cut the shutdown short (leaving embedded servers running);
         // the deadline above is what bounds it.
         process.on(signal, () => {

@@ -19,6 +19,7 @@ import type { Queues } from './queues.js';
 import { createRateLimiter } from './rate-limiter.js';
 import { createRedis } from './redis.js';
 import { createStopWatcher } from './stop-signal.js';
+import { superviseWorker } from './worker-backoff.js';
 
 /**
  * A worker process's sending machinery: BullMQ workers for prefetch, batch triggers and send
@@ -131,10 +132,7 @@ export async function startSendingRuntime(deps: {
       { ...common, concurrency: 2 },
     ),
   ];
-  for (const worker of workers) {
-    worker.on('failed', (job, error) => log.warn({ err: error, queue: worker.name, jobId: job?.id }, 'job failed'));
-    worker.on('error', (error) => log.warn({ err: error, queue: worker.name }, 'worker error'));
-  }
+  const backoffs = workers.map((worker) => superviseWorker(worker, log));
 
   const periodic = [
     runEvery(1000, 'scheduler', scheduler, log),
@@ -154,6 +152,7 @@ export async function startSendingRuntime(deps: {
     async stop() {
       shuttingDown = true;
       await Promise.all(periodic.map((p) => p.stop()));
+      for (const backoff of backoffs) backoff.stop();
       await Promise.all(workers.map((worker) => worker.close()));
       await stops.close();
       await transport.close();

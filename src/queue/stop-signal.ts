@@ -2,6 +2,7 @@ import type { RedisClient } from './redis.js';
 import type { SqlExecutor } from '../db/client.js';
 import { statusesOf } from '../db/queries/sending.js';
 import type { Logger } from '../lib/logger.js';
+import { causeOf, createLogLimiter } from '../lib/log-limiter.js';
 
 /**
  * How a stop (pause or cancel) reaches the workers at once. Postgres decides; after the commit the
@@ -67,6 +68,7 @@ export function createStopWatcher(deps: {
   const channel = stopChannel(deps.prefix);
   let refreshing: Promise<void> | undefined;
 
+  const refreshFailures = createLogLimiter(deps.logger);
   const refresh = () =>
     (refreshing ??= (async () => {
       try {
@@ -79,7 +81,7 @@ export function createStopWatcher(deps: {
           }
         }
       } catch (error) {
-        deps.logger.warn({ err: error }, 'could not refresh stopped deployments');
+        refreshFailures.warn(causeOf(error), { err: error }, 'could not refresh stopped deployments');
       } finally {
         refreshing = undefined;
       }

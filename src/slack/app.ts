@@ -15,6 +15,7 @@ import { registerEvents } from './listeners/events/index.js';
 import type { ListenerDeps } from './listeners/support.js';
 import { registerViews } from './listeners/views/index.js';
 import { DispatchReceiver } from './receiver.js';
+import type { SharedReplayGuard } from './replay-guard.js';
 import { createSocketModeConnection } from './socket-mode.js';
 import { webApiOptions } from './writer.js';
 
@@ -40,6 +41,8 @@ export interface SlackAppOptions {
   /** See ListenerDeps.quickAckMs (default 25 ms). */
   quickAckMs?: number;
   homeThrottleMs?: number;
+  /** The replay memory every process shares (Socket Mode envelopes). */
+  seenBefore?: SharedReplayGuard;
 }
 
 export interface SlackApp {
@@ -94,7 +97,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
   const log = boltLogger(logger);
   const socket =
     slack.mode === 'socket' && slack.appToken
-      ? createSocketModeConnection({ appToken: slack.appToken, apiUrl: slack.apiUrl, dispatch: receiver.dispatch, logger, boltLogger: log })
+      ? createSocketModeConnection({ appToken: slack.appToken, apiUrl: slack.apiUrl, dispatch: receiver.dispatch, logger, boltLogger: log, seenBefore: options.seenBefore })
       : undefined;
   const app = new App({
     token: slack.botToken,

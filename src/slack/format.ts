@@ -8,6 +8,15 @@ export function escape(text: string): string {
 }
 
 /**
+ * A stored name in a line that goes on after it (ids, status, counts): at most `max` code points
+ * (an ellipsis for the rest), escaped, so a long name cannot push what follows past a block's limit.
+ */
+export function shortName(name: string, max = 80): string {
+  const points = Array.from(name);
+  return escape(points.length > max ? `${points.slice(0, max - 1).join('')}…` : name);
+}
+
+/**
  * Text someone typed, shown back to them in mrkdwn (an unknown verb, an id that is not one): at
  * most `max` characters (counted in code points, so an emoji is never cut in half), with control,
  * invisible and bidi characters (U+0000–U+001F, U+200B, U+202E…) and lone surrogates shown as

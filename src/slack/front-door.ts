@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from '../lib/logger.js';
-import { createReplayGuard } from './replay-guard.js';
+import { createSharedReplayGuard, type SharedReplayGuard } from './replay-guard.js';
 import { MAX_SKEW_SECONDS, verifySlackSignature } from './signature.js';
 
 /**
@@ -30,6 +30,8 @@ export interface FrontDoorOptions {
   logger: Logger;
   maxBodyBytes?: number;
   nowSeconds?: () => number;
+  /** The replay memory every web process shares (see replay-guard.ts); absent: this process's alone. */
+  seenBefore?: SharedReplayGuard;
 }
 
 class BodyTooLarge extends Error {
@@ -130,7 +132,7 @@ export function registerSlackRoute(server: FastifyInstance, options: FrontDoorOp
   const log = options.logger.child({ component: 'slack-front-door' });
   // A signed request seen again while its signature is still accepted (a replay), or an Events
   // API retry of an event we already have, is answered 200 and not dispatched again.
-  const seenBefore = createReplayGuard();
+  const seenBefore = options.seenBefore ?? createSharedReplayGuard({ logger: options.logger });
 
   server.register(async (scope) => {
     // This scope reads the body itself (raw bytes, capped): no parser may touch it first.
@@ -146,6 +148,12 @@ export function registerSlackRoute(server: FastifyInstance, options: FrontDoorOp
           log.warn({ bytesRead: error.bytesRead, limit: max }, 'slack request refused: body too large');
           dropTheRest(request);
           return reply.code(413).send({ error: 'body too large' });
+        }
+        // The body did not arrive within the server's request timeout (it answered 408 and closed
+        // the connection), or the client went away: nothing to dispatch, and not our fault.
+        if (request.raw.destroyed || (error as { code?: string }).code === 'ECONNRESET') {
+          log.warn({ ip: request.ip, why: (error as Error).message }, 'slack request refused: the body did not arrive in time, or the client went away');
+          return reply.code(408).send({ error: 'request timeout' });
         }
         throw error;
       }
@@ -175,8 +183,8 @@ export function registerSlackRoute(server: FastifyInstance, options: FrontDoorOp
       const signedUntilMs = (Number(request.headers['x-slack-request-timestamp']) + MAX_SKEW_SECONDS + 1) * 1000;
       // Slack retries an event for about 5 minutes, each retry freshly signed: remember its id longer.
       const eventUntilMs = Math.max(signedUntilMs, nowMs + EVENT_RETRY_WINDOW_MS);
-      const replayed = seenBefore(`sig:${String(request.headers['x-slack-signature'])}`, signedUntilMs, nowMs);
-      if (replayed || (eventId && seenBefore(`event:${eventId}`, eventUntilMs, nowMs))) {
+      const replayed = await seenBefore(`sig:${String(request.headers['x-slack-signature'])}`, signedUntilMs, nowMs);
+      if (replayed || (eventId && (await seenBefore(`event:${eventId}`, eventUntilMs, nowMs)))) {
         log.info({ eventId }, 'slack request seen before: not dispatched again');
         return reply.code(200).send('');
       }

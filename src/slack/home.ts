@@ -8,7 +8,9 @@ import { section } from './blocks/common.js';
 /**
  * App Home: published when a user opens it, and re-published for recent viewers when the active
  * deployments change (a change here is told at once; a change in another process is seen by a
- * poll), at most once per `throttleMs`.
+ * poll), at most once per `throttleMs`. Every publish asks the gate for that user first, as a
+ * click does: a viewer whose access was revoked since gets the refusal (which replaces the
+ * monitor they saw) and is dropped from the viewers.
  */
 const VIEWER_TTL_MS = 24 * 3600_000;
 
@@ -24,6 +26,15 @@ export function createHomePublisher(deps: { client: webApi.WebClient; status: Pi
   const signature = (rows: ActiveDeployment[]) =>
     rows.map((r) => `${r.deployment.id}:${r.deployment.status}:${r.deployment.counts.sent + r.deployment.counts.bounced + r.deployment.counts.failed}`).join('|');
 
+  /** The gate's verdict for this user's Home; a refusal is published in place of the monitor. */
+  async function allowed(userId: string, teamId: string | null): Promise<boolean> {
+    const verdict = await deps.gate.check({ userId, teamId }, 'view', 'home', null, { surface: 'home' });
+    if (verdict.ok) return true;
+    viewers.delete(userId);
+    await deps.client.views.publish({ user_id: userId, view: { type: 'home', blocks: [section(verdict.text)] } });
+    return false;
+  }
+
   async function publishTo(userId: string, rows: ActiveDeployment[]) {
     await deps.client.views.publish({ user_id: userId, view: homeView(rows, new Date()) });
   }
@@ -34,16 +45,17 @@ export function createHomePublisher(deps: { client: webApi.WebClient; status: Pi
     if (viewers.size === 0) return;
     const rows = await deps.status.active();
     lastSignature = signature(rows);
-    for (const user of viewers.keys()) await publishTo(user, rows).catch((error: unknown) => deps.logger.warn({ err: error, user }, 'could not refresh App Home'));
+    for (const [user, seen] of [...viewers]) {
+      // A gate that cannot answer (database down) publishes nothing: no monitor without a yes.
+      await (async () => {
+        if (await allowed(user, seen.teamId)) await publishTo(user, rows);
+      })().catch((error: unknown) => deps.logger.warn({ err: error, user }, 'could not refresh App Home'));
+    }
   }
 
   return {
     async publish(userId: string, teamId: string | null) {
-      const verdict = await deps.gate.check({ userId, teamId }, 'view', 'home', null, { surface: 'home' });
-      if (!verdict.ok) {
-        await deps.client.views.publish({ user_id: userId, view: { type: 'home', blocks: [section(verdict.text)] } });
-        return;
-      }
+      if (!(await allowed(userId, teamId))) return;
       viewers.set(userId, { teamId, at: Date.now() });
       const rows = await deps.status.active();
       lastSignature = signature(rows);

@@ -12,6 +12,7 @@ import type { Logger } from '../lib/logger.js';
 import { renderAlert, type RenderedMessage } from './blocks/alert.js';
 import { renderCancelConfirmation, renderCancelSettled, type CancelConfirmationPayload, type CancelSettledPayload } from './blocks/thread.js';
 import { classifyWriteError, type SlackWriter } from './writer.js';
+import { causeOf, createLogLimiter } from '../lib/log-limiter.js';
 
 /**
  * Delivers the Slack outbox. Rows are claimed with a lease (FOR UPDATE SKIP LOCKED), so two
@@ -179,13 +180,14 @@ export function createNotifier(options: NotifierOptions) {
     start() {
       if (running) return;
       running = true;
+      const pollFailures = createLogLimiter(log);
       loop = (async () => {
         while (running) {
           let claimed = 0;
           try {
             claimed = await runOnce();
           } catch (error) {
-            log.warn({ err: error }, 'slack outbox poll failed');
+            pollFailures.warn(causeOf(error), { err: error }, 'slack outbox poll failed');
           }
           if (claimed === 0 && running) {
             await new Promise<void>((resolve) => {

@@ -1,7 +1,7 @@
 import { SocketModeReceiver, type Logger as BoltLogger } from '@slack/bolt';
 import type { Logger } from '../lib/logger.js';
 import type { SlackDispatch } from './front-door.js';
-import { createReplayGuard } from './replay-guard.js';
+import { createSharedReplayGuard, type SharedReplayGuard } from './replay-guard.js';
 
 /**
  * Socket Mode: Slack delivers each request as an envelope over a WebSocket and waits for the
@@ -33,13 +33,15 @@ export function createSocketModeConnection(options: {
   dispatch: SlackDispatch;
   logger: Logger;
   boltLogger: BoltLogger;
+  /** The replay memory every process shares; absent: this process's alone. */
+  seenBefore?: SharedReplayGuard;
 }): SocketModeConnection {
   const log = options.logger.child({ component: 'slack-socket-mode' });
   // Bolt's receiver only for its Socket Mode client (the one Bolt ships with): it is never given
   // the app, and its own listener is removed; envelopes are ours to deduplicate first.
   const client = new SocketModeReceiver({ appToken: options.appToken, logger: options.boltLogger, installerOptions: { clientOptions: { slackApiUrl: options.apiUrl } } }).client;
   client.removeAllListeners('slack_event');
-  const seenBefore = createReplayGuard();
+  const seenBefore = options.seenBefore ?? createSharedReplayGuard({ logger: options.logger });
 
   const onEnvelope = async (envelope: Envelope) => {
     const body = envelope.body;
@@ -48,7 +50,7 @@ export function createSocketModeConnection(options: {
     const now = Date.now();
     const envelopeId = typeof envelope.envelope_id === 'string' ? envelope.envelope_id : undefined;
     const eventId = envelope.type === 'events_api' && typeof record.event_id === 'string' ? record.event_id : undefined;
-    const again = (envelopeId !== undefined && seenBefore(`envelope:${envelopeId}`, now + REMEMBER_MS, now)) || (eventId !== undefined && seenBefore(`event:${eventId}`, now + REMEMBER_MS, now));
+    const again = (envelopeId !== undefined && (await seenBefore(`envelope:${envelopeId}`, now + REMEMBER_MS, now))) || (eventId !== undefined && (await seenBefore(`event:${eventId}`, now + REMEMBER_MS, now)));
     if (again) {
       log.info({ envelopeId, eventId }, 'slack envelope seen before: acknowledged, not dispatched again');
       await envelope.ack();

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { audienceCsv, createCampaignOrThrow } from '../support/builders.js';
-import { commandBody, FORM, interactivityBody, postSlack, SECRET, sendSigned, sign, viewSubmission } from '../support/slack.js';
+import { buttonClick, commandBody, FORM, interactivityBody, postSlack, SECRET, sendSigned, sign, TEAM, viewSubmission } from '../support/slack.js';
+import { slackLimitProblems } from '../support/slack-limits.js';
 import { startSlackStack, type SlackStack } from './harness.js';
 
 /** Done-when 4: every `/campaign` subcommand, and nonsense, answered within 3 s, usefully, never echoing raw text. */
@@ -27,12 +28,12 @@ async function command(text: string, user = 'U0ALICE001', team?: string) {
   const res = await sendSigned(stack.base, commandBody(text, user, { team, responseUrl: stack.slack.responseUrl(name) }));
   expect(res.status).toBe(200);
   expect(res.ms).toBeLessThan(3000);
-  type Answer = { response_type?: string; text?: string; blocks?: { text?: { text: string } }[] } | undefined;
+  type Answer = { response_type?: string; text?: string; blocks?: { text?: { text: string }; elements?: { text?: string }[] }[] } | undefined;
   const acked = res.json as Answer;
   const body = acked?.text || acked?.blocks
     ? acked
     : ((await stack.slack.waitFor(() => stack.slack.responses.find((r) => r.path.endsWith(`/${name}`)), 5000, 'the answer through response_url')).body as Answer);
-  const shown = [body?.text ?? '', ...(body?.blocks ?? []).map((b) => b.text?.text ?? '')].join('\n');
+  const shown = [body?.text ?? '', ...(body?.blocks ?? []).flatMap((b) => [b.text?.text ?? '', ...(b.elements ?? []).map((e) => e.text ?? '')])].join('\n');
   expect(shown).not.toMatch(/<!channel>|<!here>|<!everyone>/);
   return { body, shown };
 }
@@ -206,5 +207,31 @@ describe('the running app’s front door (Done-when 3)', () => {
     expect(await stack.db.sql`select count(*)::int as n from audit_log where action = 'pause'`).toEqual(pauses);
     expect((await fetch(`${stack.base}/healthz`)).status).toBe(200);
     expect((await fetch(`${stack.base}/readyz`)).status).toBe(200);
+  });
+
+  it('T3: /campaign status, the Status button and View of a 50-deployment × 2-batch multi campaign stay within Slack limits, the rest summarised', async () => {
+    const big = await createCampaignOrThrow(stack.db, { name: `Big ${'&'.repeat(150)} push`, kind: 'multi', deployments: 50, batches: 2, batchIntervalMs: 600_000, csv: audienceCsv(200), sendAt: new Date(Date.now() + 3_600_000) });
+    // The command's answer (in the acknowledgement or through response_url; the fake refuses one over the limits, as Slack does).
+    const { body, shown } = await command(`status ${big.campaignId}`);
+    expect(slackLimitProblems('message', body!)).toEqual([]);
+    expect(shown).toContain(big.deploymentIds[0]);
+    expect(shown).toMatch(/…and \d+ more deployments \(\d+ scheduled; /);
+    expect(shown).toContain(`campaign-guard status ${big.campaignId}`);
+
+    // The Status button (ephemeral in the channel) and View (a modal, from App Home).
+    const before = stack.slack.ok('chat.postEphemeral').length;
+    await sendSigned(stack.base, buttonClick({ actionId: 'deployment_status', value: `v1:${big.campaignId}` }, 'U0ALICE001'));
+    const ephemeral = await stack.slack.waitFor(() => stack.slack.ok('chat.postEphemeral')[before], 5000, 'the Status answer');
+    expect(JSON.stringify(ephemeral.args.blocks)).toContain('more deployments');
+    const view = interactivityBody({
+      type: 'block_actions', team: { id: TEAM, domain: 'acme' }, user: { id: 'U0ALICE001', username: 'alice', team_id: TEAM }, api_app_id: 'A0APP00001', token: 't',
+      container: { type: 'view', view_id: 'V0HOME0001' }, trigger_id: '245.227.big',
+      view: { id: 'V0HOME0001', type: 'home', blocks: [], private_metadata: '', callback_id: '', state: { values: {} }, hash: 'h' },
+      actions: [{ type: 'button', block_id: 'row_x', action_id: 'view_campaign', text: { type: 'plain_text', text: 'View' }, value: `v1:${big.campaignId}`, action_ts: '1' }],
+    });
+    await sendSigned(stack.base, view);
+    const opened = await stack.slack.waitFor(() => stack.slack.ok('views.open').find((c) => c.args.trigger_id === '245.227.big'), 5000, 'the View modal');
+    for (const id of big.deploymentIds) expect(JSON.stringify(opened.args.view)).toContain(id);
+    expect(stack.slack.overLimits()).toEqual([]);
   });
 });

@@ -63,4 +63,25 @@ describe('App Home', () => {
     expect(JSON.stringify(view.args.view)).toMatch(/no access/);
     expect(await stack.db.sql`select action, outcome from audit_log where actor = 'U0STRANGER'`).toEqual([{ action: 'slack.home', outcome: 'refused' }]);
   });
+
+  it('O6: a viewer whose access is revoked gets no more monitor refreshes: each publish asks the gate', async () => {
+    await stack.app.services.access.grant('U0REVOKED1', 'viewer', 'test');
+    const { campaignId } = await createCampaignOrThrow(stack.db, { name: 'Secret launch', csv: audienceCsv(5), sendAt: new Date(Date.now() + 3_600_000) });
+    await sendSigned(stack.base, homeOpened('U0REVOKED1'), 'application/json');
+    await stack.slack.waitFor(() => published('U0REVOKED1').find((c) => JSON.stringify(c.args.view).includes('Secret launch')));
+    expect((await stack.app.services.access.revoke('U0REVOKED1', 'test')).ok).toBe(true);
+
+    // A change re-publishes for the recent viewers: Alice (still a responder) gets it, the revoked viewer does not.
+    const before = published('U0REVOKED1').length;
+    await sendSigned(stack.base, new URLSearchParams({ team_id: TEAM, user_id: 'U0ALICE001', command: '/campaign', text: `pause ${campaignId}`, trigger_id: 't2', response_url: 'http://127.0.0.1:9/r', channel_id: 'C0ALERTS01', user_name: 'a', team_domain: 'a', channel_name: 'a', api_app_id: 'A', token: 't' }).toString());
+    await stack.slack.waitFor(() => published('U0ALICE001').find((c) => /Secret launch[^"]*\*paused\*/.test(JSON.stringify(c.args.view))), 10_000, "Alice's refreshed home");
+    // The same refresh tells the revoked viewer, in place of the monitor, that they have no access.
+    const refusal = await stack.slack.waitFor(() => published('U0REVOKED1')[before], 10_000, 'the refusal in place of the monitor');
+    expect(JSON.stringify(refusal.args.view)).not.toContain('Secret launch');
+    expect(JSON.stringify(refusal.args.view)).toMatch(/no access/);
+    // Dropped from the viewers: the next change publishes nothing to them at all.
+    await sendSigned(stack.base, new URLSearchParams({ team_id: TEAM, user_id: 'U0ALICE001', command: '/campaign', text: `resume ${campaignId}`, trigger_id: 't3', response_url: 'http://127.0.0.1:9/r', channel_id: 'C0ALERTS01', user_name: 'a', team_domain: 'a', channel_name: 'a', api_app_id: 'A', token: 't' }).toString());
+    await stack.slack.waitFor(() => published('U0ALICE001').find((c) => /Secret launch[^"]*\*(scheduled|sending)\*/.test(JSON.stringify(c.args.view))), 10_000, "Alice's home after resume");
+    expect(published('U0REVOKED1').slice(before)).toHaveLength(1);
+  });
 });

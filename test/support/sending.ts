@@ -1,6 +1,6 @@
 import { loadConfig, type Config } from '../../src/config.js';
 import { startBatch } from '../../src/db/queries/sending.js';
-import { createLogger } from '../../src/lib/logger.js';
+import { createLogger, type Logger } from '../../src/lib/logger.js';
 import { createQueues } from '../../src/queue/queues.js';
 import type { Transport } from '../../src/mail/transport.js';
 import { createRedis } from '../../src/queue/redis.js';
@@ -29,12 +29,12 @@ export function testConfig(database: TestDatabase, env: Record<string, string> =
 }
 
 /** A worker in this process, plus the producer side (queues, pause/resume) a web process would have. */
-export async function startWorker(database: TestDatabase, config: Config, hooks: { onHandOff?: (deploymentId: string) => void; transport?: Transport } = {}) {
+export async function startWorker(database: TestDatabase, config: Config, hooks: { onHandOff?: (deploymentId: string) => void; transport?: Transport; logger?: Logger } = {}) {
   const queueConnection = createRedis(config.redisUrl!, 'test-queues', testLogger, { blocking: true });
   const queues = createQueues(queueConnection, config.redisPrefix);
   const announceConnection = createRedis(config.redisUrl!, 'test-announce', testLogger);
   const announcer = createStopAnnouncer({ redis: announceConnection, prefix: config.redisPrefix, logger: testLogger });
-  const runtime: SendingRuntime = await startSendingRuntime({ config, database, redisUrl: config.redisUrl!, queues, logger: testLogger, ...hooks });
+  const runtime: SendingRuntime = await startSendingRuntime({ config, database, redisUrl: config.redisUrl!, queues, ...hooks, logger: hooks.logger ?? testLogger });
   const control = createPauseResume({ database, announcer, batchQueue: queues.batches });
   const cancellation = createCancellationService({ database, announcer, pauseResume: control, logger: testLogger });
   return {

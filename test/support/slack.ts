@@ -1,10 +1,13 @@
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { slackLimitProblems } from './slack-limits.js';
 
 /**
  * A fake Slack Web API on localhost, recording every call; it can answer 429 with Retry-After,
- * 500, or an `ok:false` error on demand. Plus request signing, as Slack does it.
+ * 500, or an `ok:false` error on demand; a message or view over Slack's Block Kit limits is
+ * refused as Slack refuses it (`invalid_blocks`, `invalid_arguments`). Plus request signing, as
+ * Slack does it.
  */
 export const SECRET = 'e2etestsigningsecret0123456789ab';
 export const TEAM = 'T0TEAM0001';
@@ -15,6 +18,25 @@ export interface FakeCall {
   args: Record<string, unknown>;
   status: number;
   at: number;
+  /** What was over Slack's limits, when the call was refused for it. */
+  overLimits?: string[];
+}
+
+const MESSAGE_METHODS = new Set(['chat.postMessage', 'chat.postEphemeral', 'chat.update']);
+const VIEW_METHODS = new Set(['views.open', 'views.push', 'views.update', 'views.publish']);
+
+/** Slack's answer to a message or view over its limits, or undefined when it is within them. */
+function limitRefusal(method: string, args: Record<string, unknown>): { problems: string[]; body: Record<string, unknown> } | undefined {
+  if (MESSAGE_METHODS.has(method)) {
+    const problems = slackLimitProblems('message', args);
+    return problems.length ? { problems, body: { ok: false, error: 'invalid_blocks', errors: problems } } : undefined;
+  }
+  if (VIEW_METHODS.has(method)) {
+    const view = (args.view ?? {}) as Record<string, unknown>;
+    const problems = slackLimitProblems(view.type === 'home' ? 'home' : 'modal', view);
+    return problems.length ? { problems, body: { ok: false, error: 'invalid_arguments', response_metadata: { messages: problems.map((p) => `[ERROR] ${p}`) } } } : undefined;
+  }
+  return undefined;
 }
 
 type Failure = { status: 429; retryAfter: number } | { status: 500 } | { error: string };
@@ -64,8 +86,10 @@ export async function startFakeSlack(options: { team?: string; socketModeUrl?: s
         res.end(JSON.stringify(body));
       };
       if (path.startsWith('/response/')) {
-        responses.push({ path, body: raw ? JSON.parse(raw) : null });
-        return send(200, { ok: true });
+        const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : null;
+        responses.push({ path, body });
+        const problems = body ? slackLimitProblems('message', body) : [];
+        return problems.length ? send(400, { ok: false, error: 'invalid_blocks', errors: problems }) : send(200, { ok: true });
       }
       const method = path.replace(/^\/api\//, '').split('?')[0]!;
       const args = decode(raw, req.headers['content-type']);
@@ -77,6 +101,11 @@ export async function startFakeSlack(options: { team?: string; socketModeUrl?: s
         }
         calls.push({ method, args, status: 200, at: Date.now() });
         return send(200, { ok: false, error: failure.error });
+      }
+      const refusal = limitRefusal(method, args);
+      if (refusal) {
+        calls.push({ method, args, status: 200, at: Date.now(), overLimits: refusal.problems });
+        return send(200, refusal.body);
       }
       calls.push({ method, args, status: 200, at: Date.now() });
       switch (method) {
@@ -118,7 +147,9 @@ export async function startFakeSlack(options: { team?: string; socketModeUrl?: s
     responseUrl: (name: string) => `http://127.0.0.1:${port}/response/${name}`,
     calls,
     responses,
-    ok: (method: string) => calls.filter((c) => c.method === method && c.status === 200),
+    ok: (method: string) => calls.filter((c) => c.method === method && c.status === 200 && !c.overLimits),
+    /** Calls refused for being over Slack's limits. */
+    overLimits: () => calls.filter((c) => c.overLimits),
     /** How users.info describes `id` from now on (deactivated, a guest, a stranger, another team). */
     setUser(id: string, user: FakeUser) {
       users.set(id, user);

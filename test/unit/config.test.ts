@@ -38,7 +38,7 @@ describe('loadConfig: defaults', () => {
     expect(config.redisUrl).toBeUndefined();
     expect(config.smtpUrl).toBeUndefined();
     expect(config.redisPrefix).toBe('cg');
-    expect(config.http).toEqual({ port: 3000, host: '0.0.0.0', healthPort: 3001 });
+    expect(config.http).toEqual({ port: 3000, host: '0.0.0.0', healthPort: 3001, requestTimeoutSeconds: 30 });
     expect(config.slack).toEqual({ mode: 'off' });
     expect(config.sending).toEqual({ concurrency: 8, ratePerSecond: 200, prefetchLeadSeconds: 300, leaseSeconds: 30, smtpTimeoutSeconds: 60 });
     expect(config.alerts).toEqual({

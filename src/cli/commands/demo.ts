@@ -8,6 +8,7 @@ import { sleep } from '../../lib/processes.js';
 import { createPrintWriter } from '../../slack/print-writer.js';
 import { commandEnvironment } from '../context.js';
 import { CommandError } from '../errors.js';
+import { STOP_SIGNALS } from '../../lib/shutdown.js';
 
 /**
  * The whole story on one machine, with nothing configured: a `multi` campaign whose second list
@@ -114,7 +115,9 @@ export function registerDemo(program: Command) {
 
         if (options.keepRunning && slackOn) {
           out(`\nStaying up (Ctrl-C to stop): the app serves ${app.url}; click in Slack.\n`);
-          await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+          await new Promise<void>((resolve) => {
+            for (const signal of STOP_SIGNALS) process.once(signal, () => resolve());
+          });
         }
       } finally {
         await app.stop();

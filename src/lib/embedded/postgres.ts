@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
@@ -112,6 +112,21 @@ async function initialise(dir: string, ids: { uid?: number; gid?: number }, bin:
   }
 }
 
+/** The last `bytes` of a file ('' if it cannot be read). */
+async function tail(file: string, bytes: number): Promise<string> {
+  const handle = await open(file, 'r').catch(() => undefined);
+  if (!handle) return '';
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, bytes);
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, size - length);
+    return buffer.toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const dir = path.resolve(options.dir);
   const secretFile = `${dir}.secret`;
@@ -175,7 +190,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     // Another process may have won the race to start it: use theirs.
     const theirs = await attach();
     if (theirs) return theirs;
-    const detail = (error as { stderr?: string }).stderr?.trim().split('\n').pop() ?? String(error);
+    // pg_ctl only says "Examine the log output": the server's own last FATAL says why (a full disk…).
+    const log = await tail(path.join(dir, 'postgres.log'), 16 * 1024);
+    const fatal = log.split('\n').filter((line) => /\b(FATAL|PANIC):/.test(line)).pop()?.replace(/^.*?\b(FATAL|PANIC):\s*/, '');
+    const detail = fatal ?? (error as { stderr?: string }).stderr?.trim().split('\n').pop() ?? String(error);
     throw new Error(`embedded Postgres did not start (see ${path.join(dir, 'postgres.log')}): ${detail}`);
   }
   options.logger?.info({ dir, port }, 'embedded Postgres started');

@@ -1,8 +1,8 @@
 import { canPause, canResume, resumeTarget, type DeploymentStatus, type LifecycleRefusal } from '../../domain/lifecycle.js';
 import { ok, refused, type Result } from '../../domain/result.js';
-import { inTransaction, type DatabaseHandle } from '../../db/client.js';
+import { inTransaction, type DatabaseHandle, type SqlExecutor } from '../../db/client.js';
 import { recordAudit } from '../../db/queries/audit.js';
-import { lockDeployments } from '../../db/queries/cancellation.js';
+import { auditByRequestKey, lockDeployments } from '../../db/queries/cancellation.js';
 import { enqueueAlertEdits } from '../../db/queries/slack-outbox.js';
 import { jobIds, type BatchJob } from '../../queue/jobs.js';
 import type { StopAnnouncer } from '../../queue/stop-signal.js';
@@ -20,16 +20,31 @@ export type PauseRefusal = 'not_found' | LifecycleRefusal;
 
 export interface PauseOutcome {
   deploymentIds: string[];
+  /** The request key was seen before: this is the first request's outcome, and nothing was done again. */
+  replayed?: boolean;
+}
+
+/**
+ * A request key already recorded (a retried or replayed request, the same Slack click again): the
+ * first request's outcome. Checked after the deployments are locked, so two copies of one request
+ * take turns and the second finds the first's audit row.
+ */
+async function replayOf(sql: SqlExecutor, requestKey: string | undefined): Promise<PauseOutcome | undefined> {
+  if (!requestKey) return undefined;
+  const row = await auditByRequestKey(sql, requestKey);
+  return row ? { deploymentIds: (row.details.deploymentIds as string[] | undefined) ?? [], replayed: true } : undefined;
 }
 
 const PAUSABLE_DEPLOYMENT: DeploymentStatus[] = ['scheduled', 'prefetching', 'prefetched', 'sending'];
 
 export function createPauseResume(deps: { database: DatabaseHandle; announcer: StopAnnouncer; batchQueue?: JobQueue<BatchJob> }) {
   return {
-    async pause(target: { deploymentId?: string; campaignId?: string }, actor: string): Promise<Result<PauseOutcome, PauseRefusal>> {
+    async pause(target: { deploymentId?: string; campaignId?: string }, actor: string, requestKey?: string): Promise<Result<PauseOutcome, PauseRefusal>> {
       const outcome = await inTransaction(deps.database, async (tx, sql): Promise<Result<PauseOutcome, PauseRefusal>> => {
         const rows = await lockDeployments(sql, target);
         if (rows.length === 0) return refused('not_found', 'No such deployment or campaign.');
+        const replay = await replayOf(sql, requestKey);
+        if (replay) return ok(replay);
         const pausable = rows.filter((r) => PAUSABLE_DEPLOYMENT.includes(r.status as DeploymentStatus));
         if (pausable.length === 0) {
           const check = canPause('single', (rows[0]!.status as DeploymentStatus));
@@ -39,18 +54,20 @@ export function createPauseResume(deps: { database: DatabaseHandle; announcer: S
         await sql`update deployments set status = 'paused', paused_by = ${actor}, paused_at = now(), updated_at = now() where id = any(${sql.array(ids)}::text[])`;
         await refreshCampaignStatus(sql, rows[0]!.campaign_id);
         await enqueueAlertEdits(sql, ids, 'paused');
-        await recordAudit(tx, { actor, action: 'pause', targetType: target.deploymentId ? 'deployment' : 'campaign', targetId: target.deploymentId ?? target.campaignId!, outcome: 'ok', details: { deploymentIds: ids } });
+        await recordAudit(tx, { actor, action: 'pause', targetType: target.deploymentId ? 'deployment' : 'campaign', targetId: target.deploymentId ?? target.campaignId!, outcome: 'ok', details: { deploymentIds: ids }, requestKey });
         return ok({ deploymentIds: ids });
       });
-      if (outcome.ok) await deps.announcer.announce(outcome.value.deploymentIds, 'paused');
+      if (outcome.ok && !outcome.value.replayed) await deps.announcer.announce(outcome.value.deploymentIds, 'paused');
       return outcome;
     },
 
-    async resume(target: { deploymentId?: string; campaignId?: string }, actor: string): Promise<Result<PauseOutcome, PauseRefusal>> {
+    async resume(target: { deploymentId?: string; campaignId?: string }, actor: string, requestKey?: string): Promise<Result<PauseOutcome, PauseRefusal>> {
       const retrigger: BatchJob[] = [];
       const outcome = await inTransaction(deps.database, async (tx, sql): Promise<Result<PauseOutcome, PauseRefusal>> => {
         const rows = await lockDeployments(sql, target);
         if (rows.length === 0) return refused('not_found', 'No such deployment or campaign.');
+        const replay = await replayOf(sql, requestKey);
+        if (replay) return ok(replay);
         const paused = rows.filter((r) => r.status === 'paused');
         if (paused.length === 0) {
           const check = canResume('single', (rows[0]!.status as DeploymentStatus));
@@ -71,10 +88,10 @@ export function createPauseResume(deps: { database: DatabaseHandle; announcer: S
         await refreshCampaignStatus(sql, rows[0]!.campaign_id);
         const ids = paused.map((r) => r.id);
         await enqueueAlertEdits(sql, ids, 'resumed');
-        await recordAudit(tx, { actor, action: 'resume', targetType: target.deploymentId ? 'deployment' : 'campaign', targetId: target.deploymentId ?? target.campaignId!, outcome: 'ok', details: { deploymentIds: ids } });
+        await recordAudit(tx, { actor, action: 'resume', targetType: target.deploymentId ? 'deployment' : 'campaign', targetId: target.deploymentId ?? target.campaignId!, outcome: 'ok', details: { deploymentIds: ids }, requestKey });
         return ok({ deploymentIds: ids });
       });
-      if (outcome.ok) {
+      if (outcome.ok && !outcome.value.replayed) {
         await deps.announcer.announce(outcome.value.deploymentIds, 'resumed');
         // Postgres decided; if Redis is down the batches' triggers are queued again by the scheduler.
         for (const job of retrigger) await deps.batchQueue?.add('batch', job, { jobId: jobIds.batch(job.batchId, job.generation) }).catch(() => undefined);

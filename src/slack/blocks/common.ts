@@ -4,6 +4,13 @@ import { count, percent } from '../format.js';
 
 export type Block = types.KnownBlock;
 
+/**
+ * Slack's limits on what we send: blocks in a message (chat.postMessage, postEphemeral, an
+ * ephemeral command answer) and in a view (modal, Home tab), and characters in a section's text.
+ * Slack refuses the whole message or view over any of them, so renderers stay within.
+ */
+export const SLACK_LIMITS = { messageBlocks: 50, viewBlocks: 100, text: 3000 } as const;
+
 export const section = (text: string, blockId?: string): Block => ({ type: 'section', ...(blockId ? { block_id: blockId } : {}), text: { type: 'mrkdwn', text } });
 export const context = (text: string): Block => ({ type: 'context', elements: [{ type: 'mrkdwn', text }] });
 export const divider = (): Block => ({ type: 'divider' });

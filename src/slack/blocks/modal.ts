@@ -3,7 +3,7 @@ import { countsAtCommit, addCounts } from '../../domain/cancel-outcome.js';
 import type { StatusReport } from '../../services/status.js';
 import { CANCEL_CALLBACK } from '../button-value.js';
 import { actorMention, clip, count, escape, plain, slackDate } from '../format.js';
-import { context, section, type Block } from './common.js';
+import { context, section, SLACK_LIMITS, type Block } from './common.js';
 import { deploymentLine } from './status.js';
 
 /**
@@ -76,5 +76,5 @@ export function noticeModal(title: string, text: string): types.ModalView {
 }
 
 export function campaignModal(title: string, blocks: Block[]): types.ModalView {
-  return { type: 'modal', title: { type: 'plain_text', text: plain(title, 24) }, close: { type: 'plain_text', text: 'Close' }, blocks: blocks.slice(0, 100) };
+  return { type: 'modal', title: { type: 'plain_text', text: plain(title, 24) }, close: { type: 'plain_text', text: 'Close' }, blocks: blocks.slice(0, SLACK_LIMITS.viewBlocks) };
 }

@@ -1,14 +1,15 @@
-import type { ActiveDeployment, DeploymentReport, StatusReport } from '../../services/status.js';
+import { sumCounts } from '../../domain/counts.js';
+import type { ActiveDeployment, CampaignReport, DeploymentReport, StatusReport } from '../../services/status.js';
 import { ACTIONS, buttonValue } from '../button-value.js';
-import { actorMention, clip, escape, slackDate } from '../format.js';
-import { button, context, progressLine, ratesLine, section, type Block } from './common.js';
+import { actorMention, clip, escape, shortName, slackDate } from '../format.js';
+import { button, context, progressLine, ratesLine, section, SLACK_LIMITS, type Block } from './common.js';
 import type { RenderedMessage } from './alert.js';
 
 /** `/campaign status` answers: the activity monitor, one campaign or deployment, help. */
 const MAX_ROWS = 40;
 
 export function deploymentLine(campaignName: string, d: DeploymentReport): string {
-  const label = campaignName === d.name ? `*${escape(d.name)}*` : `*${escape(campaignName)}* / ${escape(d.name)}`;
+  const label = campaignName === d.name ? `*${shortName(d.name)}*` : `*${shortName(campaignName)}* / ${shortName(d.name)}`;
   return `${label} (\`${d.id}\`) · *${d.status}* · ${progressLine(d.counts)} · ${ratesLine(d.counts)}`;
 }
 
@@ -28,23 +29,42 @@ function endedLine(d: DeploymentReport): string | undefined {
   return undefined;
 }
 
-export function renderReport(report: StatusReport, options: { buttons?: boolean } = {}): RenderedMessage {
+function deploymentText(campaignName: string, d: DeploymentReport): string {
+  const ended = endedLine(d);
+  const batches = d.batches.length > 1 ? clip(d.batches.map((b) => `batch ${b.position}: ${b.status}, ${b.counts.sent + b.counts.bounced + b.counts.failed + b.counts.unknown}/${b.counts.total}`).join(' · '), 1000) : undefined;
+  return [clip(deploymentLine(campaignName, d), 1200), ...(ended ? [clip(ended, 600)] : []), ...(batches ? [batches] : [])].join('\n');
+}
+
+/** The deployments that did not fit: how many, in which statuses, their counts, and where to see them all. */
+function restSummary(campaign: CampaignReport, rest: DeploymentReport[]): string {
+  const statuses = new Map<string, number>();
+  for (const d of rest) statuses.set(d.status, (statuses.get(d.status) ?? 0) + 1);
+  const which = [...statuses].map(([status, n]) => `${n} ${status}`).join(', ');
+  return (
+    `…and ${rest.length} more deployments (${which}; ${progressLine(sumCounts(rest.map((d) => d.counts)))}). ` +
+    `Campaign total: ${progressLine(campaign.counts)}. \`campaign-guard status ${campaign.id}\` lists every deployment; \`/campaign status <deployment id>\` shows one.`
+  );
+}
+
+/**
+ * One campaign or deployment, each deployment in one section (its batches on a line of their
+ * own). `maxBlocks`: the surface's limit (a message by default; a modal takes a view's): a
+ * campaign with more deployments than fit shows the first ones and a summary of the rest.
+ */
+export function renderReport(report: StatusReport, options: { buttons?: boolean; maxBlocks?: number } = {}): RenderedMessage {
   const campaign = report.type === 'campaign' ? report : report.campaign;
   const deployments = report.type === 'campaign' ? report.deployments : [report.deployment];
   const blocks: Block[] = [
     section(clip(`*${escape(campaign.name)}* (\`${campaign.id}\`, ${campaign.kind}) is *${campaign.status}*${campaign.lockedBy ? ` · edit lock held by ${actorMention(campaign.lockedBy)}` : ''}`)),
   ];
-  for (const d of deployments.slice(0, MAX_ROWS)) {
-    const ended = endedLine(d);
-    blocks.push(section(clip(`${deploymentLine(campaign.name, d)}${ended ? `\n${ended}` : ''}`)));
-    if (d.batches.length > 1) {
-      blocks.push(context(clip(d.batches.map((b) => `batch ${b.position}: ${b.status}, ${b.counts.sent + b.counts.bounced + b.counts.failed + b.counts.unknown}/${b.counts.total}`).join(' · '), 1900)));
-    }
-  }
   if (options.buttons) {
     const live = deployments.find((d) => !['completed', 'cancelled', 'draft'].includes(d.status));
-    if (live) blocks.splice(1, 0, { type: 'actions', block_id: 'campaign_actions', elements: [button(campaign.kind === 'multi' ? 'Cancel campaign' : 'Cancel deployment', ACTIONS.cancel, buttonValue(live.id), 'danger')] });
+    if (live) blocks.push({ type: 'actions', block_id: 'campaign_actions', elements: [button(campaign.kind === 'multi' ? 'Cancel campaign' : 'Cancel deployment', ACTIONS.cancel, buttonValue(live.id), 'danger')] });
   }
+  const room = (options.maxBlocks ?? SLACK_LIMITS.messageBlocks) - blocks.length;
+  const shown = deployments.length <= room ? deployments : deployments.slice(0, room - 1);
+  for (const d of shown) blocks.push(section(clip(deploymentText(campaign.name, d))));
+  if (report.type === 'campaign' && shown.length < deployments.length) blocks.push(context(clip(restSummary(report, deployments.slice(shown.length)))));
   return { text: `${escape(campaign.name)} (${campaign.id}) is ${campaign.status}`, blocks };
 }
 

@@ -24,17 +24,18 @@ afterAll(async () => {
 });
 
 describe('graceful shutdown', () => {
-  it('exits within 30 s of SIGTERM mid-send with nothing unknown, and the next start finishes with no duplicates', async () => {
+  // O1 (issue 19, finding 6): SIGHUP (and SIGQUIT) stop as gracefully as SIGTERM; Node's default for SIGHUP was to die at once, leaving claims `unknown`.
+  it.each(['SIGTERM', 'SIGHUP', 'SIGQUIT'] as const)('O1: exits within 30 s of %s mid-send with nothing unknown, and the next start finishes with no duplicates', async (signal) => {
     const config = testConfig(db, { SEND_CONCURRENCY: '4', SEND_RATE_PER_SECOND: '200', SEND_LEASE_SECONDS: '5' });
     const env = workerEnv(config, db, sink.url);
     const { deploymentIds } = await createCampaignOrThrow(db, { csv: audienceCsv(800, { domain: () => 'graceful.example' }) });
     const id = deploymentIds[0]!;
     const first = startServe(env, ['--role', 'worker']);
     processes.push(first);
-    await waitFor(async () => (await deploymentRow(db, id)).sent_count >= 150, { what: 'sending under way' });
+    await waitFor(async () => (await deploymentRow(db, id)).sent_count >= 150, { what: 'sending under way', timeoutMs: 60_000 });
 
     const signalled = Date.now();
-    const exit = await first.stop('SIGTERM', 30_000);
+    const exit = await first.stop(signal, 30_000);
     expect(exit.timedOut).toBe(false);
     expect(exit.code).toBe(0);
     expect(Date.now() - signalled).toBeLessThan(30_000);

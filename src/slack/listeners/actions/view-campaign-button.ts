@@ -1,6 +1,7 @@
 import { interactionIdentity } from '../../access.js';
 import { parseButtonValue } from '../../button-value.js';
 import { campaignModal } from '../../blocks/modal.js';
+import { SLACK_LIMITS } from '../../blocks/common.js';
 import { renderReport } from '../../blocks/status.js';
 import { escape } from '../../format.js';
 import { notFoundMrkdwn } from '../../blocks/outcome.js';
@@ -20,7 +21,7 @@ export function viewCampaignButton(deps: ListenerDeps) {
       const found = await withDeadline(deps.status.lookup(id), deps.deadlineMs);
       if (!found.ok) return await replyToClicker(args, 'View', found.code === 'not_found' ? notFoundMrkdwn(id) : escape(found.reason));
       const name = found.value.type === 'campaign' ? found.value.name : found.value.campaign.name;
-      await client.views.open({ trigger_id: body.trigger_id, view: campaignModal(name, renderReport(found.value, { buttons: true }).blocks) });
+      await client.views.open({ trigger_id: body.trigger_id, view: campaignModal(name, renderReport(found.value, { buttons: true, maxBlocks: SLACK_LIMITS.viewBlocks }).blocks) });
     } catch (error) {
       if (!(error instanceof DeadlineExceeded)) deps.logger.error({ err: error }, 'view click failed');
       await replyToClicker(args, 'Try again', UNAVAILABLE).catch(() => undefined);
