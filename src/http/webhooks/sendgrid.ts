@@ -46,17 +46,27 @@ export function verifySendgridSignature(
  */
 export const EVENT_LIMITS = { maxDepth: 32, maxChars: 64 * 1024 } as const;
 
-/** JSON with object keys sorted at every level: the same event always hashes the same. */
+/**
+ * JSON with object keys sorted at every level: the same event always hashes the same. Recursive,
+ * so only for values whose nesting was checked first (nestingWithin).
+ */
 export function canonicalJson(value: unknown): string {
-  return boundedJson(value, { maxDepth: Infinity, maxChars: Infinity, sortKeys: true }).text;
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
 }
 
 const sha256 = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
 
-/** The hash of the canonical event, or undefined when it is larger than the limit. */
+/** The hash of the canonical event (its nesting checked), or undefined when it is larger than the limit. */
 function hashId(value: unknown): string | undefined {
-  const canonical = boundedJson(value, { ...EVENT_LIMITS, sortKeys: true });
-  return canonical.complete ? sha256(canonical.text) : undefined;
+  const canonical = canonicalJson(value);
+  return canonical.length <= EVENT_LIMITS.maxChars ? sha256(canonical) : undefined;
 }
 
 /** An element too deep or too large to read: kept as a preview, under the hash of that preview (stable on retries). */
