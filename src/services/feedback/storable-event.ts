@@ -27,7 +27,8 @@ export const RAW_LIMITS = { maxDepth: 32, maxChars: 64 * 1024 } as const;
 /** Cleaned; when too long for the unique index, its hash (still the same on every retry). */
 function storableId(id: string): string {
   const clean = storableText(id);
-  return [...clean].length > LIMITS.eventId ? `sha256:${createHash('sha256').update(clean).digest('hex')}` : clean;
+  // UTF-16 length is at least the code-point count: most ids never need counting.
+  return clean.length > LIMITS.eventId && [...clean].length > LIMITS.eventId ? `sha256:${createHash('sha256').update(clean).digest('hex')}` : clean;
 }
 
 function cut(value: string | undefined, max: number): string | undefined {
