@@ -44,7 +44,7 @@ export function verifySendgridSignature(
  * hashed) larger than this is quarantined before it is walked: a recursive walk of an event nested
  * 20,000 deep ran out of stack and failed its whole batch.
  */
-export const EVENT_LIMITS = { maxDepth: 32, maxChars: 64 * 1024 } as const;
+const EVENT_LIMITS = { maxDepth: 32, maxChars: 64 * 1024 } as const;
 
 /**
  * JSON with object keys sorted at every level: the same event always hashes the same. Recursive,

@@ -22,7 +22,7 @@ const LIMITS = {
 } as const;
 
 /** A quarantined input's raw JSON: whole when it is this small and shallow, a preview otherwise. */
-export const RAW_LIMITS = { maxDepth: 32, maxChars: 64 * 1024 } as const;
+const RAW_LIMITS = { maxDepth: 32, maxChars: 64 * 1024 } as const;
 
 /** Cleaned; when too long for the unique index, its hash (still the same on every retry). */
 function storableId(id: string): string {
