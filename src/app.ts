@@ -175,7 +175,7 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
     registerSharedGauges(metrics, { queues, sql: database.sql });
     closers.push(() => services.close());
 
-    const feedback = createFeedbackIngestor({ database, logger });
+    const feedback = createFeedbackIngestor({ database, logger, onQuarantined: (provider, cause, count) => metrics.feedbackQuarantined.inc({ provider, cause }, count) });
     closers.push(() => feedback.drain());
 
     let runtime: SendingRuntime | undefined;
@@ -249,9 +249,7 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
       });
       registerWebhookRoutes(server, {
         config: config.webhooks,
-        ingest: async (parsed) => {
-          await feedback.ingest(parsed);
-        },
+        ingest: (parsed) => feedback.ingest(parsed),
         certificates: createCertificateStore(),
         confirmSubscription: createSubscriptionConfirmer(),
         logger,

@@ -52,6 +52,8 @@ export interface QuarantinedInput {
   eventId: string;
   reason: string;
   raw: unknown;
+  /** Why it is kept aside: it could not be understood (the default), or the database refused it as it was. */
+  cause?: 'unreadable' | 'unstorable';
 }
 
 export interface ParsedFeedback {

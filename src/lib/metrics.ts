@@ -38,6 +38,12 @@ export function createMetrics() {
       labelNames: ['metric', 'severity', 'change'] as const,
       registers,
     }),
+    feedbackQuarantined: new Counter({
+      name: 'campaign_guard_feedback_quarantined_total',
+      help: 'Provider feedback kept aside for a person instead of counted, by provider and cause (unreadable: not understood; unstorable: the database refused it as it was)',
+      labelNames: ['provider', 'cause'] as const,
+      registers,
+    }),
     /** Gauges whose value is read when scraped. */
     gauge(name: string, help: string, labelNames: string[], collect: (set: (labels: Record<string, string>, value: number) => void) => Promise<void>) {
       return new Gauge({

@@ -9,6 +9,8 @@ import { runEvery } from '../lib/periodic.js';
 import { captureFaults, startSmtpSink, type SmtpSink } from '../mail/sink.js';
 import { createSmtpTransport, smtpTimeouts, type Transport } from '../mail/transport.js';
 import { createBatchProcessor } from '../services/sending/batch-job.js';
+import { createDeploymentFaults } from '../services/sending/deployment-faults.js';
+import { createPauseResume } from '../services/sending/pause-resume.js';
 import { createLeaseKeeper } from '../services/sending/leases.js';
 import { createPrefetchProcessor } from '../services/sending/prefetch-job.js';
 import { createScheduler } from '../services/sending/scheduler.js';
@@ -18,7 +20,7 @@ import { batchJob, prefetchJob, QUEUES, sendJob, type BatchJob, type PrefetchJob
 import type { Queues } from './queues.js';
 import { createRateLimiter } from './rate-limiter.js';
 import { createRedis } from './redis.js';
-import { createStopWatcher } from './stop-signal.js';
+import { createStopAnnouncer, createStopWatcher } from './stop-signal.js';
 import { superviseWorker } from './worker-backoff.js';
 
 /**
@@ -88,6 +90,10 @@ export async function startSendingRuntime(deps: {
     onHandOff: deps.onHandOff,
     onOutcome: deps.metrics ? (outcome) => deps.metrics!.handOffs.inc({ outcome }) : undefined,
     onLateHandOffs: deps.metrics ? (count) => deps.metrics!.postStopHandOffs.inc(count) : undefined,
+    onDeploymentFault: createDeploymentFaults({
+      pauseResume: createPauseResume({ database, announcer: createStopAnnouncer({ redis: commands, prefix, logger: log }), batchQueue: deps.queues.batches }),
+      logger: log,
+    }),
     failpoints: config.failpoints,
   });
   const scheduler = createScheduler({

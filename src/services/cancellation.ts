@@ -226,7 +226,7 @@ export function createCancellationService(deps: {
     const refusal = await sql.begin((tx) => permitted(tx, actor, target, action));
     if (refusal) return refusal;
     const scope = kind === 'campaign' ? { campaignId: target } : { deploymentId: target };
-    const result = action === 'pause' ? await deps.pauseResume.pause(scope, actor, request.requestKey) : await deps.pauseResume.resume(scope, actor, request.requestKey);
+    const result = action === 'pause' ? await deps.pauseResume.pause(scope, actor, { requestKey: request.requestKey }) : await deps.pauseResume.resume(scope, actor, request.requestKey);
     if (result.ok) return { outcome: action === 'pause' ? 'paused' : 'resumed', target, deploymentIds: result.value.deploymentIds };
     if (result.code === 'not_found') return { outcome: 'not_found', target };
     if (result.code === 'already_cancelled') {

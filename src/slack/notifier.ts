@@ -10,6 +10,7 @@ import {
 } from '../db/queries/slack-outbox.js';
 import type { Logger } from '../lib/logger.js';
 import { renderAlert, type RenderedMessage } from './blocks/alert.js';
+import { renderDeploymentFault, type DeploymentFaultPayload } from './blocks/fault.js';
 import { renderCancelConfirmation, renderCancelSettled, type CancelConfirmationPayload, type CancelSettledPayload } from './blocks/thread.js';
 import { classifyWriteError, type SlackWriter } from './writer.js';
 import { causeOf, createLogLimiter } from '../lib/log-limiter.js';
@@ -96,6 +97,7 @@ export function createNotifier(options: NotifierOptions) {
     let message: RenderedMessage;
     if (payload.type === 'cancel_confirmation') message = renderCancelConfirmation(row.payload as unknown as CancelConfirmationPayload);
     else if (payload.type === 'cancel_settled') message = renderCancelSettled(row.payload as unknown as CancelSettledPayload);
+    else if (payload.type === 'deployment_fault') message = renderDeploymentFault(row.payload as unknown as DeploymentFaultPayload);
     else return { do: 'fail', why: `unknown payload type ${String(payload.type)}` };
     if (row.alert_id) {
       const view = await loadAlertView(sql, row.alert_id);

@@ -60,7 +60,12 @@ const CATALOGUE: Record<string, string> = {
   W14: 'SendGrid duplicates, missing sg_event_id, lenient fields',
   W15: 'our database down while a webhook arrives',
 
-  // Issue 19, part B (findings 3, 5, 6, 7, 8, 9, 10): reference/bad-inputs.md §4.5.
+  // Issue 19 (hostile and unlucky input, round two): reference/bad-inputs.md §4.4 (W16–W18) and §4.5.
+  W16: 'finding 1: a diagnostic whose 500th character is half an emoji, or a NUL in id, recipient or subtype: cut by code points, cleaned, stored and counted',
+  W17: 'finding 1: one unstorable event among many requests at the same moment: only it quarantined, every other request 2xx and counted',
+  W18: 'finding 11: an event nested 20,000 levels deep, or of 1 MB: bounded before hashing, alone',
+  T1: 'finding 2: {{constructor}}, {{__proto__}}, {{toString}} in subject or body; a message that cannot be built during a send',
+  T2: 'finding 4: a CSV with an unclosed quote, then 200,000 lines of ""',
   T3: 'finding 5: /campaign status or the Status button for 50 deployments × 2 batches, within Slack limits',
   O1: 'finding 6: SIGHUP, SIGTERM, SIGQUIT during a send: graceful stop, 0 unknown',
   O2: 'finding 7: Redis refusing writes (MISCONF) while a deployment is paused: logged with backoff and a count',

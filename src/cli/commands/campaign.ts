@@ -29,7 +29,7 @@ interface CreateOptions {
   json?: boolean;
 }
 
-const DEFAULT_BODY = 'Hello {{first_name}},\n\nThis is a message from {{from_name}}.\n';
+const DEFAULT_BODY = 'Hello {{first_name}},\n\nThis is a test message from Campaign Guard.\n';
 
 function wholeNumber(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -111,11 +111,13 @@ export function registerCampaign(program: Command) {
         if (!outcome.ok) {
           printProblems(outcome.problems ?? [], outcome.invalidCount ?? 0, outcome.duplicateCount ?? 0);
           if (options.json) printJson({ error: { code: outcome.code, message: outcome.reason } });
-          throw new CommandError(outcome.reason, EXIT.refused);
+          // A template that cannot render is a usage error, as a bad flag is.
+          throw new CommandError(outcome.reason, outcome.code === 'bad_template' ? EXIT.usage : EXIT.refused);
         }
         const created = outcome.value;
         progress.finish(created.imported);
         printProblems(created.problems, created.invalidCount, created.duplicateCount);
+        for (const name of created.unknownFields) process.stderr.write(`warning: the file has no column for {{${name}}}; it renders empty\n`);
         if (options.json) {
           printJson({
             campaignId: created.campaignId,

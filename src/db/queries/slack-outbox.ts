@@ -165,6 +165,16 @@ export async function enqueueCancelConfirmation(sql: SqlExecutor, deploymentIds:
   }
 }
 
+/** A post to the alert channel that a deployment was paused because it cannot be sent as it is; in the pause's transaction. */
+export async function enqueueDeploymentFault(sql: SqlExecutor, deploymentId: string, cause: string): Promise<void> {
+  await sql`
+    insert into slack_outbox (kind, dedupe_key, payload)
+    select 'post', 'fault:' || d.id || ':' || txid_current()::text,
+      json_build_object('type', 'deployment_fault', 'deploymentId', d.id, 'deploymentName', d.name, 'campaignName', c.name, 'cause', ${cause}::text)::jsonb
+    from deployments d join campaigns c on c.id = d.campaign_id where d.id = ${deploymentId}
+    on conflict (dedupe_key) do nothing`;
+}
+
 /** A row the notifier renders from the request itself (an ephemeral answer that could not be sent at once). */
 export async function enqueueEphemeral(sql: SqlExecutor, message: { dedupeKey: string; channel: string; userId: string; text: string }): Promise<void> {
   await sql`

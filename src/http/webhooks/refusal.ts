@@ -1,4 +1,5 @@
 import type { Refused, Result } from '../../domain/result.js';
+import { storableText } from '../../domain/storable.js';
 
 /**
  * Why a webhook request is not accepted, as a value the route renders. The code decides the status,
@@ -25,7 +26,8 @@ export function boundedDetail(text: unknown, max = 500): string | undefined {
   // eslint-disable-next-line no-control-regex
   const clean = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
   if (clean === '') return undefined;
-  return clean.length > max ? clean.slice(0, max) : clean;
+  // Cut by code points: cutting by UTF-16 units can leave half an emoji, which Postgres refuses.
+  return storableText(clean, max);
 }
 
 /** A provider timestamp that may be missing or garbage. */

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Config } from '../../config.js';
 import type { ParsedFeedback } from '../../domain/feedback.js';
 import type { Logger } from '../../lib/logger.js';
+import type { IngestSummary } from '../../services/feedback/ingest.js';
 import { parseGenericEvents, SIGNATURE_HEADER as GENERIC_SIGNATURE, TIMESTAMP_HEADER as GENERIC_TIMESTAMP, verifyGenericSignature } from './generic.js';
 import { STATUS_FOR_REFUSAL, type WebhookRefusal } from './refusal.js';
 import { parseSendgridEvents, sendgridPublicKey, SIGNATURE_HEADER as SENDGRID_SIGNATURE, TIMESTAMP_HEADER as SENDGRID_TIMESTAMP, verifySendgridSignature } from './sendgrid.js';
@@ -18,8 +19,11 @@ export const SENDGRID_BODY_LIMIT = 4 * MB;
 
 export interface WebhookDeps {
   config: Config['webhooks'];
-  /** Stores and counts the events (deduplicated by eventId). Throwing means "retry later": 503. */
-  ingest: (parsed: ParsedFeedback) => Promise<void>;
+  /**
+   * Stores and counts the events (deduplicated by eventId). Throwing means "retry later": 503.
+   * Says how many events the database refused (quarantined instead, or lost when not even that).
+   */
+  ingest: (parsed: ParsedFeedback) => Promise<Pick<IngestSummary, 'unstorable' | 'lost'> | void>;
   certificates: CertificateStore;
   /** GETs an SNS SubscribeURL that has already been vetted (signed, allowlisted, SNS host). */
   confirmSubscription: (url: string) => Promise<void>;
@@ -54,15 +58,20 @@ export function registerWebhookRoutes(server: FastifyInstance, deps: WebhookDeps
       const reasons = [...new Set(parsed.quarantined.map((item) => item.reason))].slice(0, 5);
       logger.warn({ webhook, count: parsed.quarantined.length, eventIds: parsed.quarantined.slice(0, 5).map((item) => item.eventId), reasons }, 'webhook input quarantined');
     }
+    let refused = { unstorable: 0, lost: 0 };
     try {
       // An empty batch (SendGrid's `[]`, a bounce naming nobody) needs no round trip to the database.
-      if (parsed.events.length > 0 || parsed.quarantined.length > 0) await deps.ingest(parsed);
+      if (parsed.events.length > 0 || parsed.quarantined.length > 0) refused = (await deps.ingest(parsed)) ?? refused;
     } catch (error) {
       // Our fault (the database is down, say): 503 so the provider delivers again later.
       logger.error({ err: error, webhook, events: parsed.events.length }, 'webhook events could not be stored');
       return reply.code(503).send({ error: 'could not store the events now; retry later' });
     }
-    return reply.code(200).send({ received: parsed.events.length, quarantined: parsed.quarantined.length });
+    if (refused.lost > 0) {
+      // The rest of the request is stored; retrying would fail the same way for these.
+      return reply.code(400).send({ error: `${refused.lost} event(s) could not be stored; the others were`, received: parsed.events.length - refused.unstorable - refused.lost });
+    }
+    return reply.code(200).send({ received: parsed.events.length - refused.unstorable, quarantined: parsed.quarantined.length + refused.unstorable });
   }
 
   const rawBody = (request: FastifyRequest) => (Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0));

@@ -2,6 +2,7 @@ import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FeedbackEvent, ParsedFeedback, QuarantinedInput } from '../../domain/feedback.js';
 import { ok, refused } from '../../domain/result.js';
+import { boundedJson, nestingWithin } from '../../domain/storable.js';
 import { boundedDetail, dateOrUndefined, type WebhookResult } from './refusal.js';
 
 /**
@@ -38,7 +39,17 @@ export function verifySendgridSignature(
   return valid ? ok(undefined) : refused('forbidden', 'signature does not verify');
 }
 
-/** JSON with object keys sorted at every level: the same event always hashes the same. */
+/**
+ * Real events are flat objects of a few hundred bytes. Anything nested deeper or (when it must be
+ * hashed) larger than this is quarantined before it is walked: a recursive walk of an event nested
+ * 20,000 deep ran out of stack and failed its whole batch.
+ */
+const EVENT_LIMITS = { maxDepth: 32, maxChars: 64 * 1024 } as const;
+
+/**
+ * JSON with object keys sorted at every level: the same event always hashes the same. Recursive,
+ * so only for values whose nesting was checked first (nestingWithin).
+ */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
@@ -50,7 +61,19 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-const hashId = (value: unknown) => `sha256:${createHash('sha256').update(canonicalJson(value)).digest('hex')}`;
+const sha256 = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
+
+/** The hash of the canonical event (its nesting checked), or undefined when it is larger than the limit. */
+function hashId(value: unknown): string | undefined {
+  const canonical = canonicalJson(value);
+  return canonical.length <= EVENT_LIMITS.maxChars ? sha256(canonical) : undefined;
+}
+
+/** An element too deep or too large to read: kept as a preview, under the hash of that preview (stable on retries). */
+function oversized(element: unknown): QuarantinedInput {
+  const preview = boundedJson(element, { ...EVENT_LIMITS, sortKeys: true });
+  return { provider: 'sendgrid', eventId: sha256(preview.text), reason: `event nested deeper than ${EVENT_LIMITS.maxDepth} levels or larger than ${EVENT_LIMITS.maxChars / 1024} KB`, raw: element };
+}
 
 type Classified = Pick<FeedbackEvent, 'kind' | 'bounceClass' | 'countsTowardRate' | 'subtype'>;
 
@@ -81,14 +104,9 @@ const stringField = (event: Record<string, unknown>, name: string) => {
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 };
 
-function sendgridEvent(event: Record<string, unknown>, name: string): FeedbackEvent {
-  const sgEventId = stringField(event, 'sg_event_id');
+function sendgridEvent(event: Record<string, unknown>, name: string, eventId: string): FeedbackEvent {
   const timestamp = typeof event.timestamp === 'number' ? dateOrUndefined(event.timestamp * 1000) : undefined;
-  const result: FeedbackEvent = {
-    provider: 'sendgrid',
-    eventId: sgEventId && sgEventId.length <= 200 ? sgEventId : hashId(event),
-    ...classify(name, event),
-  };
+  const result: FeedbackEvent = { provider: 'sendgrid', eventId, ...classify(name, event) };
   const recipient = stringField(event, 'email')?.toLowerCase();
   const messageId = stringField(event, 'smtp-id');
   const deliveryTag = stringField(event, 'cg_delivery');
@@ -126,17 +144,27 @@ export async function parseSendgridEvents(rawBody: Buffer): Promise<WebhookResul
   for (let index = 0; index < elements.length; index++) {
     if (index > 0 && index % EVENTS_PER_TURN === 0) await nextTurn();
     const element = elements[index];
+    if (!nestingWithin(element, EVENT_LIMITS.maxDepth)) {
+      quarantined.push(oversized(element));
+      continue;
+    }
+    const sgEventId = element !== null && typeof element === 'object' && !Array.isArray(element) ? stringField(element as Record<string, unknown>, 'sg_event_id') : undefined;
+    const eventId = sgEventId && sgEventId.length <= 200 ? sgEventId : hashId(element);
+    if (eventId === undefined) {
+      quarantined.push(oversized(element));
+      continue;
+    }
     if (element === null || typeof element !== 'object' || Array.isArray(element)) {
-      quarantined.push({ provider: 'sendgrid', eventId: hashId(element), reason: 'event is not a JSON object', raw: element });
+      quarantined.push({ provider: 'sendgrid', eventId, reason: 'event is not a JSON object', raw: element });
       continue;
     }
     const event = element as Record<string, unknown>;
     const name = stringField(event, 'event');
     if (!name) {
-      quarantined.push({ provider: 'sendgrid', eventId: stringField(event, 'sg_event_id') ?? hashId(event), reason: 'event has no "event" field', raw: event });
+      quarantined.push({ provider: 'sendgrid', eventId, reason: 'event has no "event" field', raw: event });
       continue;
     }
-    events.push(sendgridEvent(event, name));
+    events.push(sendgridEvent(event, name, eventId));
   }
   return ok({ events, quarantined });
 }

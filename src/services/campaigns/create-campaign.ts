@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { planBatches } from '../../domain/batches.js';
 import type { Kind } from '../../domain/lifecycle.js';
+import { checkTemplate } from '../../domain/merge.js';
 import { ok, refused, type Result } from '../../domain/result.js';
 import { inTransaction, type DatabaseHandle } from '../../db/client.js';
 import { recordAudit } from '../../db/queries/audit.js';
@@ -42,9 +43,11 @@ export interface CreatedCampaign {
   duplicateCount: number;
   /** The first MAX_LISTED_PROBLEMS problems, in file order. */
   problems: RowProblem[];
+  /** Merge fields of the subject or body that the file has no column for: they render empty. */
+  unknownFields: string[];
 }
 
-export type CreateCampaignRefusal = 'bad_file' | 'strict_refused' | 'empty_audience';
+export type CreateCampaignRefusal = 'bad_file' | 'strict_refused' | 'empty_audience' | 'bad_template';
 export type CreateCampaignOutcome = Result<CreatedCampaign, CreateCampaignRefusal> & {
   problems?: RowProblem[];
   invalidCount?: number;
@@ -52,6 +55,7 @@ export type CreateCampaignOutcome = Result<CreatedCampaign, CreateCampaignRefusa
 };
 
 class StrictRefusal extends Error {}
+class TemplateRefusal extends Error {}
 class EmptyAudience extends Error {}
 
 const PROGRESS_EVERY = 10_000;
@@ -68,6 +72,7 @@ export function createCampaignCreator(deps: { database: DatabaseHandle; clock: (
     let duplicateCount = 0;
     const perDeployment = deploymentIds.map(() => 0);
     let fieldNames: string[] = [];
+    const unknownFields: string[] = [];
 
     try {
       await inTransaction(deps.database, async (tx, sql) => {
@@ -107,6 +112,12 @@ export function createCampaignCreator(deps: { database: DatabaseHandle; clock: (
           deploymentCount: input.deployments,
           onHeader(names) {
             fieldNames = names;
+            // Checked against the file's columns before a row is read.
+            for (const [label, template] of [['--subject', input.subject], ['--body', input.body]] as const) {
+              const checked = checkTemplate(template, label, names);
+              if (!checked.ok) throw new TemplateRefusal(checked.reason);
+              for (const name of checked.value.unknownFields) if (!unknownFields.includes(name)) unknownFields.push(name);
+            }
           },
           onProblem(problem) {
             if (problem.kind === 'invalid') invalidCount++;
@@ -185,6 +196,7 @@ export function createCampaignCreator(deps: { database: DatabaseHandle; clock: (
         return { ...refused('empty_audience', 'the file has no valid recipients; nothing was created'), ...summary };
       }
       if (error instanceof AudienceFileError) return { ...refused('bad_file', error.message), ...summary };
+      if (error instanceof TemplateRefusal) return { ...refused('bad_template', error.message), ...summary };
       throw error;
     }
 
@@ -197,6 +209,7 @@ export function createCampaignCreator(deps: { database: DatabaseHandle; clock: (
       invalidCount,
       duplicateCount,
       problems,
+      unknownFields,
     });
   };
 }

@@ -97,7 +97,8 @@ function parseQuotedRecord(text: string, start: number, line: number, final: boo
       for (;;) {
         const close = text.indexOf('"', pos);
         if (close === -1) {
-          if (final) throw new CsvSyntaxError('a quoted field is never closed', line + lines);
+          // The line the record starts on: where the fault is, however far the open quote ran.
+          if (final) throw new CsvSyntaxError('a quoted field is never closed', line);
           return undefined;
         }
         const part = text.slice(pos, close);

@@ -3,7 +3,7 @@ import { ok, refused, type Result } from '../../domain/result.js';
 import { inTransaction, type DatabaseHandle, type SqlExecutor } from '../../db/client.js';
 import { recordAudit } from '../../db/queries/audit.js';
 import { auditByRequestKey, lockDeployments } from '../../db/queries/cancellation.js';
-import { enqueueAlertEdits } from '../../db/queries/slack-outbox.js';
+import { enqueueAlertEdits, enqueueDeploymentFault } from '../../db/queries/slack-outbox.js';
 import { jobIds, type BatchJob } from '../../queue/jobs.js';
 import type { StopAnnouncer } from '../../queue/stop-signal.js';
 import { refreshCampaignStatus } from './books.js';
@@ -39,7 +39,12 @@ const PAUSABLE_DEPLOYMENT: DeploymentStatus[] = ['scheduled', 'prefetching', 'pr
 
 export function createPauseResume(deps: { database: DatabaseHandle; announcer: StopAnnouncer; batchQueue?: JobQueue<BatchJob> }) {
   return {
-    async pause(target: { deploymentId?: string; campaignId?: string }, actor: string, requestKey?: string): Promise<Result<PauseOutcome, PauseRefusal>> {
+    /**
+     * `requestKey`: the same key again returns the first outcome and changes nothing. `fault`: why
+     * Campaign Guard itself pauses a deployment; posted to the alert channel with the pause.
+     */
+    async pause(target: { deploymentId?: string; campaignId?: string }, actor: string, options: { requestKey?: string; fault?: string } = {}): Promise<Result<PauseOutcome, PauseRefusal>> {
+      const { requestKey, fault } = options;
       const outcome = await inTransaction(deps.database, async (tx, sql): Promise<Result<PauseOutcome, PauseRefusal>> => {
         const rows = await lockDeployments(sql, target);
         if (rows.length === 0) return refused('not_found', 'No such deployment or campaign.');
@@ -54,7 +59,8 @@ export function createPauseResume(deps: { database: DatabaseHandle; announcer: S
         await sql`update deployments set status = 'paused', paused_by = ${actor}, paused_at = now(), updated_at = now() where id = any(${sql.array(ids)}::text[])`;
         await refreshCampaignStatus(sql, rows[0]!.campaign_id);
         await enqueueAlertEdits(sql, ids, 'paused');
-        await recordAudit(tx, { actor, action: 'pause', targetType: target.deploymentId ? 'deployment' : 'campaign', targetId: target.deploymentId ?? target.campaignId!, outcome: 'ok', details: { deploymentIds: ids }, requestKey });
+        for (const id of fault ? ids : []) await enqueueDeploymentFault(sql, id, fault!);
+        await recordAudit(tx, { actor, action: 'pause', targetType: target.deploymentId ? 'deployment' : 'campaign', targetId: target.deploymentId ?? target.campaignId!, outcome: 'ok', details: { deploymentIds: ids, ...(fault ? { fault } : {}) }, requestKey });
         return ok({ deploymentIds: ids });
       });
       if (outcome.ok && !outcome.value.replayed) await deps.announcer.announce(outcome.value.deploymentIds, 'paused');

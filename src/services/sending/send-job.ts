@@ -49,6 +49,8 @@ export interface SendJobDeps {
   onOutcome?: (outcome: 'sent' | 'bounced' | 'failed' | 'unknown' | 'released') => void;
   /** Hand-offs this job made after its deployment's stop had committed (learned only afterwards). */
   onLateHandOffs?: (count: number) => void;
+  /** The deployment cannot be sent as it is (a message cannot be built): stop it and say why. */
+  onDeploymentFault?: (deploymentId: string, cause: string) => Promise<void>;
   retry?: { attempts: number; backoffMs: number[] };
   /** Fault tests only (FAILPOINTS): die at a chosen moment of the send path. */
   failpoints?: Partial<Record<Failpoint, number>>;
@@ -79,7 +81,9 @@ export function createSendJobProcessor(deps: SendJobDeps) {
 
   return async function processSendJob(job: SendJob): Promise<SendJobResult> {
     const unwatch = deps.stops.watch(job.deploymentId);
-    const stopped = () => deps.stops.isStopped(job.deploymentId) || Boolean(deps.shuttingDown?.());
+    /** Set when a message cannot be built: the lanes stop, and the deployment is reported once they have. */
+    let fault: string | undefined;
+    const stopped = () => fault !== undefined || deps.stops.isStopped(job.deploymentId) || Boolean(deps.shuttingDown?.());
     const row = await contentForDeployment(sql, job.deploymentId);
     if (!row) {
       unwatch();
@@ -108,7 +112,14 @@ export function createSendJobProcessor(deps: SendJobDeps) {
      * is retried on the same claim, with backoff. Returns the row when it should be tried again.
      */
     const deliver = async (claimable: ClaimedRow): Promise<ClaimedRow | undefined> => {
-      const message = buildMessage(content, { deploymentId: job.deploymentId, seq: claimable.seq, email: claimable.email, fields: parseFieldLine(claimable.fields) });
+      let message: ReturnType<typeof buildMessage>;
+      try {
+        message = buildMessage(content, { deploymentId: job.deploymentId, seq: claimable.seq, email: claimable.email, fields: parseFieldLine(claimable.fields) });
+      } catch (error) {
+        // Before its claim: the row stays pending, and nothing was handed over for it.
+        fault ??= `the message to recipient ${claimable.seq} cannot be built (${String((error as Error)?.message ?? error).slice(0, 200)})`;
+        return undefined;
+      }
       failpoint('crash-before-handoff');
       let claim = flusher.claim(claimable.seq);
       for (let attempt = 1; ; attempt++) {
@@ -190,6 +201,11 @@ export function createSendJobProcessor(deps: SendJobDeps) {
       unwatch();
       // A cancelled deployment whose last in-flight message just settled gets its final report.
       await reportSettledCancel(sql, job.deploymentId).catch((error) => deps.logger.warn({ err: error }, 'could not queue the settled report'));
+    }
+    if (fault !== undefined) {
+      // Thrown on when it cannot be reported (Postgres away): the job is retried and finds it again.
+      await deps.onDeploymentFault?.(job.deploymentId, fault);
+      return { handedOver, released, finished: false };
     }
     if (exhausted) await sql.begin((tx) => closeFinishedWork(tx, { id: job.batchId, deploymentId: job.deploymentId }));
     return { handedOver, released, finished: exhausted };

@@ -157,6 +157,31 @@ describe('feedback ingestion', () => {
     expect(await ledgerCounts(db, deploymentId)).toEqual({ sent: 55, bounced: 45 });
   });
 
+  it('W17: an event the database refuses is quarantined alone, found by halving its request; the other 49 are stored as usual, and the metric hook hears of it', async () => {
+    await db.sql.unsafe(`
+      create function refuse_one() returns trigger language plpgsql as $$
+      begin
+        if new.event_id = 'refused-by-db' and new.disposition <> 'quarantined' then raise exception 'value refused' using errcode = '22P02'; end if;
+        return new;
+      end $$;
+      create trigger refuse_one before insert on provider_events for each row execute function refuse_one();`);
+    const heard: string[] = [];
+    const counting = createFeedbackIngestor({ database: db, logger: testLogger, onQuarantined: (provider, cause, n) => heard.push(`${provider}/${cause}/${n}`) });
+    try {
+      const events = Array.from({ length: 50 }, (_, i) => event(i === 31 ? { eventId: 'refused-by-db', messageId: messageId(51 + i) } : { messageId: messageId(51 + i), kind: 'delivery', bounceClass: undefined }));
+      const before = await books();
+      const summary = await counting.ingest(parsed(...events));
+      expect(summary).toMatchObject({ received: 50, duplicates: 0, unstorable: 1, lost: 0, dispositions: { quarantined: 1 } });
+      expect(await books()).toMatchObject({ bounced: before.bounced });
+      expect(await db.sql`select count(*)::int as n from provider_events where event_id like 'evt-%' and seq between 51 and 100 and deployment_id = ${deploymentId} and type = 'delivery'`).toEqual([{ n: 49 }]);
+      const [kept] = await db.sql`select disposition, payload->>'reason' as reason from provider_events where event_id = 'refused-by-db'`;
+      expect(kept).toEqual({ disposition: 'quarantined', reason: expect.stringMatching(/^the database refused it: value refused/) });
+      expect(heard).toEqual(['ses/unstorable/1']);
+    } finally {
+      await db.sql.unsafe('drop trigger refuse_one on provider_events; drop function refuse_one()');
+    }
+  });
+
   it('W15: rejects (so the webhook answers 5xx and the provider retries) when Postgres is unreachable', async () => {
     const broken = connectDatabase('postgres://nobody:wrong@127.0.0.1:1/none', { max: 1 });
     const failing = createFeedbackIngestor({ database: broken, logger: testLogger });

@@ -177,4 +177,16 @@ describe('provider webhooks into the ledger', () => {
       await app.stop();
     }
   });
+
+  it('W18: a SendGrid event nested 20,000 deep is quarantined alone, as a preview; the rest of its batch counts', async () => {
+    const nested = `${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`;
+    const neighbour = `{"email":"user21@example.com","event":"bounce","type":"bounce","sg_event_id":"deep-neighbour","smtp-id":"${messageId(21)}","timestamp":1700000000}`;
+    const response = await sendgridPost(server, `[${neighbour},{"event":"bounce","email":"user22@example.com","nested":${nested}}]`);
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ received: 1, quarantined: 1 });
+    expect(await books()).toMatchObject({ sent: 45, bounced: 5 });
+    const [kept] = await db.sql`select disposition, payload->>'reason' as reason, payload->>'rawCut' as cut, length(payload->>'raw') as length from provider_events where provider = 'sendgrid' and type = 'unparsed'`;
+    expect(kept).toEqual({ disposition: 'quarantined', reason: 'event nested deeper than 32 levels or larger than 64 KB', cut: 'true', length: expect.any(Number) });
+    expect(kept!.length).toBeLessThan(1000);
+  });
 });

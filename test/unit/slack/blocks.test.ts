@@ -4,6 +4,7 @@ import type { DeploymentStatus } from '../../../src/domain/lifecycle.js';
 import type { StatusReport } from '../../../src/services/status.js';
 import { cancelModal } from '../../../src/slack/blocks/modal.js';
 import { renderAlert } from '../../../src/slack/blocks/alert.js';
+import { renderDeploymentFault } from '../../../src/slack/blocks/fault.js';
 import { outcomeMrkdwn, outcomePlain } from '../../../src/slack/blocks/outcome.js';
 import { renderCancelConfirmation } from '../../../src/slack/blocks/thread.js';
 import { parseButtonValue, parseMetadata } from '../../../src/slack/button-value.js';
@@ -115,5 +116,17 @@ describe('the cancel modal', () => {
     expect(view.private_metadata).toBe('{"v":1}');
     const input = view.blocks.find((b) => b.type === 'input') as { optional?: boolean; block_id?: string };
     expect(input).toMatchObject({ block_id: 'reason', optional: true });
+  });
+});
+
+describe('deployment fault message', () => {
+  it('says the deployment was paused and why, names escaped, and how to go on', () => {
+    const { text, blocks } = renderDeploymentFault({ type: 'deployment_fault', deploymentId: 'dep_0000000001', deploymentName: 'List <!here> B', campaignName: 'Spring <!channel> Sale', cause: 'the message to recipient 7 cannot be built (Unexpected end of JSON input)' });
+    const all = JSON.stringify(blocks) + text;
+    expect(all).not.toContain('<!channel>');
+    expect(all).not.toContain('<!here>');
+    expect(text).toContain('was *paused* by Campaign Guard: the message to recipient 7 cannot be built');
+    expect(text).toContain('resume');
+    expect(JSON.stringify(blocks)).toContain('dep_0000000001');
   });
 });
