@@ -54,7 +54,7 @@ export async function serverUser(): Promise<ServerUser | undefined> {
  */
 export async function reachableBy(user: ServerUser, target: string): Promise<boolean> {
   try {
-    await execFileAsync('test', ['-x', target], { uid: user.uid, gid: user.gid, cwd: '/' });
+    await execFileAsync('/bin/sh', ['-c', 'test -x "$1"', 'sh', target], { uid: user.uid, gid: user.gid, cwd: '/' });
     return true;
   } catch {
     return false;
