@@ -257,7 +257,7 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
       // Stop accepting requests before anything else stops.
       closers.push(() => server.close());
     }
-    logger.info({ url, role: options.role, slack: config.slack.mode, embeddedPostgres: infrastructure.embedded.postgres, embeddedRedis: infrastructure.embedded.redis }, 'campaign guard is serving');
+    logger.info({ url, role: options.role, slack: config.slack.mode, embeddedPostgres: infrastructure.embedded.postgres, embeddedRedis: infrastructure.embedded.redis, envFile: config.envFile }, 'campaign guard is serving');
     return { url, infrastructure, services, runtime, slack, notifier, metrics, stop };
   } catch (error) {
     await stop();
