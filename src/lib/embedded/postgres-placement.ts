@@ -151,7 +151,10 @@ export async function placeClusterDir(dir: string, user: ServerUser | undefined,
       await rmdir(dir);
     }
     cluster = relocatedClusterDir(dir, root);
-    await symlink(cluster, dir);
+    await symlink(cluster, dir).catch(async (error: NodeJS.ErrnoException) => {
+      // Another process starting at the same moment linked it first, to the same place.
+      if (error.code !== 'EEXIST' || path.resolve(path.dirname(dir), await readlink(dir)) !== cluster) throw error;
+    });
   }
   await openFolder(path.dirname(cluster), root);
   if (!(await reachableBy(user, path.dirname(cluster)))) {
