@@ -263,7 +263,7 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
       url = await listen(server, { port: config.http.healthPort, host: config.http.host, variable: 'HEALTH_PORT' });
       closers.push(() => server.close());
     }
-    logger.info({ url, role: options.role, slack: config.slack.mode, embeddedPostgres: infrastructure.embedded.postgres, embeddedRedis: infrastructure.embedded.redis }, 'campaign guard is serving');
+    logger.info({ url, role: options.role, slack: config.slack.mode, embeddedPostgres: infrastructure.embedded.postgres, embeddedRedis: infrastructure.embedded.redis, envFile: config.envFile }, 'campaign guard is serving');
     return { url, infrastructure, services, runtime, slack, notifier, metrics, stop };
   } catch (error) {
     await stop();

@@ -1,5 +1,7 @@
 import { createPublicKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { parseDatabaseUrl } from './db/tls-url.js';
 import { hasHashTag, parseRedisUrl } from './queue/redis-url.js';
@@ -257,6 +259,32 @@ export interface Config {
   failpoints: Partial<Record<Failpoint, number>>;
   /** Unset: `serve` logs at info, one-shot commands at warn. */
   logLevel: Environment['LOG_LEVEL'];
+  /** The `.env` file read into the environment at start, if any. */
+  envFile: string | undefined;
+}
+
+let envFileRead: string | undefined;
+
+/**
+ * Reads a `.env` file into the environment before the configuration is loaded: `file` names one
+ * (it must be readable), undefined reads `.env` in the working directory when there is one, false
+ * reads none. A variable already in the environment wins over the file, as with Node's --env-file.
+ */
+export function readEnvFile(file: string | false | undefined): void {
+  if (file === false) return;
+  const chosen = path.resolve(file ?? '.env');
+  let text: string;
+  try {
+    text = readFileSync(chosen, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (file === undefined && code === 'ENOENT') return;
+    throw new ConfigError(file === undefined ? '.env' : '--dotenv', `names ${chosen}, which cannot be read (${code ?? String(error)})`);
+  }
+  for (const [name, value] of Object.entries(parseEnv(text))) {
+    if (process.env[name] === undefined && value !== undefined) process.env[name] = value;
+  }
+  envFileRead = chosen;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -306,6 +334,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       }),
     ),
     logLevel: e.LOG_LEVEL,
+    envFile: envFileRead,
   };
 }
 

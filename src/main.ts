@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerAccess } from './cli/commands/access.js';
 import { registerCampaign } from './cli/commands/campaign.js';
@@ -7,14 +8,20 @@ import { registerDemo } from './cli/commands/demo.js';
 import { registerServe } from './cli/commands/serve.js';
 import { registerStatus } from './cli/commands/status.js';
 import { CommandError, EXIT } from './cli/errors.js';
-import { ConfigError } from './config.js';
+import { ConfigError, readEnvFile } from './config.js';
 import { DependencyMisconfigured, DependencyUnavailable, diskFullError, diskFullMessage } from './lib/dependency-errors.js';
 import { RedisServerMissing } from './lib/embedded/redis.js';
 
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
 const program = new Command('campaign-guard')
   .description('Campaign Guard: stops bad email sends fast')
+  .version(version, '-V, --version', 'print the version')
+  .option('--dotenv <file>', 'read variables from this file (default: .env in the working directory, when there is one); the environment wins over it')
+  .option('--no-dotenv', 'read no .env file')
   .showHelpAfterError('(run with --help for usage)')
-  .exitOverride();
+  .exitOverride()
+  .hook('preAction', () => readEnvFile((program.opts() as { dotenv?: string | false }).dotenv));
 
 registerServe(program);
 registerCampaign(program);

@@ -7,9 +7,10 @@ export interface CommandEnvironment {
   logger: Logger;
 }
 
-export function commandEnvironment(defaultLevel: 'info' | 'warn'): CommandEnvironment {
+/** The configuration and a logger: on stderr, or into `logFile(config)` when a command names one. */
+export function commandEnvironment(defaultLevel: 'info' | 'warn', logFile?: (config: Config) => string): CommandEnvironment {
   const config = loadConfig();
-  return { config, logger: createLogger(config.logLevel ?? defaultLevel) };
+  return { config, logger: createLogger(config.logLevel ?? defaultLevel, {}, logFile?.(config)) };
 }
 
 /** Runs a one-shot command against the (migrated) database and always lets go of it. */

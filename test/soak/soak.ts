@@ -62,7 +62,7 @@ function freePort(): Promise<number> {
 /** The CLI, as an operator runs it; its stdout. */
 function cli(env: NodeJS.ProcessEnv, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), ...args], { cwd: ROOT, env: { ...env, LOG_LEVEL: 'error' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), '--no-dotenv', ...args], { cwd: ROOT, env: { ...env, LOG_LEVEL: 'error' }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
     child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`campaign-guard ${args.join(' ')} exited ${code}`))));
@@ -97,7 +97,7 @@ async function main() {
   const port = await freePort();
   const appEnv = { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'error' };
   const cliEnv = { ...appEnv, DATABASE_URL: stack.pgUrl };
-  const app = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), 'serve'], { cwd: ROOT, env: appEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+  const app = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), '--no-dotenv', 'serve'], { cwd: ROOT, env: appEnv, stdio: ['ignore', 'ignore', 'inherit'] });
   process.on('exit', () => app.kill('SIGKILL'));
   const base = `http://127.0.0.1:${port}`;
   for (let tries = 0; !(await fetch(`${base}/readyz`).then((r) => r.ok, () => false)); tries++) {
@@ -114,7 +114,7 @@ async function main() {
   let kills = 0;
   let heldAtKills = 0;
   const startWorker = () => {
-    worker = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), 'serve', '--role', 'worker'], {
+    worker = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), '--no-dotenv', 'serve', '--role', 'worker'], {
       cwd: ROOT, env: { ...process.env, ...env, HEALTH_PORT: '0', LOG_LEVEL: 'error' }, stdio: ['ignore', 'ignore', 'inherit'],
     });
   };

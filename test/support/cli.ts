@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /**
  * Runs the real CLI (`node --import tsx src/main.ts …`) as operators and scripts do, in a clean
@@ -54,18 +55,25 @@ export interface CliResult {
   stderr: string;
 }
 
-function spawnCli(args: string[], env: CliEnv): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-    cwd: PROJECT_ROOT,
+/** By file URL, so the CLI can run in any working directory. */
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+/**
+ * In the project root with no `.env` read (a developer's own must not leak in either), or in
+ * `cwd`, reading the `.env` there as an operator's run would.
+ */
+function spawnCli(args: string[], env: CliEnv, cwd?: string): ChildProcess {
+  return spawn(process.execPath, ['--import', TSX, MAIN, ...(cwd ? [] : ['--no-dotenv']), ...args], {
+    cwd: cwd ?? PROJECT_ROOT,
     env: cliEnvironment(env),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
 }
 
-export function runCli(args: string[], env: CliEnv, options: { input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(args: string[], env: CliEnv, options: { input?: string; timeoutMs?: number; cwd?: string } = {}): Promise<CliResult> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   return new Promise((resolve, reject) => {
-    const child = spawnCli(args, env);
+    const child = spawnCli(args, env, options.cwd);
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

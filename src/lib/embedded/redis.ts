@@ -3,6 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { canConnect, execFileAsync, freePort, isAlive, processName, sleep } from '../processes.js';
 import type { Logger } from '../logger.js';
+import { redisInstallLine } from './redis-install.js';
 
 /**
  * A `redis-server` from PATH run as a daemon under `dir` (AOF on, noeviction: BullMQ must never
@@ -15,8 +16,12 @@ export interface EmbeddedRedis {
 }
 
 export class RedisServerMissing extends Error {
-  constructor() {
-    super('redis-server was not found on PATH: install it (apt-get install redis-server) or set REDIS_URL');
+  constructor(installLine: string | undefined) {
+    super(
+      installLine
+        ? `redis-server was not found on PATH: install it with \`${installLine}\`, or set REDIS_URL`
+        : 'redis-server was not found on PATH: install Redis (its redis-server) with your package manager, or set REDIS_URL',
+    );
     this.name = 'RedisServerMissing';
   }
 }
@@ -35,7 +40,7 @@ async function findRedisServer(): Promise<string> {
     await execFileAsync('redis-server', ['--version']);
     return 'redis-server';
   } catch {
-    throw new RedisServerMissing();
+    throw new RedisServerMissing(await redisInstallLine());
   }
 }
 

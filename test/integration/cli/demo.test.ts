@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, removeTempDirs, runCli, STACK_LINE } from '../../support/cli.js';
 import { createTestDatabase, redisUrl, uniquePrefix, type TestDatabase } from '../../support/database.js';
@@ -15,10 +17,17 @@ afterAll(async () => {
 describe('demo', () => {
   it('sends, raises the bounce alert, cancels as a responder, confirms and reconciles', async () => {
     const started = Date.now();
-    const result = await runCli(['demo'], { DATABASE_URL: db.url, REDIS_URL: redisUrl(), REDIS_PREFIX: uniquePrefix('demo'), DATA_DIR: await makeTempDir() }, { timeoutMs: 180_000 });
+    const dataDir = await makeTempDir();
+    const result = await runCli(['demo'], { DATABASE_URL: db.url, REDIS_URL: redisUrl(), REDIS_PREFIX: uniquePrefix('demo'), DATA_DIR: dataDir }, { timeoutMs: 180_000 });
     expect(result.code, result.stderr.slice(-2000)).toBe(0);
     expect(Date.now() - started).toBeLessThan(180_000);
     const out = result.stdout;
+    // The story is clean text: the logs (the alert monitor's above all) went to the file it names.
+    const logFile = path.join(dataDir, 'demo.log');
+    expect(out.split('\n')[0]).toBe(`Logs of this run: ${logFile}`);
+    expect(`${out}\n${result.stderr}`).not.toMatch(/^\s*\{/m);
+    const logged = (await readFile(logFile, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { component?: string; change?: string });
+    expect(logged.some((line) => line.component === 'alert-monitor' && line.change === 'opened')).toBe(true);
     for (const step of ['1. A multi campaign', '2. Sending to the local capture sink', '3. The monitor raised an alert', '4. The on-call responder', '5. The halt', '6. Reconciliation']) expect(out).toContain(step);
     expect(out).toMatch(/Bounce rate [\d.]+%\* \(critical/);
     expect(out).toContain('old-list.invalid');

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -143,6 +144,16 @@ describe('serve without redis-server on PATH', () => {
     expect(errors[0]).toMatch(/install|REDIS_URL/);
     expect(errors[0]).toContain('REDIS_URL');
     expect(await embeddedDaemons(dataDir)).toEqual([]);
+  }, 60_000);
+
+  it.runIf(existsSync('/usr/bin/apt-get'))('names the install line of the package manager on PATH (apt-get here)', async () => {
+    const bin = await makeTempDir('cg-path-');
+    await symlink(process.execPath, path.join(bin, 'node'));
+    await symlink('/usr/bin/apt-get', path.join(bin, 'apt-get'));
+    const result = await runCli(['serve'], { PATH: bin, DATABASE_URL: db.url, DATA_DIR: await freshDataDir(), PORT: String(await freePort()) }, { timeoutMs: 60_000 });
+    const errors = stderrLines(result.stderr).filter((line) => line.startsWith('campaign-guard:'));
+    expect(errors).toEqual(['campaign-guard: redis-server was not found on PATH: install it with `apt-get update && apt-get install -y redis-server`, or set REDIS_URL']);
+    expect(result.code).toBe(2);
   }, 60_000);
 
   it('also stops the embedded Postgres it had started before finding Redis missing', async () => {
