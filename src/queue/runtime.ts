@@ -14,7 +14,7 @@ import { createPrefetchProcessor } from '../services/sending/prefetch-job.js';
 import { createScheduler } from '../services/sending/scheduler.js';
 import { createSendReconciler } from '../services/sending/reconciler.js';
 import { createSendJobProcessor } from '../services/sending/send-job.js';
-import { batchJob, prefetchJob, QUEUES, sendJob, type BatchJob, type PrefetchJob, type SendJob } from './jobs.js';
+import { batchJob, prefetchJob, QUEUES, SEND_JOBS_AHEAD, sendJob, type BatchJob, type PrefetchJob, type SendJob } from './jobs.js';
 import type { Queues } from './queues.js';
 import { createRateLimiter } from './rate-limiter.js';
 import { createRedis } from './redis.js';
@@ -33,6 +33,9 @@ export interface SendingRuntime {
   captureSink: SmtpSink | undefined;
   stop(): Promise<void>;
 }
+
+/** Send jobs a worker holds open at once: SEND_JOBS_AHEAD of each of this many sending batches. */
+const SEND_JOBS_OPEN = SEND_JOBS_AHEAD * 32;
 
 /** Puts a job back as delayed (not failed, no attempt used): BullMQ's way is to throw DelayedError. */
 async function retryLater(job: Job, token: string | undefined, ms: number): Promise<never> {
@@ -80,6 +83,7 @@ export async function startSendingRuntime(deps: {
     transport,
     stops,
     rateLimiter,
+    sendQueue: deps.queues.send,
     workerId,
     leaseSeconds,
     logger: log,
@@ -127,8 +131,10 @@ export async function startSendingRuntime(deps: {
         if (!result.finished && shuttingDown) await retryLater(job, token, 500);
         return result;
       },
-      // Two jobs open at once share the lanes: the next one starts as the current one runs out.
-      { ...common, concurrency: 2 },
+      // Every sending batch has a few jobs queued at a time (SEND_JOBS_AHEAD), so a worker can hold
+      // the jobs of many deployments open at once; their lanes share the slots fairly (lane-slots),
+      // and a new deployment's first job is taken at once, whatever else is sending.
+      { ...common, concurrency: SEND_JOBS_OPEN },
     ),
   ];
   for (const worker of workers) {
@@ -137,7 +143,8 @@ export async function startSendingRuntime(deps: {
   }
 
   const periodic = [
-    runEvery(1000, 'scheduler', scheduler, log),
+    // Twice a second: a deployment sent `--now` is prefetched and starts within its first 2 s.
+    runEvery(500, 'scheduler', scheduler, log),
     runEvery(Math.max(250, (leaseSeconds * 1000) / 3), 'lease-heartbeat', leases.renew, log),
     runEvery(Math.max(500, (leaseSeconds * 1000) / 2), 'lease-sweeper', leases.sweep, log),
     runEvery(Math.max(2000, leaseSeconds * 500), 'send-reconciler', async () => {

@@ -25,6 +25,7 @@ interface CreateOptions {
   now?: boolean;
   batches?: string;
   batchInterval?: string;
+  priority?: string;
   strict?: boolean;
   json?: boolean;
 }
@@ -60,6 +61,7 @@ export function registerCampaign(program: Command) {
     .option('--now', 'send as soon as possible')
     .option('--batches <k>', 'split each deployment into K batches')
     .option('--batch-interval <duration>', 'time between batches, like 10m or 1h30m (default 10m)')
+    .option('--priority <priority>', 'share of the send capacity when deployments send at once: high, normal (default), low, or a weight (normal = 1)')
     .option('--strict', 'refuse the whole file if any row is invalid or duplicate')
     .option('--json', 'print one JSON object with campaignId and deploymentIds')
     .action(async (options: CreateOptions) => {
@@ -85,6 +87,7 @@ export function registerCampaign(program: Command) {
           sendAt,
           batches: wholeNumber('--batches', options.batches),
           batchIntervalMs,
+          priority: options.priority,
         },
         new Date(),
       );
