@@ -102,7 +102,10 @@ export async function startSendingRuntime(deps: {
   const leases = createLeaseKeeper({ database, workerId, leaseSeconds });
   const reconcile = createSendReconciler({ sql: database.sql, sendQueue: deps.queues.send });
 
-  const common = { connection: workerConnection, prefix, lockDuration: leaseSeconds * 1000, stalledInterval: leaseSeconds * 1000, maxStalledCount: 1000 };
+  // A dead worker's open send jobs (a few per batch it was sending) go back to the queue at the
+  // first stalled check after their lock expires: checked at least every 5 s, so its batches
+  // resume about SEND_LEASE_SECONDS after the crash.
+  const common = { connection: workerConnection, prefix, lockDuration: leaseSeconds * 1000, stalledInterval: Math.min(5000, leaseSeconds * 1000), maxStalledCount: 1000 };
   const workers = [
     new Worker<PrefetchJob>(
       QUEUES.prefetch,

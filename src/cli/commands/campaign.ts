@@ -5,6 +5,7 @@ import os from 'node:os';
 import { Option, type Command } from 'commander';
 import { checkCampaignSpec } from '../../domain/campaign-spec.js';
 import { parseDuration } from '../../domain/duration.js';
+import { sendPriorityLabel } from '../../domain/send-weight.js';
 import type { PolicyOverride } from '../../domain/thresholds.js';
 import { parseRate } from '../../config.js';
 import type { Kind } from '../../domain/lifecycle.js';
@@ -124,6 +125,7 @@ export function registerCampaign(program: Command) {
             campaignId: created.campaignId,
             deploymentIds: created.deploymentIds,
             status: created.status,
+            priority: sendPriorityLabel(spec.value.sendWeight),
             imported: created.imported,
             skipped: { invalid: created.invalidCount, duplicate: created.duplicateCount },
           });
@@ -131,7 +133,7 @@ export function registerCampaign(program: Command) {
         }
         const when = spec.value.sendAt ? `scheduled for ${spec.value.sendAt.toISOString()}` : 'a draft (no send time)';
         process.stdout.write(
-          `created campaign ${created.campaignId} "${spec.value.name}" (${spec.value.kind}), ${when}\n` +
+          `created campaign ${created.campaignId} "${spec.value.name}" (${spec.value.kind}, priority ${sendPriorityLabel(spec.value.sendWeight)}), ${when}\n` +
             `imported ${created.imported.toLocaleString('en-US')} recipients` +
             (created.invalidCount + created.duplicateCount
               ? `; skipped ${created.invalidCount} invalid and ${created.duplicateCount} duplicate rows\n`

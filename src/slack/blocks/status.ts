@@ -1,3 +1,4 @@
+import type { SendPace } from '../../domain/send-pace.js';
 import type { ActiveDeployment, DeploymentReport, StatusReport } from '../../services/status.js';
 import { ACTIONS, buttonValue } from '../button-value.js';
 import { actorMention, clip, escape, slackDate } from '../format.js';
@@ -9,7 +10,14 @@ const MAX_ROWS = 40;
 
 export function deploymentLine(campaignName: string, d: DeploymentReport): string {
   const label = campaignName === d.name ? `*${escape(d.name)}*` : `*${escape(campaignName)}* / ${escape(d.name)}`;
-  return `${label} (\`${d.id}\`) · *${d.status}* · ${progressLine(d.counts)} · ${ratesLine(d.counts)}`;
+  return `${label} (\`${d.id}\`) · *${d.status}*${paceText(d.pace)} · ${progressLine(d.counts)} · ${ratesLine(d.counts)}`;
+}
+
+/** A sending deployment says whether it hands messages over now (its own rate) or waits its turn. */
+function paceText(pace: SendPace | null): string {
+  if (!pace) return '';
+  if (pace.state === 'handing-over') return pace.perSecond === null ? ' (handing over)' : ` (${pace.perSecond < 10 ? pace.perSecond.toFixed(1) : Math.round(pace.perSecond)}/s)`;
+  return pace.lastHandOffAt ? ` (waiting: nothing handed over since ${slackDate(pace.lastHandOffAt)})` : ' (waiting: nothing handed over yet)';
 }
 
 export function renderActive(rows: ActiveDeployment[]): RenderedMessage {
@@ -32,7 +40,7 @@ export function renderReport(report: StatusReport, options: { buttons?: boolean 
   const campaign = report.type === 'campaign' ? report : report.campaign;
   const deployments = report.type === 'campaign' ? report.deployments : [report.deployment];
   const blocks: Block[] = [
-    section(clip(`*${escape(campaign.name)}* (\`${campaign.id}\`, ${campaign.kind}) is *${campaign.status}*${campaign.lockedBy ? ` · edit lock held by ${actorMention(campaign.lockedBy)}` : ''}`)),
+    section(clip(`*${escape(campaign.name)}* (\`${campaign.id}\`, ${campaign.kind}, priority ${campaign.priority}) is *${campaign.status}*${campaign.lockedBy ? ` · edit lock held by ${actorMention(campaign.lockedBy)}` : ''}`)),
   ];
   for (const d of deployments.slice(0, MAX_ROWS)) {
     const ended = endedLine(d);

@@ -3,6 +3,7 @@ import { startSmtpSink, type SmtpSink } from '../../../src/mail/sink.js';
 import { audienceCsv, createCampaignOrThrow } from '../../support/builders.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 import { checkLedger } from '../../support/checker.js';
+import { createStatusService, type SingleDeploymentReport } from '../../../src/services/status.js';
 import { deploymentRow, startWorker, testConfig, waitFor } from '../../support/sending.js';
 
 /**
@@ -59,6 +60,14 @@ describe('deployments sending at once', () => {
     await waitFor(async () => arrivals(small).length > 0, { timeoutMs: 30_000, what: "the small one's first message" });
     expect(arrivals(small)[0]! - sendAt.getTime(), 'ms from its send time to its first message').toBeLessThanOrEqual(2000);
 
+    // Both say they hand messages over, and when they last did.
+    const status = createStatusService({ db: db.db });
+    for (const id of [big, small]) {
+      const report = (await status.lookup(id)) as { ok: true; value: SingleDeploymentReport };
+      expect(report.value.deployment.pace, id).toMatchObject({ state: 'handing-over' });
+      expect(Date.now() - report.value.deployment.lastHandOffAt!.getTime(), id).toBeLessThan(5000);
+    }
+
     await completed(small);
     const bigNow = await deploymentRow(db, big);
     expect(bigNow.status, 'the big one is still sending when the small one ends').toBe('sending');
@@ -105,4 +114,21 @@ describe('deployments sending at once', () => {
     expect(rates[1]! / rates[0]!, `high ${rates[1]!.toFixed(1)}/s, normal ${rates[0]!.toFixed(1)}/s of ${total.toFixed(1)}/s`).toBeLessThanOrEqual(2 * 1.25);
     await completed(normal);
   }, 120_000);
+
+  it('status tells a sending deployment that hands nothing over (its worker gone) as waiting, since its last hand-off', async () => {
+    await worker();
+    const id = (await createCampaignOrThrow(db, { name: 'Stranded', csv: audienceCsv(3000, { domain: () => 'stranded.example' }) })).deploymentIds[0]!;
+    await waitFor(async () => arrivals(id).length >= 100, { what: 'sending under way' });
+    await stopWorker!();
+    stopWorker = undefined;
+    const status = createStatusService({ db: db.db });
+    const report = async () => ((await status.lookup(id)) as { ok: true; value: SingleDeploymentReport }).value.deployment;
+    const stranded = await waitFor(async () => {
+      const d = await report();
+      return d.pace?.state === 'waiting' && d;
+    }, { timeoutMs: 15_000, what: 'status to say it waits' });
+    expect(stranded.status).toBe('sending');
+    expect(stranded.pace).toEqual({ state: 'waiting', since: stranded.lastHandOffAt, lastHandOffAt: stranded.lastHandOffAt });
+    expect(Math.abs(stranded.lastHandOffAt!.getTime() - arrivals(id).at(-1)!)).toBeLessThan(2000);
+  }, 60_000);
 });
