@@ -63,7 +63,9 @@ async function listening(port: number, timeoutMs = 5000): Promise<void> {
 /** Postfix's smtp-sink on a free port (backlog 256); stopped by close(). */
 export async function startPostfixSink(): Promise<SinkProcess> {
   const port = await freePort();
-  const child = spawn(SMTP_SINK, [`127.0.0.1:${port}`, '256'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // As root, smtp-sink insists on dropping to a user of its own.
+  const asUser = process.getuid?.() === 0 ? ['-u', 'nobody'] : [];
+  const child = spawn(SMTP_SINK, [...asUser, `127.0.0.1:${port}`, '256'], { stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await listening(port);
   return {
