@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
-const ALL = ['import', 'prefetch', 'send', 'stop', 'cancel', 'alerts', 'slack-ack'];
+const ALL = ['import', 'prefetch', 'send', 'fairness', 'stop', 'cancel', 'alerts', 'slack-ack'];
 // `npm run bench -- send 2000` runs one benchmark with its own arguments.
 const [first, ...rest] = process.argv.slice(2);
 const chosen = first && ALL.includes(first) ? [first] : ALL;

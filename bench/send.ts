@@ -4,9 +4,11 @@
  * (C connections, C messages at a time) of the same messages to the same sink, alternating.
  * Target: pipeline ≥ 0.8 × raw.
  *
- *   npm run bench -- send [messages=4000] [connections=8,32] [rounds=3] [replyDelayMs=0]
+ *   npm run bench -- send [messages=4000] [connections=8,32] [rounds=3] [replyDelayMs=0] [sinks=ours,postfix]
  *
- * Each connection count is measured in its own block (raw, pipeline, alternating).
+ * Each sink and connection count is measured in its own block (raw, pipeline, alternating). Against
+ * Postfix's smtp-sink, each round also times `smtp-source -d` (Postfix's C load generator, the
+ * same connections kept open, a payload of our messages' size): the protocol's ceiling here.
  */
 import net from 'node:net';
 import { Readable } from 'node:stream';
@@ -14,15 +16,12 @@ import nodemailer from 'nodemailer';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/lib/logger.js';
 import { buildMessage } from '../src/mail/message.js';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { createQueues } from '../src/queue/queues.js';
-import { createRedis } from '../src/queue/redis.js';
-import { startSendingRuntime } from '../src/queue/runtime.js';
 import { createCampaignCreator } from '../src/services/campaigns/create-campaign.js';
-import { benchStack, cpuByProcess, markdownTable, median, saveResults } from './support.js';
+import { startPostfixSink, startSinkProcess, smtpSourceSeconds } from './sinks.js';
+import { benchStack, cpuByProcess, markdownTable, median, saveResults, startBenchWorker } from './support.js';
 
-const zeroCpu = () => ({ self: 0, postgres: 0, redis: 0, otherNode: 0 });
+const zeroCpu = () => ({ self: 0, postgres: 0, redis: 0, otherNode: 0, smtpSink: 0 });
+type SinkKind = 'ours' | 'postfix';
 
 const messages = Number(process.argv[2] ?? 4000);
 const connectionCounts = (process.argv[3] ?? '8,32').split(',').map(Number);
@@ -30,52 +29,31 @@ const rounds = Number(process.argv[4] ?? 3);
 // The sink's reply delay at RCPT and at the end of DATA: 0 (a sink on the same machine, the
 // worst case for our per-message overhead) or a few ms, like an SMTP relay in the same region.
 const replyDelayMs = Number(process.argv[5] ?? 0);
+// Our sink (npm smtp-server, as tests use) and Postfix's smtp-sink (no reply delay: it answers at once).
+const sinkKinds = (process.argv[6] ?? (replyDelayMs > 0 ? 'ours' : 'ours,postfix')).split(',') as SinkKind[];
 const logger = createLogger('warn');
 const content = { fromAddress: 'Bench <bench@example.com>', subject: 'Hello {{first_name}}', bodyText: 'Hi {{first_name}},\n\nA short message.\n', fieldNames: ['first_name'] };
 
-/**
- * The sink runs in a process of its own, as the receiving SMTP server does in production: in
- * this process it would share one event loop with the side being measured, and the measurement
- * would be of the sink's parsing as much as of the sender.
- */
-async function sinkProcess(delayMs: number) {
-  const child = spawn(process.execPath, [path.join(import.meta.dirname, 'sink-process.js'), String(delayMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const port: number = await new Promise((resolve, reject) => {
-    child.stdout.once('data', (data) => resolve(Number(String(data).trim())));
-    child.once('exit', (code) => reject(new Error(`the sink process exited (${code})`)));
-  });
-  return {
-    port,
-    url: `smtp://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.stdin.end();
-    }),
-  };
-}
-
-async function measure(connections: number) {
+async function measure(connections: number, sinkKind: SinkKind) {
   const stack = await benchStack();
   const { database } = stack;
-  const sink = await sinkProcess(replyDelayMs);
+  const sink = sinkKind === 'postfix' ? await startPostfixSink() : await startSinkProcess(replyDelayMs);
   const config = loadConfig({
     DATABASE_URL: stack.pgUrl, REDIS_URL: stack.redisUrl, SMTP_URL: sink.url, SEND_CONCURRENCY: String(connections),
     SEND_RATE_PER_SECOND: '1000000', PREFETCH_LEAD_SECONDS: '0', REDIS_PREFIX: 'bench',
   });
-  const queueConnection = createRedis(stack.redisUrl, 'bench-queues', logger, { blocking: true });
-  const queues = createQueues(queueConnection, config.redisPrefix);
   let firstHandOff = 0;
   // The pipeline's CPU is counted from its first hand-off, as its time is: not the CSV import and
   // prefetch that come before it.
   let cpuAtFirstHandOff: ReturnType<typeof cpuByProcess> | undefined;
   let handOffs = 0;
-  const runtime = await startSendingRuntime({ config, database, redisUrl: stack.redisUrl, queues, logger, onHandOff: () => {
+  const worker = await startBenchWorker(stack, config, logger, () => {
     handOffs++;
     if (!firstHandOff) {
       firstHandOff = performance.now();
       cpuAtFirstHandOff = cpuByProcess();
     }
-  } });
+  });
   const create = createCampaignCreator({ database, clock: () => new Date() });
 
   const raw = async (round: number) => {
@@ -130,6 +108,10 @@ async function measure(connections: number) {
 
   const rawSeconds: number[] = [];
   const pipelineSeconds: number[] = [];
+  const sourceSeconds: number[] = [];
+  // smtp-source's payload: about our messages' size, so the ceiling moves the same bytes.
+  const sample = buildMessage(content, { deploymentId: 'dep_size', seq: 1, email: 'size@example.com', fields: ['Size'] });
+  const payloadBytes = Buffer.byteLength(sample.text);
   const cpu = { raw: zeroCpu(), pipeline: zeroCpu() };
   const timed = async (side: 'raw' | 'pipeline', run: () => Promise<number>) => {
     const started = cpuByProcess();
@@ -147,36 +129,38 @@ async function measure(connections: number) {
     for (let round = 0; round < rounds; round++) {
       rawSeconds.push(await timed('raw', () => raw(round)));
       pipelineSeconds.push(await timed('pipeline', () => pipeline(round)));
+      if (sinkKind === 'postfix') sourceSeconds.push(await smtpSourceSeconds(sink.port, connections, messages, payloadBytes));
     }
   } finally {
-    await runtime.stop();
-    await queues.close();
-    queueConnection.disconnect();
+    await worker.stop();
     await sink.close();
     await stack.stop();
   }
   const rawRate = messages / median(rawSeconds);
   const pipelineRate = messages / median(pipelineSeconds);
   const perThousand = (side: 'raw' | 'pipeline') => Object.fromEntries(Object.entries(cpu[side]).map(([k, ms]) => [k, Math.round(ms / ((rounds * messages) / 1000))])) as ReturnType<typeof zeroCpu>;
-  return { connections, rawSeconds, pipelineSeconds, rawRate, pipelineRate, ratio: pipelineRate / rawRate, cpuPerThousand: { raw: perThousand('raw'), pipeline: perThousand('pipeline') } };
+  const sourceRate = sourceSeconds.length > 0 ? messages / median(sourceSeconds) : undefined;
+  return { sink: sink.name, connections, rawSeconds, pipelineSeconds, sourceSeconds, rawRate, pipelineRate, sourceRate, ratio: pipelineRate / rawRate, cpuPerThousand: { raw: perThousand('raw'), pipeline: perThousand('pipeline') } };
 }
 
 const measured = [];
-for (const connections of connectionCounts) measured.push(await measure(connections));
+for (const sinkKind of sinkKinds) for (const connections of connectionCounts) measured.push(await measure(connections, sinkKind));
 const rows = measured.flatMap((m) => [
-  [m.connections, 'raw nodemailer pool', median(m.rawSeconds).toFixed(2), Math.round(m.rawRate), '1.00'],
-  [m.connections, 'Campaign Guard pipeline', median(m.pipelineSeconds).toFixed(2), Math.round(m.pipelineRate), m.ratio.toFixed(2)],
+  [m.sink, m.connections, 'raw nodemailer pool', median(m.rawSeconds).toFixed(2), Math.round(m.rawRate), '1.00'],
+  [m.sink, m.connections, 'Campaign Guard pipeline', median(m.pipelineSeconds).toFixed(2), Math.round(m.pipelineRate), m.ratio.toFixed(2)],
+  ...(m.sourceRate === undefined ? [] : [[m.sink, m.connections, 'smtp-source -d (the protocol\'s ceiling here)', median(m.sourceSeconds).toFixed(2), Math.round(m.sourceRate), (m.sourceRate / m.rawRate).toFixed(2)]]),
 ]);
 const cpuRows = measured.flatMap((m) => (['raw', 'pipeline'] as const).map((side) => {
   const c = m.cpuPerThousand[side];
-  return [m.connections, side === 'raw' ? 'raw nodemailer pool' : 'Campaign Guard pipeline', c.self, c.postgres, c.redis, c.otherNode, c.self + c.postgres + c.redis + c.otherNode];
+  const sinkCpu = c.otherNode + c.smtpSink;
+  return [m.sink, m.connections, side === 'raw' ? 'raw nodemailer pool' : 'Campaign Guard pipeline', c.self, c.postgres, c.redis, sinkCpu, c.self + c.postgres + c.redis + sinkCpu];
 }));
-const verdicts = measured.map((m) => `${m.connections} connections: ${m.ratio.toFixed(2)} ${m.ratio >= 0.8 ? 'PASS' : 'FAIL'}`).join('; ');
+const verdicts = measured.map((m) => `${m.sink}, ${m.connections} connections: ${m.ratio.toFixed(2)} ${m.ratio >= 0.8 ? 'PASS' : 'FAIL'}`).join('; ');
 const markdown = `## Send throughput (${messages.toLocaleString('en-US')} messages to a local sink${replyDelayMs ? ` answering RCPT and DATA after ${replyDelayMs} ms` : ''}, ${rounds} rounds each, alternating)\n\n${markdownTable(
-  ['connections', 'method', 'median s', 'messages/s', 'vs raw'],
+  ['sink', 'connections', 'method', 'median s', 'messages/s', 'vs raw'],
   rows,
 )}\n\nCPU per 1,000 messages (ms), where it goes (2 cores are shared by all of them):\n\n${markdownTable(
-  ['connections', 'method', 'sender process', 'Postgres', 'Redis', 'sink', 'total'],
+  ['sink', 'connections', 'method', 'sender process', 'Postgres', 'Redis', 'sink', 'total'],
   cpuRows,
 )}\n\nTarget: pipeline ≥ 0.80 × raw → ${verdicts}`;
 console.log(markdown);

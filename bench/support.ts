@@ -2,7 +2,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { Config } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
+import type { Logger } from '../src/lib/logger.js';
+import { createQueues } from '../src/queue/queues.js';
+import { createRedis } from '../src/queue/redis.js';
+import { startSendingRuntime } from '../src/queue/runtime.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { startEmbeddedPostgres } from '../src/lib/embedded/postgres.js';
 import { startEmbeddedRedis } from '../src/lib/embedded/redis.js';
@@ -69,11 +74,11 @@ export async function benchStack() {
 }
 
 /**
- * CPU time (ms) used so far by this process, all Postgres processes, all Redis processes and every
- * other node process (the sink's), from /proc: where a benchmark's CPU goes, on Linux.
+ * CPU time (ms) used so far by this process, all Postgres processes, all Redis processes, every
+ * other node process (our sink's) and Postfix's smtp-sink, from /proc: where a benchmark's CPU goes, on Linux.
  */
-export function cpuByProcess(): { self: number; postgres: number; redis: number; otherNode: number } {
-  const totals = { self: 0, postgres: 0, redis: 0, otherNode: 0 };
+export function cpuByProcess(): { self: number; postgres: number; redis: number; otherNode: number; smtpSink: number } {
+  const totals = { self: 0, postgres: 0, redis: 0, otherNode: 0, smtpSink: 0 };
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     let stat: string;
@@ -89,6 +94,21 @@ export function cpuByProcess(): { self: number; postgres: number; redis: number;
     else if (name.startsWith('postgres')) totals.postgres += ms;
     else if (name.startsWith('redis')) totals.redis += ms;
     else if (name === 'node') totals.otherNode += ms;
+    else if (name === 'smtp-sink') totals.smtpSink += ms;
   }
   return totals;
+}
+
+/** A sending worker in this process (its queues as a web process would have them); stop() takes all of it down. */
+export async function startBenchWorker(stack: Awaited<ReturnType<typeof benchStack>>, config: Config, logger: Logger, onHandOff: (deploymentId: string) => void) {
+  const queueConnection = createRedis(stack.redisUrl, 'bench-queues', logger, { blocking: true });
+  const queues = createQueues(queueConnection, config.redisPrefix);
+  const runtime = await startSendingRuntime({ config, database: stack.database, redisUrl: stack.redisUrl, queues, logger, onHandOff });
+  return {
+    async stop() {
+      await runtime.stop();
+      await queues.close();
+      queueConnection.disconnect();
+    },
+  };
 }

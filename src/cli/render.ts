@@ -1,4 +1,5 @@
 import type { DeliveryCounts } from '../domain/counts.js';
+import type { SendPace } from '../domain/send-pace.js';
 import type { ActiveDeployment, DeploymentRates, DeploymentReport, StatusReport } from '../services/status.js';
 
 /** Plain-text and JSON renderings of the status read models for the CLI. */
@@ -24,9 +25,27 @@ export function ratesLine(r: DeploymentRates): string {
   return (['bounce', 'error', 'complaint'] as const).map((m) => `${m} ${percent(r[m].rate)} (${n(r[m].count)} of ${n(r[m].sample)})`).join('  ');
 }
 
+const perSecond = (rate: number) => `${rate < 10 ? rate.toFixed(1) : Math.round(rate)}/s`;
+
+/** A sending deployment's pace: its own rate, or that it is waiting (deployments take turns). */
+export function paceText(pace: SendPace): string {
+  if (pace.state === 'handing-over') {
+    return `handing over${pace.perSecond === null ? '' : ` ${perSecond(pace.perSecond)} (last minute)`}, last at ${when(pace.lastHandOffAt)}`;
+  }
+  return pace.lastHandOffAt ? `waiting: nothing handed over since ${when(pace.lastHandOffAt)}` : `waiting: nothing handed over yet (started ${when(pace.since)})`;
+}
+
+/** The short form for the activity table. */
+function paceCell(pace: SendPace | null): string {
+  if (!pace) return '—';
+  if (pace.state === 'handing-over') return pace.perSecond === null ? 'handing over' : perSecond(pace.perSecond);
+  return 'waiting';
+}
+
 function deploymentLines(d: DeploymentReport, indent: string): string[] {
   const lines = [`${indent}deployment ${d.id}  ${d.name}  ${d.status.toUpperCase()}  send at ${when(d.sendAt)}`];
   lines.push(`${indent}  ${countsLine(d.counts)}`);
+  if (d.pace) lines.push(`${indent}  ${paceText(d.pace)}`);
   if (d.rates.bounce.sample > 0) lines.push(`${indent}  ${ratesLine(d.rates)}`);
   if (d.cancelledAt) {
     lines.push(`${indent}  cancelled by ${d.cancelledBy} at ${when(d.cancelledAt)}${d.cancelReason ? ` — ${d.cancelReason}` : ''}`);
@@ -43,10 +62,10 @@ function deploymentLines(d: DeploymentReport, indent: string): string[] {
 export function renderStatusText(report: StatusReport): string {
   if (report.type === 'deployment') {
     const c = report.campaign;
-    return [`campaign ${c.id}  ${c.name}  (${c.kind}, ${c.status})${lockText(c.lockedBy, c.lockedAt)}`, ...deploymentLines(report.deployment, '  ')].join('\n');
+    return [`campaign ${c.id}  ${c.name}  (${c.kind}, ${c.status}, priority ${c.priority})${lockText(c.lockedBy, c.lockedAt)}`, ...deploymentLines(report.deployment, '  ')].join('\n');
   }
   return [
-    `campaign ${report.id}  ${report.name}  ${report.kind}  ${report.status.toUpperCase()}${lockText(report.lockedBy, report.lockedAt)}`,
+    `campaign ${report.id}  ${report.name}  ${report.kind}  ${report.status.toUpperCase()}  priority ${report.priority}${lockText(report.lockedBy, report.lockedAt)}`,
     `  ${countsLine(report.counts)}`,
     ...(report.cancelledAt ? [`  cancelled by ${report.cancelledBy} at ${when(report.cancelledAt)}`] : []),
     ...report.deployments.flatMap((d) => deploymentLines(d, '  ')),
@@ -62,13 +81,15 @@ export function renderActiveText(active: ActiveDeployment[]): string {
     truncate(d.name, 32),
     campaign.kind,
     d.status,
+    paceCell(d.pace),
+    campaign.priority,
     when(d.sendAt),
     `${n(d.counts.sent + d.counts.bounced + d.counts.failed + d.counts.unknown)}/${n(d.counts.total)}`,
     percent(d.rates.bounce.rate),
     percent(d.rates.error.rate),
     percent(d.rates.complaint.rate),
   ]);
-  return table(['DEPLOYMENT', 'NAME', 'KIND', 'STATUS', 'SEND AT', 'DONE/TOTAL', 'BOUNCE', 'ERROR', 'COMPLAINT'], rows);
+  return table(['DEPLOYMENT', 'NAME', 'KIND', 'STATUS', 'PACE', 'PRIORITY', 'SEND AT', 'DONE/TOTAL', 'BOUNCE', 'ERROR', 'COMPLAINT'], rows);
 }
 
 function truncate(text: string, max: number) {
@@ -91,6 +112,6 @@ export function statusJson(report: StatusReport) {
 
 export function activeJson(active: ActiveDeployment[]) {
   return {
-    deployments: active.map(({ campaign, deployment }) => ({ ...deployment, campaignName: campaign.name, kind: campaign.kind })),
+    deployments: active.map(({ campaign, deployment }) => ({ ...deployment, campaignName: campaign.name, kind: campaign.kind, priority: campaign.priority, sendWeight: campaign.sendWeight })),
   };
 }

@@ -1,6 +1,7 @@
 import { checkEmail } from './email.js';
 import type { Kind } from './lifecycle.js';
 import { ok, refused, type Result } from './result.js';
+import { DEFAULT_SEND_WEIGHT, parseSendPriority } from './send-weight.js';
 
 /** What a new campaign must satisfy before anything is written, whoever asks (CLI, demo, tests). */
 export interface CampaignSpecInput {
@@ -12,6 +13,8 @@ export interface CampaignSpecInput {
   sendAt?: Date | 'now' | null;
   batches?: number;
   batchIntervalMs?: number;
+  /** `high`, `normal`, `low` or a weight (see send-weight). */
+  priority?: string;
 }
 
 export interface CampaignSpec {
@@ -23,6 +26,7 @@ export interface CampaignSpec {
   sendAt: Date | null;
   batches: number;
   batchIntervalMs: number;
+  sendWeight: number;
 }
 
 export const LIMITS = { name: 200, subject: 250, deployments: 50, batches: 100, batchIntervalMs: 7 * 24 * 3600_000 } as const;
@@ -61,6 +65,8 @@ export function checkCampaignSpec(input: CampaignSpecInput, now: Date): Result<C
   if (!Number.isInteger(batchIntervalMs) || batchIntervalMs < 1000 || batchIntervalMs > LIMITS.batchIntervalMs) {
     return refused('invalid', '--batch-interval must be from 1s to 7 days (like 10m or 1h30m)');
   }
+  const weight = input.priority === undefined ? ok(DEFAULT_SEND_WEIGHT) : parseSendPriority(input.priority);
+  if (!weight.ok) return weight;
   let sendAt: Date | null = null;
   if (input.sendAt === 'now') sendAt = now;
   else if (input.sendAt) {
@@ -70,5 +76,5 @@ export function checkCampaignSpec(input: CampaignSpecInput, now: Date): Result<C
     }
     sendAt = input.sendAt;
   }
-  return ok({ name, kind: input.kind, deployments, subject, from, sendAt, batches, batchIntervalMs });
+  return ok({ name, kind: input.kind, deployments, subject, from, sendAt, batches, batchIntervalMs, sendWeight: weight.value });
 }

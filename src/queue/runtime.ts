@@ -16,7 +16,7 @@ import { createPrefetchProcessor } from '../services/sending/prefetch-job.js';
 import { createScheduler } from '../services/sending/scheduler.js';
 import { createSendReconciler } from '../services/sending/reconciler.js';
 import { createSendJobProcessor } from '../services/sending/send-job.js';
-import { batchJob, prefetchJob, QUEUES, sendJob, type BatchJob, type PrefetchJob, type SendJob } from './jobs.js';
+import { batchJob, prefetchJob, QUEUES, SEND_JOBS_AHEAD, sendJob, type BatchJob, type PrefetchJob, type SendJob } from './jobs.js';
 import type { Queues } from './queues.js';
 import { createRateLimiter } from './rate-limiter.js';
 import { createRedis } from './redis.js';
@@ -36,6 +36,9 @@ export interface SendingRuntime {
   captureSink: SmtpSink | undefined;
   stop(): Promise<void>;
 }
+
+/** Send jobs a worker holds open at once: SEND_JOBS_AHEAD of each of this many sending batches. */
+const SEND_JOBS_OPEN = SEND_JOBS_AHEAD * 32;
 
 /** Puts a job back as delayed (not failed, no attempt used): BullMQ's way is to throw DelayedError. */
 async function retryLater(job: Job, token: string | undefined, ms: number): Promise<never> {
@@ -83,6 +86,7 @@ export async function startSendingRuntime(deps: {
     transport,
     stops,
     rateLimiter,
+    sendQueue: deps.queues.send,
     workerId,
     leaseSeconds,
     logger: log,
@@ -105,7 +109,10 @@ export async function startSendingRuntime(deps: {
   const leases = createLeaseKeeper({ database, workerId, leaseSeconds });
   const reconcile = createSendReconciler({ sql: database.sql, sendQueue: deps.queues.send });
 
-  const common = { connection: workerConnection, prefix, lockDuration: leaseSeconds * 1000, stalledInterval: leaseSeconds * 1000, maxStalledCount: 1000 };
+  // A dead worker's open send jobs (a few per batch it was sending) go back to the queue at the
+  // first stalled check after their lock expires: checked at least every 5 s, so its batches
+  // resume about SEND_LEASE_SECONDS after the crash.
+  const common = { connection: workerConnection, prefix, lockDuration: leaseSeconds * 1000, stalledInterval: Math.min(5000, leaseSeconds * 1000), maxStalledCount: 1000 };
   const workers = [
     new Worker<PrefetchJob>(
       QUEUES.prefetch,
@@ -134,14 +141,17 @@ export async function startSendingRuntime(deps: {
         if (!result.finished && shuttingDown) await retryLater(job, token, 500);
         return result;
       },
-      // Two jobs open at once share the lanes: the next one starts as the current one runs out.
-      { ...common, concurrency: 2 },
+      // Every sending batch has a few jobs queued at a time (SEND_JOBS_AHEAD), so a worker can hold
+      // the jobs of many deployments open at once; their lanes share the slots fairly (lane-slots),
+      // and a new deployment's first job is taken at once, whatever else is sending.
+      { ...common, concurrency: SEND_JOBS_OPEN },
     ),
   ];
   const backoffs = workers.map((worker) => superviseWorker(worker, log));
 
   const periodic = [
-    runEvery(1000, 'scheduler', scheduler, log),
+    // Twice a second: a deployment sent `--now` is prefetched and starts within its first 2 s.
+    runEvery(500, 'scheduler', scheduler, log),
     runEvery(Math.max(250, (leaseSeconds * 1000) / 3), 'lease-heartbeat', leases.renew, log),
     runEvery(Math.max(500, (leaseSeconds * 1000) / 2), 'lease-sweeper', leases.sweep, log),
     runEvery(Math.max(2000, leaseSeconds * 500), 'send-reconciler', async () => {

@@ -1,6 +1,8 @@
 import { countsFrom, sumCounts, type DeliveryCounts } from '../domain/counts.js';
 import type { CampaignStatus, DeploymentStatus, Kind } from '../domain/lifecycle.js';
 import { ok, refused, type Result } from '../domain/result.js';
+import { sendPace, type SendPace } from '../domain/send-pace.js';
+import { sendPriorityLabel } from '../domain/send-weight.js';
 import { totals, type Metric } from '../domain/thresholds.js';
 import type { Executor } from '../db/client.js';
 import { listBatchesOfDeployments, type BatchRow } from '../db/queries/batches.js';
@@ -10,6 +12,7 @@ import {
   findDeploymentsByName,
   listActiveDeployments,
   listDeploymentsOfCampaign,
+  oldestRecentSamples,
   type DeploymentRow,
 } from '../db/queries/deployments.js';
 import { ID_PATTERN, idKind } from '../lib/ids.js';
@@ -40,6 +43,10 @@ export interface DeploymentReport {
   pausedAt: Date | null;
   startedAt: Date | null;
   completedAt: Date | null;
+  /** When one of its messages was last handed to the transport. */
+  lastHandOffAt: Date | null;
+  /** While sending: handing over (its own rate over the last minute) or waiting; null otherwise. */
+  pace: SendPace | null;
   /** Over the deployment's whole life, each with its sample (the monitor also keeps a rolling window). */
   rates: DeploymentRates;
   batches: BatchReport[];
@@ -60,6 +67,9 @@ export interface CampaignSummary {
   status: CampaignStatus;
   lockedBy: string | null;
   lockedAt: Date | null;
+  /** Its share of the send capacity when deployments send at once: high, normal, low or `weight N`. */
+  priority: string;
+  sendWeight: number;
 }
 
 export interface CampaignReport extends CampaignSummary {
@@ -101,7 +111,11 @@ const batchReport = (b: BatchRow): BatchReport => ({
   cancelledAt: b.cancelledAt,
 });
 
-const deploymentReport = (d: DeploymentRow, batches: BatchRow[]): DeploymentReport => ({
+/** Messages settled per second since a snapshot, per deployment: its own pace, whatever the others do. */
+export type HandOffRates = Map<string, number>;
+const RATE_WINDOW_SECONDS = 60;
+
+const deploymentReport = (d: DeploymentRow, batches: BatchRow[], rates: HandOffRates, now: Date): DeploymentReport => ({
   id: d.id,
   campaignId: d.campaignId,
   name: d.name,
@@ -116,6 +130,8 @@ const deploymentReport = (d: DeploymentRow, batches: BatchRow[]): DeploymentRepo
   pausedAt: d.pausedAt,
   startedAt: d.startedAt,
   completedAt: d.completedAt,
+  lastHandOffAt: d.lastHandOffAt,
+  pace: sendPace({ status: d.status, startedAt: d.startedAt, lastHandOffAt: d.lastHandOffAt, perSecond: rates.get(d.id) ?? null }, now) ?? null,
   rates: ratesOf(d),
   batches: batches.filter((b) => b.deploymentId === d.id).map(batchReport),
 });
@@ -127,15 +143,36 @@ const campaignSummary = (c: CampaignRow): CampaignSummary => ({
   status: c.status as CampaignStatus,
   lockedBy: c.lockedBy,
   lockedAt: c.lockedAt,
+  priority: sendPriorityLabel(c.sendWeight),
+  sendWeight: c.sendWeight,
 });
 
-export function createStatusService(deps: { db: Executor }) {
+export function createStatusService(deps: { db: Executor; clock?: () => Date }) {
   const { db } = deps;
+  const clock = deps.clock ?? (() => new Date());
+
+  /** The sending ones' own rates over the last minute, from the monitor's snapshots. */
+  async function handOffRates(rows: DeploymentRow[], now: Date): Promise<HandOffRates> {
+    const sending = new Map(rows.filter((d) => d.status === 'sending').map((d) => [d.id, d]));
+    const rates: HandOffRates = new Map();
+    for (const sample of await oldestRecentSamples(db, [...sending.keys()], RATE_WINDOW_SECONDS)) {
+      const d = sending.get(sample.deploymentId)!;
+      const seconds = (now.getTime() - sample.takenAt.getTime()) / 1000;
+      const settled = d.sentCount + d.bouncedCount + d.failedCount + d.unknownCount;
+      if (seconds >= 2) rates.set(d.id, Math.max(0, settled - sample.attempted) / seconds);
+    }
+    return rates;
+  }
+
+  async function reports(rows: DeploymentRow[]): Promise<DeploymentReport[]> {
+    const now = clock();
+    const batches = await listBatchesOfDeployments(db, rows.map((d) => d.id));
+    const rates = await handOffRates(rows, now);
+    return rows.map((d) => deploymentReport(d, batches, rates, now));
+  }
 
   async function campaignReport(campaign: CampaignRow): Promise<CampaignReport> {
-    const rows = await listDeploymentsOfCampaign(db, campaign.id);
-    const batches = await listBatchesOfDeployments(db, rows.map((d) => d.id));
-    const deployments = rows.map((d) => deploymentReport(d, batches));
+    const deployments = await reports(await listDeploymentsOfCampaign(db, campaign.id));
     return {
       type: 'campaign',
       ...campaignSummary(campaign),
@@ -151,8 +188,8 @@ export function createStatusService(deps: { db: Executor }) {
 
   async function singleDeploymentReport(deployment: DeploymentRow): Promise<SingleDeploymentReport> {
     const campaign = (await findCampaign(db, deployment.campaignId))!;
-    const batches = await listBatchesOfDeployments(db, [deployment.id]);
-    return { type: 'deployment', campaign: campaignSummary(campaign), deployment: deploymentReport(deployment, batches) };
+    const [report] = await reports([deployment]);
+    return { type: 'deployment', campaign: campaignSummary(campaign), deployment: report! };
   }
 
   const notFound = (reference: string) =>
@@ -191,8 +228,8 @@ export function createStatusService(deps: { db: Executor }) {
     /** The activity monitor: every live deployment with its campaign. */
     async active(limit = 100): Promise<ActiveDeployment[]> {
       const rows = await listActiveDeployments(db, limit);
-      const batches = await listBatchesOfDeployments(db, rows.map((r) => r.deployment.id));
-      return rows.map((r) => ({ campaign: campaignSummary(r.campaign), deployment: deploymentReport(r.deployment, batches) }));
+      const deployments = await reports(rows.map((r) => r.deployment));
+      return rows.map((r, i) => ({ campaign: campaignSummary(r.campaign), deployment: deployments[i]! }));
     },
   };
 }

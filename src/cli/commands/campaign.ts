@@ -5,6 +5,7 @@ import os from 'node:os';
 import { Option, type Command } from 'commander';
 import { checkCampaignSpec } from '../../domain/campaign-spec.js';
 import { parseDuration } from '../../domain/duration.js';
+import { sendPriorityLabel } from '../../domain/send-weight.js';
 import type { PolicyOverride } from '../../domain/thresholds.js';
 import { parseRate } from '../../config.js';
 import type { Kind } from '../../domain/lifecycle.js';
@@ -25,6 +26,7 @@ interface CreateOptions {
   now?: boolean;
   batches?: string;
   batchInterval?: string;
+  priority?: string;
   strict?: boolean;
   json?: boolean;
 }
@@ -60,6 +62,7 @@ export function registerCampaign(program: Command) {
     .option('--now', 'send as soon as possible')
     .option('--batches <k>', 'split each deployment into K batches')
     .option('--batch-interval <duration>', 'time between batches, like 10m or 1h30m (default 10m)')
+    .option('--priority <priority>', 'share of the send capacity when deployments send at once: high, normal (default), low, or a weight (normal = 1)')
     .option('--strict', 'refuse the whole file if any row is invalid or duplicate')
     .option('--json', 'print one JSON object with campaignId and deploymentIds')
     .action(async (options: CreateOptions) => {
@@ -85,6 +88,7 @@ export function registerCampaign(program: Command) {
           sendAt,
           batches: wholeNumber('--batches', options.batches),
           batchIntervalMs,
+          priority: options.priority,
         },
         new Date(),
       );
@@ -123,6 +127,7 @@ export function registerCampaign(program: Command) {
             campaignId: created.campaignId,
             deploymentIds: created.deploymentIds,
             status: created.status,
+            priority: sendPriorityLabel(spec.value.sendWeight),
             imported: created.imported,
             skipped: { invalid: created.invalidCount, duplicate: created.duplicateCount },
           });
@@ -130,7 +135,7 @@ export function registerCampaign(program: Command) {
         }
         const when = spec.value.sendAt ? `scheduled for ${spec.value.sendAt.toISOString()}` : 'a draft (no send time)';
         process.stdout.write(
-          `created campaign ${created.campaignId} "${spec.value.name}" (${spec.value.kind}), ${when}\n` +
+          `created campaign ${created.campaignId} "${spec.value.name}" (${spec.value.kind}, priority ${sendPriorityLabel(spec.value.sendWeight)}), ${when}\n` +
             `imported ${created.imported.toLocaleString('en-US')} recipients` +
             (created.invalidCount + created.duplicateCount
               ? `; skipped ${created.invalidCount} invalid and ${created.duplicateCount} duplicate rows\n`

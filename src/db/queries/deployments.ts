@@ -1,7 +1,7 @@
-import { asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, sql } from 'drizzle-orm';
 import { ACTIVE_DEPLOYMENT_STATUSES } from '../../domain/lifecycle.js';
 import type { Executor } from '../client.js';
-import { campaigns, deployments } from '../schema/index.js';
+import { campaigns, deploymentSamples, deployments } from '../schema/index.js';
 
 export type DeploymentRow = typeof deployments.$inferSelect;
 export type NewDeployment = typeof deployments.$inferInsert;
@@ -41,4 +41,17 @@ export async function listActiveDeployments(db: Executor, limit = 100) {
     .where(inArray(deployments.status, [...ACTIVE_DEPLOYMENT_STATUSES]))
     .orderBy(asc(deployments.sendAt), asc(deployments.id))
     .limit(limit);
+}
+
+/**
+ * Each deployment's oldest counter snapshot of the last `seconds` (the monitor takes one about
+ * every second while it sends): its own hand-off rate is what was settled since, over the time since.
+ */
+export async function oldestRecentSamples(db: Executor, ids: string[], seconds: number) {
+  if (ids.length === 0) return [];
+  return db
+    .selectDistinctOn([deploymentSamples.deploymentId], { deploymentId: deploymentSamples.deploymentId, attempted: deploymentSamples.attempted, takenAt: deploymentSamples.takenAt })
+    .from(deploymentSamples)
+    .where(and(inArray(deploymentSamples.deploymentId, ids), gte(deploymentSamples.takenAt, sql`now() - make_interval(secs => ${seconds})`)))
+    .orderBy(deploymentSamples.deploymentId, asc(deploymentSamples.takenAt));
 }

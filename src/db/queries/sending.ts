@@ -140,6 +140,15 @@ export async function pendingInRange(sql: SqlExecutor, range: { deploymentId: st
     order by seq`;
 }
 
+/** The first recipient of a range still waiting to be sent (the primary key walks to it). */
+export async function firstPendingSeq(sql: SqlExecutor, range: { deploymentId: string; batchId: string; fromSeq: number; toSeq: number }): Promise<number | undefined> {
+  const [row] = await sql<{ seq: number }[]>`
+    select seq from deliveries
+    where deployment_id = ${range.deploymentId} and seq between ${range.fromSeq} and ${range.toSeq} and batch_id = ${range.batchId} and status = 'pending'
+    order by seq limit 1`;
+  return row?.seq;
+}
+
 /**
  * A live worker extends the lease on what it holds; only a dead worker's claims expire. Each claim
  * is made under its own token, `<workerId>/<n>` (see settleAndClaim).
@@ -215,10 +224,10 @@ export async function setCampaignStatus(sql: SqlExecutor, campaignId: string, st
   await sql`update campaigns set status = ${status}, updated_at = now() where id = ${campaignId} and status <> ${status} and status <> 'cancelled'`;
 }
 
-/** What a send needs besides the recipient: the campaign's content and merge-field names. */
+/** What a send needs besides the recipient: the campaign's content, merge-field names and send weight. */
 export async function contentForDeployment(sql: SqlExecutor, deploymentId: string) {
-  const [row] = await sql<{ campaign_id: string; from_address: string; subject: string; body_text: string; field_names: string[] }[]>`
-    select c.id as campaign_id, c.from_address, c.subject, c.body_text, c.field_names
+  const [row] = await sql<{ campaign_id: string; from_address: string; subject: string; body_text: string; field_names: string[]; send_weight: number }[]>`
+    select c.id as campaign_id, c.from_address, c.subject, c.body_text, c.field_names, c.send_weight
     from deployments d join campaigns c on c.id = d.campaign_id where d.id = ${deploymentId}`;
   return row;
 }
@@ -328,7 +337,8 @@ export async function settleAndClaim(
     ), deployment_books as (
       update deployments set in_flight_count = in_flight_count + t.in_flight, sent_count = sent_count + t.sent,
         bounced_count = bounced_count + t.bounced, failed_count = failed_count + t.failed, unknown_count = unknown_count + t.unknown,
-        cancelled_count = cancelled_count + t.cancelled
+        cancelled_count = cancelled_count + t.cancelled,
+        last_hand_off_at = case when exists (select 1 from claimed) then now() else last_hand_off_at end
       from t where id = ${deploymentId} and t.touched > 0
     )
     select seq, email, fields from claimed order by seq`;

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { check, index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { check, doublePrecision, index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { DEFAULT_SEND_WEIGHT } from '../../domain/send-weight.js';
 
 export const campaigns = pgTable(
   'campaigns',
@@ -21,6 +22,8 @@ export const campaigns = pgTable(
     cancelReason: text('cancel_reason'),
     /** Per-campaign overrides of the alert policy defaults from configuration. */
     alertPolicy: jsonb('alert_policy'),
+    /** Its deployments' share of lanes and rate when several send at once (domain/send-weight). */
+    sendWeight: doublePrecision('send_weight').notNull().default(DEFAULT_SEND_WEIGHT),
     createdBy: text('created_by'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
@@ -31,6 +34,7 @@ export const campaigns = pgTable(
       'campaigns_status_check',
       sql`${t.status} in ('draft', 'scheduled', 'sending', 'paused', 'completed', 'cancelled')`,
     ),
+    check('campaigns_send_weight_check', sql`${t.sendWeight} > 0`),
     index('campaigns_name_idx').on(sql`lower(${t.name})`),
   ],
 );

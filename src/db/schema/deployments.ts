@@ -35,6 +35,8 @@ export const deployments = pgTable(
     /** Set once a cancelled deployment's pending ledger rows are all marked `cancelled`. */
     ledgerClosed: boolean('ledger_closed').notNull().default(false),
     startedAt: timestamp('started_at', { withTimezone: true }),
+    /** When a worker last handed one of its messages to the transport (its last claim): status tells a waiting deployment from a sending one. */
+    lastHandOffAt: timestamp('last_hand_off_at', { withTimezone: true }),
     completedAt: timestamp('completed_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),

@@ -25,6 +25,8 @@ export interface CreateCampaignInput {
   sendAt: Date | null;
   batches: number;
   batchIntervalMs: number;
+  /** Its deployments' share when several send at once (default: normal, like every other). */
+  sendWeight?: number;
   strict: boolean;
   actor: string;
   recipients: Readable;
@@ -85,6 +87,7 @@ export function createCampaignCreator(deps: { database: DatabaseHandle; clock: (
           fromAddress: input.from,
           bodyText: input.body,
           sendAt: input.sendAt,
+          ...(input.sendWeight !== undefined ? { sendWeight: input.sendWeight } : {}),
           createdBy: input.actor,
           createdAt: now,
           updatedAt: now,
@@ -178,7 +181,7 @@ export function createCampaignCreator(deps: { database: DatabaseHandle; clock: (
           targetType: 'campaign',
           targetId: campaignId,
           outcome: 'ok',
-          details: { kind: input.kind, deploymentIds, imported, invalidCount, duplicateCount, sendAt: input.sendAt },
+          details: { kind: input.kind, deploymentIds, imported, invalidCount, duplicateCount, sendAt: input.sendAt, sendWeight: input.sendWeight },
         });
       });
     } catch (error) {

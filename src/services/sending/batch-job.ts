@@ -1,12 +1,14 @@
 import type postgres from 'postgres';
-import { markBatchTriggered, startBatch } from '../../db/queries/sending.js';
-import { sendJobsFor, type BatchJob, type SendJob } from '../../queue/jobs.js';
+import { firstPendingSeq, markBatchTriggered, startBatch } from '../../db/queries/sending.js';
+import { RECIPIENTS_PER_SEND_JOB, SEND_JOBS_AHEAD, sendJobsFor, type BatchJob, type SendJob } from '../../queue/jobs.js';
 import { closeFinishedWork } from './books.js';
 
 /**
  * A batch's trigger, at its send time: starts the batch if its deployment may send, and queues
- * its send jobs (one per few hundred recipients, deterministic ids, one addBulk). Run again for a
- * resume (a new generation), it queues the same ranges; rows already sent are simply not claimed.
+ * its first send jobs (a few hundred recipients each, deterministic ids, one addBulk), from the
+ * first recipient still pending; each job queues the next (see SEND_JOBS_AHEAD). Run again for a
+ * resume (a new generation), it starts where the batch had got to; rows already sent are never
+ * claimed again.
  */
 export type BatchOutcome = { started: false; reason: 'not-ready' | 'not-sendable' } | { started: true; jobs: number };
 
@@ -20,9 +22,11 @@ export function createBatchProcessor(deps: { sql: postgres.Sql; sendQueue: SendQ
     if (state && ['scheduled', 'prefetching'].includes(state.status)) return { started: false, reason: 'not-ready' };
     const batch = await startBatch(deps.sql, job.batchId);
     if (!batch) return { started: false, reason: 'not-sendable' };
-    const jobs = batch.last_seq >= batch.first_seq
-      ? sendJobsFor({ batchId: job.batchId, deploymentId: batch.deployment_id, firstSeq: batch.first_seq, lastSeq: batch.last_seq, generation: job.generation })
-      : [];
+    const from = batch.last_seq >= batch.first_seq ? await firstPendingSeq(deps.sql, { deploymentId: batch.deployment_id, batchId: job.batchId, fromSeq: batch.first_seq, toSeq: batch.last_seq }) : undefined;
+    // Slices stay aligned to the batch's first seq, so a job's id names the same range whoever queues it.
+    const firstSlice = from === undefined ? undefined : batch.first_seq + Math.floor((from - batch.first_seq) / RECIPIENTS_PER_SEND_JOB) * RECIPIENTS_PER_SEND_JOB;
+    const starts = firstSlice === undefined ? [] : Array.from({ length: SEND_JOBS_AHEAD }, (_, i) => firstSlice + i * RECIPIENTS_PER_SEND_JOB).filter((s) => s <= batch.last_seq);
+    const jobs = sendJobsFor({ batchId: job.batchId, deploymentId: batch.deployment_id, lastSeq: batch.last_seq, generation: job.generation }, starts);
     if (jobs.length > 0) await deps.sendQueue.addBulk(jobs);
     await markBatchTriggered(deps.sql, job.batchId, job.generation);
     if (jobs.length === 0) await deps.sql.begin((tx) => closeFinishedWork(tx, { id: job.batchId, deploymentId: batch.deployment_id }));

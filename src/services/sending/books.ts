@@ -7,6 +7,7 @@ import {
   lockDeployment,
   setCampaignStatus,
 } from '../../db/queries/sending.js';
+import { lockCampaign } from '../../db/queries/cancellation.js';
 import { enqueueAlertEdits } from '../../db/queries/slack-outbox.js';
 
 /**
@@ -23,7 +24,14 @@ export async function closeFinishedWork(sql: SqlExecutor, batch: { id: string; d
   await enqueueAlertEdits(sql, [batch.deploymentId], 'completed');
 }
 
+/**
+ * The campaign row is locked before its deployments' statuses are read (callers hold their
+ * deployments' locks: deployment, then campaign, as the cancel takes them): two deployments of a
+ * campaign ending at once would otherwise each read the other as still sending, and the campaign
+ * would stay `sending` with all of them done.
+ */
 export async function refreshCampaignStatus(sql: SqlExecutor, campaignId: string): Promise<void> {
+  await lockCampaign(sql, campaignId);
   const statuses = (await deploymentStatuses(sql, campaignId)).map((r) => r.status as DeploymentStatus);
   await setCampaignStatus(sql, campaignId, campaignStatusFromDeployments(statuses));
 }

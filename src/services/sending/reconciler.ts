@@ -1,13 +1,14 @@
 import type { SqlExecutor } from '../../db/client.js';
-import { jobIds, RECIPIENTS_PER_SEND_JOB, sendJobsFor, type SendJob } from '../../queue/jobs.js';
+import { jobIds, RECIPIENTS_PER_SEND_JOB, SEND_JOBS_AHEAD, sendJobsFor, type SendJob } from '../../queue/jobs.js';
 
 /**
  * Postgres decides, Redis carries: if Redis loses its jobs (restarted without its data, flushed,
  * evicted), a sending batch would wait forever for send jobs that no longer exist. Every pass
  * notes each sending batch's progress; a batch with recipients left, nothing in flight and no
- * progress since the last pass has its send-job ranges checked, and any range with pending
- * recipients whose job is gone is queued again under its own deterministic id (so two workers
- * reconciling at once queue it once). Rows already sent are never claimed again.
+ * progress since the last pass has its send-job ranges checked, and the first few ranges with
+ * pending recipients whose jobs are gone are queued again under their own deterministic ids (so
+ * two workers reconciling at once queue them once); as every send job queues the one after it
+ * (SEND_JOBS_AHEAD), they carry the batch on to its end. Rows already sent are never claimed again.
  */
 export interface SendQueueView {
   getJobState(jobId: string): Promise<string>;
@@ -52,8 +53,9 @@ export function createSendReconciler(deps: { sql: SqlExecutor; sendQueue: SendQu
       const lost: number[] = [];
       for (const from of await pendingRanges(batch)) {
         if ((await deps.sendQueue.getJobState(jobIds.send(batch.id, from, batch.generation))) === 'unknown') lost.push(from);
+        if (lost.length === SEND_JOBS_AHEAD) break;
       }
-      const missing = lost.length > 0 ? sendJobsFor({ batchId: batch.id, deploymentId: batch.deployment_id, firstSeq: batch.first_seq, lastSeq: batch.last_seq, generation: batch.generation }, lost) : [];
+      const missing = sendJobsFor({ batchId: batch.id, deploymentId: batch.deployment_id, lastSeq: batch.last_seq, generation: batch.generation }, lost);
       if (missing.length > 0) await deps.sendQueue.addBulk(missing);
       requeued += missing.length;
     }

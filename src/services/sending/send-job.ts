@@ -8,11 +8,12 @@ import type { Logger } from '../../lib/logger.js';
 import { sleep } from '../../lib/processes.js';
 import { buildMessage, type CampaignContent } from '../../mail/message.js';
 import type { Transport } from '../../mail/transport.js';
-import type { SendJob } from '../../queue/jobs.js';
+import { successorOf, type SendJob } from '../../queue/jobs.js';
 import type { RateLimiter } from '../../queue/rate-limiter.js';
 import type { StopWatcher } from '../../queue/stop-signal.js';
 import { closeFinishedWork } from './books.js';
 import { createBatchFlushers, type JobLanes } from './batch-flushers.js';
+import type { SendQueue } from './batch-job.js';
 import { createLaneSlots } from './lane-slots.js';
 
 /**
@@ -25,7 +26,10 @@ import { createLaneSlots } from './lane-slots.js';
  * a claim refused (the deployment stopped: the claim is conditional on it, under its row lock)
  * withdraws the message before its end. A row is claimed only while its message is on the wire or
  * its outcome is about to be written, so the rows a worker holds claimed are never more than its
- * lanes: a crash leaves at most that many `unknown`.
+ * lanes: a crash leaves at most that many `unknown`. The lanes of the jobs of several deployments
+ * take turns at the slots by the deployments' weights (lane-slots); once a job's recipients are all
+ * taken by lanes it queues its batch's next job (SEND_JOBS_AHEAD), at the end of the queue, after
+ * the other batches' jobs.
  */
 export interface SendJobResult {
   handedOver: number;
@@ -38,6 +42,8 @@ export interface SendJobDeps {
   transport: Transport;
   stops: StopWatcher;
   rateLimiter: RateLimiter;
+  /** Where a job queues its batch's next send job (without it, a job runs on its own: no successor). */
+  sendQueue?: SendQueue;
   workerId: string;
   leaseSeconds: number;
   logger: Logger;
@@ -90,6 +96,15 @@ export function createSendJobProcessor(deps: SendJobDeps) {
       return { handedOver: 0, released: 0, finished: true };
     }
     const content: CampaignContent = { fromAddress: row.from_address, subject: row.subject, bodyText: row.body_text, fieldNames: row.field_names };
+    const owner = { key: job.deploymentId, weight: row.send_weight };
+    // The batch's next job, queued once this one's rows are all taken (or it ends with none left);
+    // a failure to queue it fails this job, which the queue retries (and which queues it then).
+    let successor: Promise<unknown> | undefined;
+    const queueSuccessor = () => {
+      const next = successorOf(job);
+      successor ??= next.length > 0 && deps.sendQueue ? deps.sendQueue.addBulk(next) : Promise.resolve();
+      successor.catch(() => undefined);
+    };
     // The rows of the current round not yet taken by a lane.
     let queue: ClaimedRow[] = [];
     const jobLanes: JobLanes = { asking: 0, get rowsLeft() { return queue.length; } };
@@ -169,18 +184,34 @@ export function createSendJobProcessor(deps: SendJobDeps) {
           break;
         }
         refusedRound = false;
+        // A lane holds a slot from message to message, and gives it back after one when another
+        // deployment waits for a slot (then asks again, in turn).
         const lane = async () => {
-          await slots.acquire();
-          jobLanes.asking++;
+          let holding = false;
           try {
-            for (let next = queue.shift(); next && !stopped(); next = queue.shift()) {
+            while (queue.length > 0 && !stopped()) {
+              if (!holding) {
+                await slots.acquire(owner);
+                holding = true;
+                jobLanes.asking++;
+              }
+              const next = queue.shift();
+              if (!next) break;
+              if (queue.length === 0) queueSuccessor();
               if ((await deps.rateLimiter.take(1, stopped)) === 0) return;
               const again = await deliver(next);
               if (again) queue.push(again);
+              if (slots.wanted(owner)) {
+                holding = false;
+                jobLanes.asking--;
+                slots.release(owner);
+              }
             }
           } finally {
-            jobLanes.asking--;
-            slots.release();
+            if (holding) {
+              jobLanes.asking--;
+              slots.release(owner);
+            }
           }
         };
         const ends = await Promise.allSettled(Array.from({ length: Math.min(lanes, queue.length) }, lane));
@@ -207,7 +238,11 @@ export function createSendJobProcessor(deps: SendJobDeps) {
       await deps.onDeploymentFault?.(job.deploymentId, fault);
       return { handedOver, released, finished: false };
     }
-    if (exhausted) await sql.begin((tx) => closeFinishedWork(tx, { id: job.batchId, deploymentId: job.deploymentId }));
+    if (exhausted) {
+      await sql.begin((tx) => closeFinishedWork(tx, { id: job.batchId, deploymentId: job.deploymentId }));
+      queueSuccessor();
+      await successor;
+    }
     return { handedOver, released, finished: exhausted };
   };
 }

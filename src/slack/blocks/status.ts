@@ -1,4 +1,5 @@
 import { sumCounts } from '../../domain/counts.js';
+import type { SendPace } from '../../domain/send-pace.js';
 import type { ActiveDeployment, CampaignReport, DeploymentReport, StatusReport } from '../../services/status.js';
 import { ACTIONS, buttonValue } from '../button-value.js';
 import { actorMention, clip, escape, shortName, slackDate } from '../format.js';
@@ -10,7 +11,14 @@ const MAX_ROWS = 40;
 
 export function deploymentLine(campaignName: string, d: DeploymentReport): string {
   const label = campaignName === d.name ? `*${shortName(d.name)}*` : `*${shortName(campaignName)}* / ${shortName(d.name)}`;
-  return `${label} (\`${d.id}\`) · *${d.status}* · ${progressLine(d.counts)} · ${ratesLine(d.counts)}`;
+  return `${label} (\`${d.id}\`) · *${d.status}*${paceText(d.pace)} · ${progressLine(d.counts)} · ${ratesLine(d.counts)}`;
+}
+
+/** A sending deployment says whether it hands messages over now (its own rate) or waits its turn. */
+function paceText(pace: SendPace | null): string {
+  if (!pace) return '';
+  if (pace.state === 'handing-over') return pace.perSecond === null ? ' (handing over)' : ` (${pace.perSecond < 10 ? pace.perSecond.toFixed(1) : Math.round(pace.perSecond)}/s)`;
+  return pace.lastHandOffAt ? ` (waiting: nothing handed over since ${slackDate(pace.lastHandOffAt)})` : ' (waiting: nothing handed over yet)';
 }
 
 export function renderActive(rows: ActiveDeployment[]): RenderedMessage {
@@ -55,7 +63,7 @@ export function renderReport(report: StatusReport, options: { buttons?: boolean;
   const campaign = report.type === 'campaign' ? report : report.campaign;
   const deployments = report.type === 'campaign' ? report.deployments : [report.deployment];
   const blocks: Block[] = [
-    section(clip(`*${escape(campaign.name)}* (\`${campaign.id}\`, ${campaign.kind}) is *${campaign.status}*${campaign.lockedBy ? ` · edit lock held by ${actorMention(campaign.lockedBy)}` : ''}`)),
+    section(clip(`*${escape(campaign.name)}* (\`${campaign.id}\`, ${campaign.kind}, priority ${campaign.priority}) is *${campaign.status}*${campaign.lockedBy ? ` · edit lock held by ${actorMention(campaign.lockedBy)}` : ''}`)),
   ];
   if (options.buttons) {
     const live = deployments.find((d) => !['completed', 'cancelled', 'draft'].includes(d.status));

@@ -115,6 +115,21 @@ describe('campaign create', () => {
     expect(text.stdout).toMatch(/batch 3 bat_/);
   });
 
+  it('--priority sets the campaign\'s share of the send capacity, shown in status; a bad one is refused and writes nothing', async () => {
+    const file = await writeTempCsv(['email,first_name', ...people(3)]);
+    const high = json<Created & { priority: string }>(await cli(['campaign', 'create', '--name', 'Urgent', '--recipients', file, '--send-at', future(86_400_000), '--priority', 'high', '--json']));
+    expect(high.priority).toBe('high');
+    expect(json<{ priority: string; sendWeight: number }>(await cli(['status', high.campaignId, '--json']))).toMatchObject({ priority: 'high', sendWeight: 2 });
+    const text = await cli(['status', high.campaignId]);
+    expect(text.stdout).toMatch(/priority high/);
+
+    const before = await db.sql`select count(*)::int as n from campaigns`;
+    const refused = await cli(['campaign', 'create', '--name', 'Bad priority', '--recipients', file, '--now', '--priority', 'urgent']);
+    expect(refused.code).toBe(2);
+    expect(stderrLines(refused.stderr)).toEqual(['campaign-guard: --priority must be high, normal, low or a weight from 0.1 to 100 (normal = 1)']);
+    expect(await db.sql`select count(*)::int as n from campaigns`).toEqual(before);
+  }, 60_000);
+
   it('reports invalid and duplicate rows with their line numbers and skips them', async () => {
     const file = await writeTempCsv([
       'email,first_name', // line 1

@@ -37,6 +37,7 @@ describe('checkCampaignSpec: defaults', () => {
       sendAt: null,
       batches: 1,
       batchIntervalMs: DEFAULT_BATCH_INTERVAL_MS,
+      sendWeight: 1,
     });
     expect(DEFAULT_BATCH_INTERVAL_MS).toBe(10 * 60_000);
   });
@@ -60,6 +61,7 @@ describe('checkCampaignSpec: defaults', () => {
         sendAt,
         batches: 4,
         batchIntervalMs: 90_000,
+        priority: 'low',
       }),
     ).toEqual({
       name: 'Spring sale',
@@ -70,7 +72,20 @@ describe('checkCampaignSpec: defaults', () => {
       sendAt,
       batches: 4,
       batchIntervalMs: 90_000,
+      sendWeight: 0.5,
     });
+  });
+});
+
+describe('checkCampaignSpec: priority', () => {
+  it('takes high, normal and low (any case) and a weight from 0.1 to 100', () => {
+    expect(['high', 'Normal', 'LOW', '0.1', '2.5', '100'].map((priority) => accepted({ priority }).sendWeight)).toEqual([2, 1, 0.5, 0.1, 2.5, 100]);
+  });
+
+  it('refuses anything else with the choices named', () => {
+    for (const priority of ['', 'urgent', '0', '0.05', '101', '-1', '1e2', 'NaN', '2.555']) {
+      expect(refusal({ priority }), priority).toBe('--priority must be high, normal, low or a weight from 0.1 to 100 (normal = 1)');
+    }
   });
 });
 

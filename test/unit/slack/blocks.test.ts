@@ -90,11 +90,11 @@ describe('the cancel modal', () => {
   const deployment = (id: string, position: number, status: DeploymentStatus, sent: number) => ({
     id, campaignId: 'cmp_0000000009', name: `Wave ${position}`, position, status, sendAt: null,
     counts: { total: 100, pending: 100 - sent - 2, inFlight: 2, sent, bounced: 0, failed: 0, unknown: 0, cancelled: 0 },
-    cancelledBy: null, cancelledAt: null, cancelReason: null, pausedBy: null, pausedAt: null, startedAt: null, completedAt: null, batches: [],
+    cancelledBy: null, cancelledAt: null, cancelReason: null, pausedBy: null, pausedAt: null, startedAt: null, completedAt: null, lastHandOffAt: null, pace: null, batches: [],
     rates: { bounce: { rate: 0, count: 0, sample: sent }, error: { rate: 0, count: 0, sample: sent }, complaint: { rate: 0, count: 0, sample: sent } },
   });
   const multi: StatusReport = {
-    type: 'campaign', id: 'cmp_0000000009', name: 'Big <!channel> push', kind: 'multi', status: 'sending', lockedBy: 'U0EDITOR01', lockedAt: new Date(),
+    type: 'campaign', id: 'cmp_0000000009', name: 'Big <!channel> push', kind: 'multi', status: 'sending', lockedBy: 'U0EDITOR01', lockedAt: new Date(), priority: 'normal', sendWeight: 1,
     sendAt: null, counts: { total: 300, pending: 0, inFlight: 0, sent: 0, bounced: 0, failed: 0, unknown: 0, cancelled: 0 }, cancelledBy: null, cancelledAt: null, cancelReason: null, createdAt: new Date(),
     deployments: [deployment('dep_000000000a', 1, 'sending', 50), deployment('dep_000000000b', 2, 'scheduled', 0), deployment('dep_000000000c', 3, 'completed', 98)],
   };

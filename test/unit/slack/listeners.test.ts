@@ -22,11 +22,11 @@ const DEP = 'dep_0000000001';
 
 const report: StatusReport = {
   type: 'deployment',
-  campaign: { id: 'cmp_0000000001', name: 'Spring', kind: 'single', status: 'sending', lockedBy: null, lockedAt: null },
+  campaign: { id: 'cmp_0000000001', name: 'Spring', kind: 'single', status: 'sending', lockedBy: null, lockedAt: null, priority: 'normal', sendWeight: 1 },
   deployment: {
     id: DEP, campaignId: 'cmp_0000000001', name: 'Spring', position: 1, status: 'sending', sendAt: null,
     counts: { total: 10, pending: 5, inFlight: 1, sent: 4, bounced: 0, failed: 0, unknown: 0, cancelled: 0 },
-    cancelledBy: null, cancelledAt: null, cancelReason: null, pausedBy: null, pausedAt: null, startedAt: null, completedAt: null, batches: [],
+    cancelledBy: null, cancelledAt: null, cancelReason: null, pausedBy: null, pausedAt: null, startedAt: null, completedAt: null, lastHandOffAt: null, pace: null, batches: [],
     rates: { bounce: { rate: 0, count: 0, sample: 4 }, error: { rate: 0, count: 0, sample: 4 }, complaint: { rate: 0, count: 0, sample: 4 } },
   },
 };

@@ -29,6 +29,7 @@ function deployment(position: number, status: DeploymentStatus, batches: number)
   return {
     id: `dep_${String(position).padStart(10, '0')}`, campaignId: 'cmp_0000000001', name: `${NAME} (${position} of ${LIMITS.deployments})`, position, status, sendAt: when, counts,
     cancelledBy: 'an-operator-typed-in-the-cli@example.com', cancelledAt: when, cancelReason: REASON, pausedBy: 'U0ALICE001', pausedAt: when, startedAt: when, completedAt: when,
+    lastHandOffAt: when, pace: { state: 'waiting', since: when, lastHandOffAt: when },
     rates: { bounce: { rate: 0.123456, count: 1, sample: 2 }, error: { rate: 0.5, count: 1, sample: 2 }, complaint: { rate: null, count: 0, sample: 0 } },
     batches: Array.from({ length: batches }, (_, i) => batch(i + 1, 'cancelled')),
   };
@@ -36,7 +37,7 @@ function deployment(position: number, status: DeploymentStatus, batches: number)
 
 function campaign(deployments: number, batches: number, status: DeploymentStatus = 'sending'): CampaignReport {
   return {
-    type: 'campaign', id: 'cmp_0000000001', name: NAME, kind: 'multi', status, lockedBy: '<!channel>'.repeat(20), lockedAt: when, sendAt: when, counts,
+    type: 'campaign', id: 'cmp_0000000001', name: NAME, kind: 'multi', priority: '100', status, lockedBy: '<!channel>'.repeat(20), lockedAt: when, sendAt: when, counts,
     cancelledBy: null, cancelledAt: null, cancelReason: null, createdAt: when,
     deployments: Array.from({ length: deployments }, (_, i) => deployment(i + 1, i % 3 === 1 ? 'cancelled' : 'sending', batches)),
   } as CampaignReport;
