@@ -7,6 +7,11 @@ export type ReadinessCheck = () => Promise<void>;
 export function createHttpServer(deps: {
   logger: Logger;
   checks: Record<string, ReadinessCheck>;
+  /**
+   * Reported in /readyz's body (marked `advisory`) without making it 503: the SMTP relay, since a
+   * web process must keep taking Slack's cancel clicks while the relay is down.
+   */
+  advisoryChecks?: Record<string, ReadinessCheck>;
   checkTimeoutMs?: number;
   /** Adapters' routes (Slack's `POST /slack/events`), registered by the composition root. */
   routes?: ((server: FastifyInstance) => void)[];
@@ -21,8 +26,9 @@ export function createHttpServer(deps: {
   server.get('/healthz', async () => ({ status: 'ok' }));
 
   server.get('/readyz', async (_request, reply) => {
+    const advisory = new Set(Object.keys(deps.advisoryChecks ?? {}));
     const results = await Promise.all(
-      Object.entries(deps.checks).map(async ([name, check]) => {
+      Object.entries({ ...deps.checks, ...deps.advisoryChecks }).map(async ([name, check]) => {
         let timer: NodeJS.Timeout | undefined;
         try {
           await Promise.race([
@@ -31,15 +37,15 @@ export function createHttpServer(deps: {
               timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
             }),
           ]);
-          return [name, { ok: true }] as const;
+          return [name, { ok: true, ...(advisory.has(name) ? { advisory: true } : {}) }] as const;
         } catch (error) {
-          return [name, { ok: false, error: (error as Error).message }] as const;
+          return [name, { ok: false, error: (error as Error).message, ...(advisory.has(name) ? { advisory: true } : {}) }] as const;
         } finally {
           clearTimeout(timer);
         }
       }),
     );
-    const ready = results.every(([, result]) => result.ok);
+    const ready = results.every(([name, result]) => result.ok || advisory.has(name));
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) });
   });
 

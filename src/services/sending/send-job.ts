@@ -14,6 +14,7 @@ import type { StopWatcher } from '../../queue/stop-signal.js';
 import { closeFinishedWork } from './books.js';
 import { createBatchFlushers, type JobLanes } from './batch-flushers.js';
 import { createLaneSlots } from './lane-slots.js';
+import type { RelayHealth } from './relay-health.js';
 
 /**
  * Sends one send job's range of recipients. Lanes = the transport's connections, shared by the
@@ -50,6 +51,8 @@ export interface SendJobDeps {
   /** Hand-offs this job made after its deployment's stop had committed (learned only afterwards). */
   onLateHandOffs?: (count: number) => void;
   retry?: { attempts: number; backoffMs: number[] };
+  /** The relay as a whole (shared by the worker's jobs): its faults are waited out, never booked on a recipient. */
+  relay: RelayHealth;
   /** Fault tests only (FAILPOINTS): die at a chosen moment of the send path. */
   failpoints?: Partial<Record<Failpoint, number>>;
 }
@@ -120,12 +123,26 @@ export function createSendJobProcessor(deps: SendJobDeps) {
         });
         const result = await deps.transport.send(message, gate);
         const answer = await claim;
+        if (result.outcome === 'relay') deps.relay.fault({ cause: result.cause ?? `relay failed: ${result.reply ?? 'no reply'}`, code: result.code });
+        else if (result.outcome === 'withdrawn') deps.relay.untried();
+        else deps.relay.answered();
         if (answer === 'refused') {
           refusedRound = true;
           return undefined;
         }
         if (answer === 'unknown') return claimable;
         if (result.outcome === 'withdrawn') throw new Error('a claimed message was withdrawn');
+        if (result.outcome === 'relay') {
+          // Nothing reached the relay: the row is given back (pending, never failed) before it is
+          // claimed again, once the relay answers; it was not handed over.
+          if (attempt === 1) {
+            handedOver--;
+            handOffTimes.pop();
+          }
+          flusher.release(claimable.seq);
+          await flusher.committed();
+          return claimable;
+        }
         if (result.outcome === 'sent') failpoint('crash-after-accept');
         if (result.outcome !== 'transient' || attempt >= retry.attempts) {
           const status = finalStatus(result.outcome);
@@ -142,6 +159,17 @@ export function createSendJobProcessor(deps: SendJobDeps) {
           return undefined;
         }
         claim = Promise.resolve('claimed');
+      }
+    };
+
+    /** While the relay is failing, a lane waits its turn to probe it, not counted as asking for a claim. */
+    const relayUsable = async () => {
+      if (!deps.relay.current()) return true;
+      jobLanes.asking--;
+      try {
+        return await deps.relay.usable(stopped);
+      } finally {
+        jobLanes.asking++;
       }
     };
 
@@ -164,6 +192,8 @@ export function createSendJobProcessor(deps: SendJobDeps) {
           try {
             for (let next = queue.shift(); next && !stopped(); next = queue.shift()) {
               if ((await deps.rateLimiter.take(1, stopped)) === 0) return;
+              // Right before the send: a lane let through to probe a failing relay always reports back.
+              if (!(await relayUsable())) return;
               const again = await deliver(next);
               if (again) queue.push(again);
             }
