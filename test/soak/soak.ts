@@ -351,9 +351,10 @@ async function main() {
       if (relayFault !== 'none') continue;
       const open = await sql<{ id: string; slack_ts: string }[]>`select id, slack_ts from relay_faults where state = 'open' and slack_ts is not null`.catch(() => []);
       for (const f of open) {
-        const name = `resume-${++relay.resumeClicks}`;
-        await slackRequest(buttonClick({ actionId: 'resume_deployment', value: `v1:${f.id}` }, pick(RESPONDERS), { ts: f.slack_ts, responseUrl: slack.responseUrl(name) }));
-        const reply = await slack.waitFor(() => (slack.responses.find((r) => r.path.endsWith(`/${name}`))?.body as { text?: string } | undefined)?.text, 5000, 'the resume answer').catch(() => 'no answer');
+        relay.resumeClicks++;
+        const before = slack.ok('chat.postEphemeral').length;
+        await slackRequest(buttonClick({ actionId: 'resume_deployment', value: `v1:${f.id}` }, pick(RESPONDERS), { ts: f.slack_ts }));
+        const reply = await slack.waitFor(() => slack.ok('chat.postEphemeral').slice(before).find((c) => String(c.args.text).includes(f.id))?.args.text, 5000, 'the resume answer').catch(() => 'no answer');
         const said = String(reply).replace(/rly_\w+|dep_\w+/g, 'it').replace(/(it, )+it/g, 'them').slice(0, 60);
         relay.resumeAnswers.set(said, (relay.resumeAnswers.get(said) ?? 0) + 1);
       }
