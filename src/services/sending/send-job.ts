@@ -108,7 +108,8 @@ export function createSendJobProcessor(deps: SendJobDeps) {
      * One recipient on one lane. The claim is asked for as the SMTP envelope starts, and the
      * message's end of data waits for it: a claim that did not commit (a stop, a row someone else
      * holds, Postgres failing) withdraws the message, and nothing is delivered. A transient failure
-     * is retried on the same claim, with backoff. Returns the row when it should be tried again.
+     * is retried on the same claim, with backoff; a fault of the relay as a whole gives the row back
+     * (pending) and reports it to the worker's relay health. Returns the row when it should be tried again.
      */
     const deliver = async (claimable: ClaimedRow): Promise<ClaimedRow | undefined> => {
       const message = buildMessage(content, { deploymentId: job.deploymentId, seq: claimable.seq, email: claimable.email, fields: parseFieldLine(claimable.fields) });
