@@ -82,7 +82,13 @@ export function createSendJobProcessor(deps: SendJobDeps) {
 
   return async function processSendJob(job: SendJob): Promise<SendJobResult> {
     const unwatch = deps.stops.watch(job.deploymentId);
-    const stopped = () => deps.stops.isStopped(job.deploymentId) || Boolean(deps.shuttingDown?.());
+    // A stop is final for this job (a resume queues new jobs): a job that saw its deployment paused
+    // never carries on beside the resume's jobs, where both could be refused rows and end, leaving
+    // the rest pending with no job. A stop this worker still holds from an earlier job is checked
+    // against Postgres first: the resume that queued this job may not have reached it yet.
+    if (deps.stops.isStopped(job.deploymentId)) await deps.stops.refresh();
+    let stop = false;
+    const stopped = () => (stop ||= deps.stops.isStopped(job.deploymentId) || Boolean(deps.shuttingDown?.()));
     const row = await contentForDeployment(sql, job.deploymentId);
     if (!row) {
       unwatch();
