@@ -23,6 +23,7 @@ import { createRedis, evictionPolicy, whenReady } from './queue/redis.js';
 import { startSendingRuntime, type SendingRuntime } from './queue/runtime.js';
 import { createStopAnnouncer, type StopAnnouncer } from './queue/stop-signal.js';
 import { createPauseResume } from './services/sending/pause-resume.js';
+import { createRelayFaults } from './services/sending/relay-faults.js';
 import { createCancellationService } from './services/cancellation.js';
 import { runningEmbeddedRedis } from './lib/embedded/redis.js';
 import path from 'node:path';
@@ -34,6 +35,9 @@ import type { FastifyInstance } from 'fastify';
 import { runEvery } from './lib/periodic.js';
 import { createAlertMonitor, policyFromConfig } from './services/alerts/monitor.js';
 import { createFeedbackIngestor } from './services/feedback/ingest.js';
+import { createRelayReadiness, type RelayReadiness } from './mail/relay-readiness.js';
+import { parseSmtpUrl } from './mail/smtp-url.js';
+import { createSmtpTransport, smtpTimeouts } from './mail/transport.js';
 import { webApi } from '@slack/bolt';
 import { checkSlackToken, createSlackApp, type SlackApp } from './slack/app.js';
 import { registerSlackRoute } from './slack/front-door.js';
@@ -60,7 +64,8 @@ export interface SendingLinks {
 export function buildServices(database: DatabaseHandle, links: SendingLinks = { announcer: createStopAnnouncer({ redis: undefined, prefix: '', logger: silentLogger }) }, clock: () => Date = () => new Date()) {
   const audienceWorkers = createAudienceWorkerPool();
   const sending = createPauseResume({ database, announcer: links.announcer, batchQueue: links.batchQueue });
-  const control = createCancellationService({ database, announcer: links.announcer, pauseResume: sending, logger: links.logger ?? silentLogger });
+  const relayFaults = createRelayFaults({ database, pauseResume: sending, logger: links.logger ?? silentLogger });
+  const control = createCancellationService({ database, announcer: links.announcer, pauseResume: sending, relayFaults, logger: links.logger ?? silentLogger });
   return {
     control: links.metrics ? timedCancels(control, links.metrics) : control,
     createCampaign: createCampaignCreator({ database, clock, validateBlock: audienceWorkers.validate }),
@@ -122,7 +127,26 @@ export interface RunningApp {
   runtime: SendingRuntime | undefined;
   infrastructure: Infrastructure;
   services: Services;
+  /** The SMTP relay's readiness check (absent when nothing is configured to send to). */
+  relayReadiness: RelayReadiness | undefined;
   stop(): Promise<void>;
+}
+
+/**
+ * The relay check of this process: through the sending runtime's transport (the capture sink's
+ * too), or, in a web process, a transport of its own used for nothing else.
+ */
+function relayReadinessFor(config: Config, runtime: SendingRuntime | undefined, logger: Logger, closers: (() => Promise<void>)[]): RelayReadiness | undefined {
+  const url = runtime?.smtpUrl ?? config.smtpUrl;
+  if (!url) return undefined;
+  let probe = runtime?.checkRelay;
+  if (!probe) {
+    const transport = createSmtpTransport({ url, connections: 1, timeouts: smtpTimeouts(config.sending.smtpTimeoutSeconds) });
+    closers.push(() => transport.close());
+    probe = transport.check;
+  }
+  const parsed = parseSmtpUrl(url);
+  return createRelayReadiness({ probe, timeoutMs: config.sending.relayCheckTimeoutSeconds * 1000, relay: parsed.ok ? parsed.settings.display : 'SMTP_URL', logger });
 }
 
 /** Knobs for tests and benchmarks; production uses the defaults. */
@@ -198,6 +222,10 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
       });
     }
 
+    // The relay this process sends to (or, for the web role, would): checked at start and in /readyz.
+    const relayReadiness = relayReadinessFor(config, runtime, logger, closers);
+    void relayReadiness?.refresh();
+
     let notifier: Notifier | undefined;
     if (options.role !== 'web') {
       const writer =
@@ -233,7 +261,7 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
     }
 
     // What /readyz asks, wherever it is served (the relay joins this list where a process sends).
-    const checks = dependencyChecks({ sql: database.sql, redis: readiness });
+    const checks = [...dependencyChecks({ sql: database.sql, redis: readiness }), ...(relayReadiness ? [{ name: 'relay', check: relayReadiness.check, advisory: true }] : [])];
     let url: string | undefined;
     if (options.role !== 'worker') {
       const slackConfig = config.slack;
@@ -264,7 +292,7 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
       closers.push(() => server.close());
     }
     logger.info({ url, role: options.role, slack: config.slack.mode, embeddedPostgres: infrastructure.embedded.postgres, embeddedRedis: infrastructure.embedded.redis, envFile: config.envFile }, 'campaign guard is serving');
-    return { url, infrastructure, services, runtime, slack, notifier, metrics, stop };
+    return { url, infrastructure, services, runtime, slack, notifier, metrics, relayReadiness, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -5,6 +5,7 @@ import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { parseDatabaseUrl } from './db/tls-url.js';
 import { hasHashTag, parseRedisUrl } from './queue/redis-url.js';
+import { parseSmtpUrl } from './mail/smtp-url.js';
 
 /**
  * The only reader of the environment. Everything else receives a typed `Config`.
@@ -180,6 +181,8 @@ const environmentSchema = z.object({
   PREFETCH_LEAD_SECONDS: integer(0, 7 * 86_400, 300),
   SEND_LEASE_SECONDS: integer(1, 3600, 30),
   SMTP_TIMEOUT_SECONDS: integer(1, 600, 60),
+  RELAY_FAULT_PAUSE_SECONDS: integer(1, 3600, 30),
+  RELAY_CHECK_TIMEOUT_SECONDS: integer(1, 120, 10),
   DATA_DIR: z.preprocess(blankToUndefined, z.string().optional().transform((v) => path.resolve(v ?? '.data'))),
   REDIS_PREFIX: optionalMatching(
     /^(?=.{1,64}$)[A-Za-z0-9:_-]*(\{[A-Za-z0-9:_-]+\})?[A-Za-z0-9:_-]*$/,
@@ -235,6 +238,10 @@ export interface Config {
     leaseSeconds: number;
     /** How long an SMTP server may stay silent (connect, greeting, any reply) before the attempt is given up. */
     smtpTimeoutSeconds: number;
+    /** How long the relay may keep failing as a whole (login, TLS, connection) before sending deployments are paused. */
+    relayFaultPauseSeconds: number;
+    /** The readiness check's budget for connecting, EHLO and login. */
+    relayCheckTimeoutSeconds: number;
   };
   alerts: {
     bounceRate: { warn: number; critical: number };
@@ -294,6 +301,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(String(issue.path[0] ?? 'environment'), issue.message);
   }
   const e = parsed.data;
+  if (e.SMTP_URL) {
+    const smtp = parseSmtpUrl(e.SMTP_URL);
+    if (!smtp.ok) throw new ConfigError('SMTP_URL', smtp.problem);
+  }
   assertThresholdPair('BOUNCE_RATE', e.BOUNCE_RATE_WARN, e.BOUNCE_RATE_CRITICAL);
   assertThresholdPair('ERROR_RATE', e.ERROR_RATE_WARN, e.ERROR_RATE_CRITICAL);
   assertThresholdPair('COMPLAINT_RATE', e.COMPLAINT_RATE_WARN, e.COMPLAINT_RATE_CRITICAL);
@@ -312,6 +323,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       prefetchLeadSeconds: e.PREFETCH_LEAD_SECONDS,
       leaseSeconds: e.SEND_LEASE_SECONDS,
       smtpTimeoutSeconds: e.SMTP_TIMEOUT_SECONDS,
+      relayFaultPauseSeconds: e.RELAY_FAULT_PAUSE_SECONDS,
+      relayCheckTimeoutSeconds: e.RELAY_CHECK_TIMEOUT_SECONDS,
     },
     alerts: {
       bounceRate: { warn: e.BOUNCE_RATE_WARN, critical: e.BOUNCE_RATE_CRITICAL },

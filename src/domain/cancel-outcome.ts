@@ -19,7 +19,7 @@ export type ControlOutcome =
   | { outcome: 'cancelled'; target: string; deploymentIds: string[]; counts: CancelCounts; at: Date; lockOverride?: { holder: string; since: Date | null } }
   /** Everything left was already in flight: nothing to stop, the deployment completes. */
   | { outcome: 'nothing_left'; target: string; counts: CancelCounts }
-  | { outcome: 'paused' | 'resumed'; target: string; deploymentIds: string[] }
+  | { outcome: 'paused' | 'resumed'; target: string; deploymentIds: string[]; relayFault?: true }
   | { outcome: 'already_cancelled'; target: string; by: string | null; at: Date | null }
   | { outcome: 'already_completed'; target: string; counts: CancelCounts }
   | { outcome: 'not_permitted'; target: string; why: string }
@@ -57,6 +57,11 @@ export function describeOutcome(o: ControlOutcome): string {
     case 'paused':
       return `Paused ${o.target}. Nothing more is handed over until it is resumed.`;
     case 'resumed':
+      if (o.relayFault) {
+        return o.deploymentIds.length === 0
+          ? `Closed relay fault ${o.target}: nothing it paused was still paused.`
+          : `Resumed relay fault ${o.target}: ${o.deploymentIds.join(', ')} continue where they stopped. If the relay still fails, they are paused again.`;
+      }
       return `Resumed ${o.target}: sending continues where it stopped.`;
     case 'already_cancelled':
       return `${o.target} was already cancelled by ${o.by ?? 'someone'} at ${when(o.at)}. Cancelled is final.`;

@@ -6,6 +6,11 @@ import type { Logger } from '../lib/logger.js';
 export interface ReadinessCheck {
   name: string;
   check(): Promise<void>;
+  /**
+   * Reported in /readyz's body (marked `advisory`) without making it 503: the SMTP relay, since a
+   * web process must keep taking Slack's cancel clicks while the relay is down.
+   */
+  advisory?: boolean;
 }
 
 /**
@@ -42,6 +47,7 @@ export function createHttpServer(deps: {
   server.get('/healthz', async () => ({ status: 'ok' }));
 
   server.get('/readyz', async (_request, reply) => {
+    const advisory = new Set((deps.checks ?? []).filter((c) => c.advisory).map((c) => c.name));
     const results = await Promise.all(
       (deps.checks ?? []).map(async ({ name, check }) => {
         let timer: NodeJS.Timeout | undefined;
@@ -52,15 +58,15 @@ export function createHttpServer(deps: {
               timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
             }),
           ]);
-          return [name, { ok: true }] as const;
+          return [name, { ok: true, ...(advisory.has(name) ? { advisory: true } : {}) }] as const;
         } catch (error) {
-          return [name, { ok: false, error: (error as Error).message }] as const;
+          return [name, { ok: false, error: (error as Error).message, ...(advisory.has(name) ? { advisory: true } : {}) }] as const;
         } finally {
           clearTimeout(timer);
         }
       }),
     );
-    const ready = results.every(([, result]) => result.ok);
+    const ready = results.every(([name, result]) => result.ok || advisory.has(name));
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) });
   });
 

@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower case
 
-export const ID_PREFIXES = { campaign: 'cmp', deployment: 'dep', batch: 'bat', alert: 'alr' } as const;
+export const ID_PREFIXES = { campaign: 'cmp', deployment: 'dep', batch: 'bat', alert: 'alr', relayFault: 'rly' } as const;
 export type IdKind = keyof typeof ID_PREFIXES;
 
 const ID_BODY_LENGTH = 10;
 /** Strict allowlist: anything else is refused before it reaches the database. */
-export const ID_PATTERN = /^(cmp|dep|bat|alr)_[0-9a-hjkmnp-tv-z]{10}$/;
+export const ID_PATTERN = /^(cmp|dep|bat|alr|rly)_[0-9a-hjkmnp-tv-z]{10}$/;
 
 export function newId(kind: IdKind): string {
   const bytes = randomBytes(ID_BODY_LENGTH);

@@ -38,6 +38,18 @@ export interface SmtpSinkOptions {
   connectFault?: () => number | undefined;
   /** How many messages to keep (the count is kept regardless). */
   keep?: number;
+  /**
+   * A relay as providers run one (tests): STARTTLS with this key and certificate (`starttls:
+   * false` hides it), and a login required, checked by `login`, every attempt reported to `onLogin`
+   * with whether the session was encrypted. Without it: no TLS, no AUTH (the capture sink).
+   */
+  relay?: {
+    key: string | Buffer;
+    cert: string | Buffer;
+    starttls: boolean;
+    login: (user: string, pass: string) => boolean;
+    onLogin?: (attempt: { user: string; encrypted: boolean; accepted: boolean }) => void;
+  };
   onMessage?: (message: ReceivedMessage) => void;
 }
 
@@ -70,9 +82,25 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
   const faultsOf = (session: SMTPServerSession) =>
     session.envelope.rcptTo.map((rcpt) => options.faultFor?.(rcpt.address)).filter((f): f is SinkFault => f !== undefined);
 
+  const relay = options.relay;
   const server = new SMTPServer({
-    disabledCommands: ['AUTH', 'STARTTLS'],
-    authOptional: true,
+    ...(relay
+      ? {
+          key: relay.key,
+          cert: relay.cert,
+          hideSTARTTLS: !relay.starttls,
+          disabledCommands: relay.starttls ? [] : ['STARTTLS'],
+          // A client that logs in without TLS is let in: the test then sees the password went out in clear.
+          allowInsecureAuth: true,
+          authOptional: false,
+          onAuth(auth, session, callback) {
+            const accepted = relay.login(auth.username ?? '', auth.password ?? '');
+            relay.onLogin?.({ user: auth.username ?? '', encrypted: Boolean(session.secure), accepted });
+            if (!accepted) return callback(Object.assign(new Error('5.7.8 Authentication credentials invalid'), { responseCode: 535 }));
+            callback(null, { user: auth.username });
+          },
+        }
+      : { disabledCommands: ['AUTH', 'STARTTLS'], authOptional: true }),
     logger: false,
     size: 10 * 1024 * 1024,
     banner: 'campaign-guard sink',

@@ -1,8 +1,9 @@
 import { Readable } from 'node:stream';
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
-import { classifyFailure, type AttemptOutcome } from '../domain/smtp.js';
+import { classifyFailure, describeRelayFault, type AttemptOutcome } from '../domain/smtp.js';
 import { createMessageComposer } from './compose.js';
 import type { OutgoingMessage } from './message.js';
+import { parseSmtpUrl } from './smtp-url.js';
 
 /**
  * Outgoing SMTP over a small pool of nodemailer SMTP connections of our own, one message per
@@ -11,13 +12,22 @@ import type { OutgoingMessage } from './message.js';
  * pool) to know whether a failure happened before DATA (nothing delivered: safe to retry) or after
  * (maybe delivered: `unknown`, never resent); nodemailer reports both as a closed connection, and
  * its pool would requeue such a message onto another connection.
+ *
+ * A failure to open a session (connect, TLS, greeting, EHLO, login) or a refused sender is the
+ * relay's, not the recipient's (`relay`, with its cause in words). With credentials, a session
+ * that is not encrypted never gets to the login: the password is never sent in clear.
  */
 export interface AttemptResult {
   /** `withdrawn`: the gate said no, so the message was abandoned before its end of data (never delivered). */
   outcome: AttemptOutcome | 'withdrawn';
   code: number | undefined;
   reply: string | undefined;
+  /** For `relay`: what the relay did, in words ("relay refused our login: 535 …"). */
+  cause?: string;
 }
+
+/** The relay answered a session (connected, EHLO, login when configured), or why not. */
+export type RelayCheck = { ok: true } | { ok: false; cause: string };
 
 export interface Transport {
   readonly connections: number;
@@ -28,6 +38,8 @@ export interface Transport {
    * claim can be written while SMTP's round trips happen, instead of before them.
    */
   send(message: OutgoingMessage, gate?: Promise<boolean>): Promise<AttemptResult>;
+  /** Opens a session of its own (connect, TLS, EHLO, login) within `timeoutMs`, then quits. */
+  check(timeoutMs: number): Promise<RelayCheck>;
   close(): Promise<void>;
 }
 
@@ -91,19 +103,25 @@ function gatedBody(body: Buffer, gate: Promise<boolean>, withdraw: () => void): 
   return Object.assign(stream, { ended: () => released });
 }
 
+const relayResult = (failure: SmtpError, outcome: AttemptResult['outcome']): AttemptResult => ({
+  outcome,
+  code: failure.responseCode,
+  reply: truncate(failure.response ?? failure.message),
+  ...(outcome === 'relay' ? { cause: describeRelayFault(failure) } : {}),
+});
+
 export function createSmtpTransport(options: SmtpTransportOptions): Transport {
-  const url = new URL(options.url);
+  const parsed = parseSmtpUrl(options.url);
+  if (!parsed.ok) throw new Error(`SMTP_URL ${parsed.problem}`);
+  const { connection: settings, auth } = parsed.settings;
+  // Options named in the URL win over SMTP_TIMEOUT_SECONDS's.
   const connectionOptions: SMTPConnection.Options = {
-    host: url.hostname,
-    port: Number(url.port || (url.protocol === 'smtps:' ? 465 : 25)),
-    secure: url.protocol === 'smtps:',
     connectionTimeout: options.timeouts?.connectionMs ?? 10_000,
     greetingTimeout: options.timeouts?.greetingMs ?? 10_000,
     socketTimeout: options.timeouts?.socketMs ?? 60_000,
-    tls: { rejectUnauthorized: url.searchParams.get('tls') !== 'insecure' },
-  };
-  const auth = url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined;
-  const maxMessages = options.maxMessagesPerConnection ?? 1000;
+    ...settings,
+  } as SMTPConnection.Options;
+  const maxMessages = options.maxMessagesPerConnection ?? parsed.settings.maxMessagesPerConnection ?? 1000;
   const compose = createMessageComposer();
   const idle: PooledConnection[] = [];
   const open = new Set<PooledConnection>();
@@ -148,6 +166,10 @@ export function createSmtpTransport(options: SmtpTransportOptions): Transport {
       connection.connect((error) => {
         if (error) return pooled.onLost?.(error as SmtpError);
         if (!auth) return ready();
+        // requireTLS makes nodemailer insist on STARTTLS; this is the last word: no TLS, no login.
+        if (!(connection as unknown as { secure?: boolean }).secure) {
+          return pooled.onLost?.(Object.assign(new Error('the session is not encrypted'), { code: 'ENOTLS', command: 'STARTTLS' }));
+        }
         connection.login(auth, (loginError) => (loginError ? pooled.onLost?.(loginError as SmtpError) : ready()));
       });
     });
@@ -178,8 +200,7 @@ export function createSmtpTransport(options: SmtpTransportOptions): Transport {
       try {
         pooled = await acquire();
       } catch (error) {
-        const failure = error as SmtpError;
-        return { outcome: classifyFailure({ ...failure, command: failure.command ?? 'CONN' }), code: failure.responseCode, reply: truncate(failure.response ?? failure.message) };
+        return relayResult(error as SmtpError, 'relay');
       }
       // The body stream is piped into the DATA stream only once the envelope was accepted.
       let dataStarted = false;
@@ -213,7 +234,7 @@ export function createSmtpTransport(options: SmtpTransportOptions): Transport {
           else if (envelopeRefused || !dataStarted || (gated && !gated.ended())) outcome = 'transient';
           else outcome = 'unknown';
           release(pooled, true);
-          resolve({ outcome, code: failure.responseCode, reply: truncate(failure.response ?? failure.message) });
+          resolve(relayResult(failure, outcome));
         };
         pooled.onLost = fail;
         pooled.connection.send({ from: addressOf(message.from), to: [message.to] }, stream, (error, info) => {
@@ -227,6 +248,28 @@ export function createSmtpTransport(options: SmtpTransportOptions): Transport {
           resolve({ outcome: 'sent', code: replyCode(response), reply: truncate(response) });
         });
       });
+    },
+    async check(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const session = connect();
+      const timedOut = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      });
+      try {
+        const opened = await Promise.race([session, timedOut]);
+        if (opened === 'timeout') return { ok: false, cause: `relay did not complete connect, EHLO${auth ? ' and login' : ''} within ${timeoutMs} ms` };
+        return { ok: true };
+      } catch (error) {
+        return { ok: false, cause: describeRelayFault(error as SmtpError) };
+      } finally {
+        clearTimeout(timer);
+        // Not a pooled connection: it is let go as soon as it is open (or at once if it opens late).
+        session.then((pooled) => {
+          open.delete(pooled);
+          pooled.broken = true;
+          pooled.connection.quit();
+        }, () => undefined);
+      }
     },
     async close() {
       closed = true;

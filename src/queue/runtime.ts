@@ -7,7 +7,7 @@ import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
 import { runEvery } from '../lib/periodic.js';
 import { captureFaults, startSmtpSink, type SmtpSink } from '../mail/sink.js';
-import { createSmtpTransport, smtpTimeouts, type Transport } from '../mail/transport.js';
+import { createSmtpTransport, smtpTimeouts, type RelayCheck, type Transport } from '../mail/transport.js';
 import { createBatchProcessor } from '../services/sending/batch-job.js';
 import { createDeploymentFaults } from '../services/sending/deployment-faults.js';
 import { createPauseResume } from '../services/sending/pause-resume.js';
@@ -16,6 +16,8 @@ import { createPrefetchProcessor } from '../services/sending/prefetch-job.js';
 import { createScheduler } from '../services/sending/scheduler.js';
 import { createSendReconciler } from '../services/sending/reconciler.js';
 import { createSendJobProcessor } from '../services/sending/send-job.js';
+import { createRelayFaults } from '../services/sending/relay-faults.js';
+import { createRelayHealth } from '../services/sending/relay-health.js';
 import { batchJob, prefetchJob, QUEUES, SEND_JOBS_AHEAD, sendJob, type BatchJob, type PrefetchJob, type SendJob } from './jobs.js';
 import type { Queues } from './queues.js';
 import { createRateLimiter } from './rate-limiter.js';
@@ -34,6 +36,8 @@ export interface SendingRuntime {
   workerId: string;
   smtpUrl: string;
   captureSink: SmtpSink | undefined;
+  /** A session of its own with the relay (connect, TLS, EHLO, login): the readiness check's probe. */
+  checkRelay(timeoutMs: number): Promise<RelayCheck>;
   stop(): Promise<void>;
 }
 
@@ -79,6 +83,24 @@ export async function startSendingRuntime(deps: {
   const rateLimiter = createRateLimiter({ redis: commands, prefix, ratePerSecond: config.sending.ratePerSecond, reserve: config.sending.concurrency });
   let shuttingDown = false;
 
+  // What Campaign Guard itself pauses: a relay fault that persists, a deployment that cannot be sent as it is.
+  const pauseResume = createPauseResume({ database, announcer: createStopAnnouncer({ redis: commands, prefix, logger: log }), batchQueue: deps.queues.batches });
+  // A relay failing as a whole is waited out, recipients pending; if it persists, what is sending is paused.
+  const relayFaults = createRelayFaults({ database, pauseResume, logger: log });
+  const pausing = new Set<Promise<unknown>>();
+  const relay = createRelayHealth({
+    persistAfterMs: config.sending.relayFaultPauseSeconds * 1000,
+    onStarted: (report) =>
+      log.warn({ cause: report.cause, code: report.code }, `SMTP relay is failing (${report.cause}): recipients stay pending and are retried; sending deployments are paused if it lasts ${config.sending.relayFaultPauseSeconds} s`),
+    onRecovered: () => log.info('SMTP relay answers again'),
+    onPersistent: (report) => {
+      const pause = relayFaults.pauseSending(report.cause)
+        .catch((error) => log.error({ err: error, cause: report.cause }, 'could not pause for a relay fault; will try again if it persists'))
+        .finally(() => pausing.delete(pause));
+      pausing.add(pause);
+    },
+  });
+
   const prefetch = createPrefetchProcessor({ sql: database.sql, logger: log });
   const trigger = createBatchProcessor({ sql: database.sql, sendQueue: deps.queues.send });
   const send = createSendJobProcessor({
@@ -91,13 +113,11 @@ export async function startSendingRuntime(deps: {
     leaseSeconds,
     logger: log,
     shuttingDown: () => shuttingDown,
+    relay,
     onHandOff: deps.onHandOff,
     onOutcome: deps.metrics ? (outcome) => deps.metrics!.handOffs.inc({ outcome }) : undefined,
     onLateHandOffs: deps.metrics ? (count) => deps.metrics!.postStopHandOffs.inc(count) : undefined,
-    onDeploymentFault: createDeploymentFaults({
-      pauseResume: createPauseResume({ database, announcer: createStopAnnouncer({ redis: commands, prefix, logger: log }), batchQueue: deps.queues.batches }),
-      logger: log,
-    }),
+    onDeploymentFault: createDeploymentFaults({ pauseResume, logger: log }),
     failpoints: config.failpoints,
   });
   const scheduler = createScheduler({
@@ -165,11 +185,14 @@ export async function startSendingRuntime(deps: {
     workerId,
     smtpUrl,
     captureSink,
+    checkRelay: (timeoutMs) => transport.check(timeoutMs),
     async stop() {
       shuttingDown = true;
       await Promise.all(periodic.map((p) => p.stop()));
       for (const backoff of backoffs) backoff.stop();
       await Promise.all(workers.map((worker) => worker.close()));
+      relay.close();
+      await Promise.all([...pausing]);
       await stops.close();
       await transport.close();
       await captureSink?.close();

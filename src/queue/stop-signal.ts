@@ -92,6 +92,10 @@ export function createStopWatcher(deps: {
     try {
       const { deploymentIds, state, at } = JSON.parse(text) as { deploymentIds: string[]; state: StopState; at?: number };
       for (const id of deploymentIds) {
+        // Only what a job of this worker is sending: a stop that arrives late (a pause announced
+        // after its resume) must not stop the next job of a deployment sending again. A job that
+        // starts after a real stop learns it from Postgres: its claims are refused.
+        if (!watched.has(id)) continue;
         if (state === 'resumed') {
           stopped.delete(id);
           stoppedAt.delete(id);

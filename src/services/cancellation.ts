@@ -19,6 +19,7 @@ import type { Logger } from '../lib/logger.js';
 import type { StopAnnouncer } from '../queue/stop-signal.js';
 import { closeFinishedWork } from './sending/books.js';
 import type { createPauseResume } from './sending/pause-resume.js';
+import type { RelayFaults } from './sending/relay-faults.js';
 
 /**
  * The irreversible cancel. One transaction: permission from the operators table, the rows locked
@@ -72,6 +73,8 @@ export function createCancellationService(deps: {
   database: DatabaseHandle;
   announcer: StopAnnouncer;
   pauseResume: ReturnType<typeof createPauseResume>;
+  /** Resume of a relay fault (rly_…): what it paused. */
+  relayFaults?: Pick<RelayFaults, 'resume'>;
   logger: Logger;
 }) {
   const { sql } = deps.database;
@@ -222,11 +225,13 @@ export function createCancellationService(deps: {
   async function control(request: ControlRequest, action: 'pause' | 'resume'): Promise<ControlOutcome> {
     const { target, actor } = request;
     const kind = ID_PATTERN.test(target) ? idKind(target) : undefined;
-    if (kind !== 'campaign' && kind !== 'deployment') return { outcome: 'not_found', target };
+    const relayFault = kind === 'relayFault' && action === 'resume' && deps.relayFaults;
+    if (kind !== 'campaign' && kind !== 'deployment' && !relayFault) return { outcome: 'not_found', target };
     const refusal = await sql.begin((tx) => permitted(tx, actor, target, action));
     if (refusal) return refusal;
+    if (relayFault) return relayFault.resume(target, actor);
     const scope = kind === 'campaign' ? { campaignId: target } : { deploymentId: target };
-    const result = action === 'pause' ? await deps.pauseResume.pause(scope, actor, { requestKey: request.requestKey }) : await deps.pauseResume.resume(scope, actor, request.requestKey);
+    const result = action === 'pause' ? await deps.pauseResume.pause(scope, actor, { requestKey: request.requestKey }) : await deps.pauseResume.resume(scope, actor, { requestKey: request.requestKey });
     if (result.ok) return { outcome: action === 'pause' ? 'paused' : 'resumed', target, deploymentIds: result.value.deploymentIds };
     if (result.code === 'not_found') return { outcome: 'not_found', target };
     if (result.code === 'already_cancelled') {

@@ -8,9 +8,11 @@ import {
   rescheduleOutbox,
   type OutboxRow,
 } from '../db/queries/slack-outbox.js';
+import { loadRelayFaultView } from '../db/queries/relay-faults.js';
 import type { Logger } from '../lib/logger.js';
 import { renderAlert, type RenderedMessage } from './blocks/alert.js';
 import { renderDeploymentFault, type DeploymentFaultPayload } from './blocks/fault.js';
+import { renderRelayFault } from './blocks/relay-fault.js';
 import { renderCancelConfirmation, renderCancelSettled, type CancelConfirmationPayload, type CancelSettledPayload } from './blocks/thread.js';
 import { classifyWriteError, type SlackWriter } from './writer.js';
 import { causeOf, createLogLimiter } from '../lib/log-limiter.js';
@@ -91,6 +93,15 @@ export function createNotifier(options: NotifierOptions) {
       const message = renderAlert(view);
       if (view.slack_ts && view.slack_channel) return { do: 'send', op: 'update', channel: view.slack_channel, ts: view.slack_ts, message, setsAlertMessage: false };
       if (row.kind !== 'post') return { do: 'fail', why: 'the alert message was never posted' };
+      if (!options.alertChannel) return { do: 'fail', why: 'SLACK_ALERT_CHANNEL is not set' };
+      return { do: 'send', op: 'post', channel: options.alertChannel, message, setsAlertMessage: true };
+    }
+    if (payload.type === 'relay_fault') {
+      const view = await loadRelayFaultView(sql, row.alert_id ?? String((payload as { faultId?: unknown }).faultId));
+      if (!view) return { do: 'fail', why: 'relay fault not found' };
+      const message = renderRelayFault(view);
+      if (view.slack_ts && view.slack_channel) return { do: 'send', op: 'update', channel: view.slack_channel, ts: view.slack_ts, message, setsAlertMessage: false };
+      if (row.kind !== 'post') return { do: 'fail', why: 'the relay fault message was never posted' };
       if (!options.alertChannel) return { do: 'fail', why: 'SLACK_ALERT_CHANNEL is not set' };
       return { do: 'send', op: 'post', channel: options.alertChannel, message, setsAlertMessage: true };
     }

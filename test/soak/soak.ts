@@ -4,7 +4,11 @@
  * and restarted now and then, an SMTP sink with faults, and a fake Slack Web API that answers
  * 429 and 500 in bursts. Every two to three minutes Postgres goes away for the app and the worker
  * (their connections reset, new ones refused for 5–8 s, through a fault proxy): they must serve
- * again on their own once it is back. Then everything settles and the checker's figures are printed.
+ * again on their own once it is back. The SMTP relay (STARTTLS and a login, a certificate of the
+ * soak's own CA) fails as a whole twice — it refuses our login, later it refuses connections, each
+ * for tens of seconds: recipients must stay pending, the sending deployments be paused with one
+ * relay-fault alert, and a responder resumes them from that alert once the relay is back. Then
+ * everything settles and the checker's figures are printed.
  *
  *   npm run soak -- [minutes=10]
  */
@@ -18,6 +22,7 @@ import { startSmtpSink, type SinkFault } from '../../src/mail/sink.js';
 import { benchStack, markdownTable, percentile, saveResults } from '../../bench/support.js';
 import { checkLedger } from '../support/checker.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
+import { createTestCa } from '../support/tls-certs.js';
 import { buttonClick, CHANNEL, commandBody, postSlack, SECRET, sendSigned, signedHeaders, startFakeSlack, viewSubmission } from '../support/slack.js';
 
 const minutes = Number(process.argv[2] ?? 10);
@@ -25,6 +30,10 @@ const minutes = Number(process.argv[2] ?? 10);
 const outageEveryMs = Number(process.env.SOAK_OUTAGE_EVERY_S ?? 120) * 1000;
 const LANES = 4;
 const EVENTS_SECRET = 'soak-events-secret-0123456789abcdef';
+const RELAY_PASSWORD = 'soak-relay-pass-0123';
+// Each relay fault lasts this long; sending deployments are paused after RELAY_PAUSE_S of it.
+const RELAY_FAULT_MS = 40_000;
+const RELAY_PAUSE_S = 15;
 const RESPONDERS = ['U0ALICE001', 'U0BOB00001', 'U0CAROL001'];
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -79,7 +88,17 @@ async function processMemory(pid: number): Promise<{ rss: number; peak: number }
 async function main() {
   const stack = await benchStack();
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'cg-soak-'));
-  const sink = await startSmtpSink({ faultFor });
+  // The relay: STARTTLS with a certificate of the soak's CA (trusted through NODE_EXTRA_CA_CERTS)
+  // and a login it refuses while `relayFault` is 'login'; it is reached through a fault proxy that
+  // refuses connections while `relayFault` is 'refuse'.
+  const ca = await createTestCa('Soak Relay CA');
+  const relayCert = await ca.serverCert('relay');
+  let relayFault: 'none' | 'login' | 'refuse' = 'none';
+  const sink = await startSmtpSink({
+    faultFor,
+    relay: { ...relayCert, starttls: true, login: (user, pass) => relayFault !== 'login' && user === 'soak' && pass === RELAY_PASSWORD },
+  });
+  const smtpProxy = await startFaultProxy({ host: '127.0.0.1', port: sink.port });
   const slack = await startFakeSlack();
   // The app and the worker reach Postgres through a proxy that the outages switch; the CLI (the
   // operator's campaigns) and the soak's own checks go straight to it.
@@ -87,7 +106,8 @@ async function main() {
   const pgProxy = await startFaultProxy({ host: pgTarget.hostname, port: Number(pgTarget.port) });
   const proxiedPgUrl = Object.assign(new URL(stack.pgUrl), { port: String(pgProxy.port) }).toString();
   const env = {
-    DATABASE_URL: proxiedPgUrl, REDIS_URL: stack.redisUrl, SMTP_URL: sink.url, PORT: '0', HOST: '127.0.0.1',
+    DATABASE_URL: proxiedPgUrl, REDIS_URL: stack.redisUrl, SMTP_URL: `smtp://soak:${RELAY_PASSWORD}@127.0.0.1:${smtpProxy.port}`, PORT: '0', HOST: '127.0.0.1',
+    NODE_EXTRA_CA_CERTS: ca.caFile, RELAY_FAULT_PAUSE_SECONDS: String(RELAY_PAUSE_S),
     SLACK_BOT_TOKEN: 'xoxb-soak-token', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.url, SLACK_ALERT_CHANNEL: CHANNEL,
     EVENTS_WEBHOOK_SECRET: EVENTS_SECRET, SEND_CONCURRENCY: String(LANES), SEND_RATE_PER_SECOND: '300', SEND_LEASE_SECONDS: '15',
     PREFETCH_LEAD_SECONDS: '0', ALERT_MIN_SAMPLE: '100', ALERT_SUSTAIN_SECONDS: '5', SMTP_TIMEOUT_SECONDS: '5',
@@ -126,8 +146,11 @@ async function main() {
   const outages = { downMs: [] as number[], notReadyDuring: 0, readyAgainMs: [] as number[], cannotAnswer: 0 };
   const deployments: string[] = [];
   const cancelling = new Set<string>();
-  const deadline = Date.now() + minutes * 60_000;
+  const started = Date.now();
+  const deadline = started + minutes * 60_000;
   const running = () => Date.now() < deadline;
+  let settled = false;
+  const relay = { faults: [] as { kind: string; downMs: number }[], resets: 0, resumeClicks: 0, resumeAnswers: new Map<string, number>() };
   const slackRequest = async (body: string) => {
     const res = await sendSigned(base, body);
     ackMs.push(res.ms);
@@ -303,6 +326,40 @@ async function main() {
       log(`Postgres outage ${outages.downMs.length}: down ${(downMs / 1000).toFixed(1)} s, /readyz ${during} during it, ready again ${Math.round(outages.readyAgainMs.at(-1)!)} ms after it came back`);
     }
   })());
+  // The relay fails as a whole: it refuses our login (at a quarter of the run), later it refuses
+  // connections (past half of it). Connections open now are reset, so the next ones must log in.
+  loops.push((async () => {
+    for (const [kind, at] of [['login', 0.25], ['refuse', 0.55]] as const) {
+      while (running() && Date.now() < started + minutes * 60_000 * at) await sleep(1000);
+      if (!running()) break;
+      relayFault = kind;
+      smtpProxy.set('reset');
+      relay.resets++;
+      smtpProxy.set(kind === 'refuse' ? 'refuse' : 'pass');
+      const downAt = Date.now();
+      await sleep(RELAY_FAULT_MS);
+      relayFault = 'none';
+      smtpProxy.set('pass');
+      relay.faults.push({ kind, downMs: Date.now() - downAt });
+      log(`relay fault (${kind === 'login' ? 'login refused' : 'connections refused'}) for ${Math.round((Date.now() - downAt) / 1000)} s; over`);
+    }
+  })());
+  // A responder resumes each relay fault from its alert, once the relay works again (until all settled).
+  const resumer = (async () => {
+    while (!settled) {
+      await sleep(1000);
+      if (relayFault !== 'none') continue;
+      const open = await sql<{ id: string; slack_ts: string }[]>`select id, slack_ts from relay_faults where state = 'open' and slack_ts is not null`.catch(() => []);
+      for (const f of open) {
+        relay.resumeClicks++;
+        const before = slack.ok('chat.postEphemeral').length;
+        await slackRequest(buttonClick({ actionId: 'resume_deployment', value: `v1:${f.id}` }, pick(RESPONDERS), { ts: f.slack_ts }));
+        const reply = await slack.waitFor(() => slack.ok('chat.postEphemeral').slice(before).find((c) => String(c.args.text).includes(f.id))?.args.text, 5000, 'the resume answer').catch(() => 'no answer');
+        const said = String(reply).replace(/rly_\w+|dep_\w+/g, 'it').replace(/(it, )+it/g, 'them').slice(0, 60);
+        relay.resumeAnswers.set(said, (relay.resumeAnswers.get(said) ?? 0) + 1);
+      }
+    }
+  })();
   // Progress.
   loops.push((async () => {
     for (let tick = 1; running(); tick++) {
@@ -325,6 +382,8 @@ async function main() {
     if (Date.now() > settleBy) throw new Error(`not settled after 10 minutes: ${open!.n} deployments, ${outbox!.n} Slack messages`);
     await sleep(1000);
   }
+  settled = true;
+  await resumer;
   Object.assign(memory, await processMemory(app.pid!).then((m) => ({ end: m.rss, peak: m.peak })));
 
   const anomalies: unknown[] = [];
@@ -368,6 +427,16 @@ async function main() {
     update: okCalls.filter((c) => c.method === 'chat.update').length,
   };
   const [alerts] = await sql<{ n: number }[]>`select count(*)::int as n from alerts where slack_ts is not null`;
+  // Relay faults: their records, what they paused and how that ended; recipients failed by them
+  // (a failure whose reply is not the sink's injected 451 at RCPT).
+  const [relayFaults] = await sql<{ records: number; open: number; paused: number; unfinished: number; posts: number }[]>`
+    select count(*)::int as records, count(*) filter (where state = 'open')::int as open,
+      (select count(distinct d)::int from relay_faults, unnest(deployment_ids) d) as paused,
+      (select count(*)::int from deployments where id in (select unnest(deployment_ids) from relay_faults) and status not in ('completed', 'cancelled')) as unfinished,
+      (select count(*)::int from slack_outbox where payload->>'type' = 'relay_fault' and kind = 'post') as posts
+    from relay_faults`;
+  const [resumedBy] = await sql<{ n: number }[]>`select count(*)::int as n from audit_log where action = 'resume' and target_type = 'relayFault' and outcome = 'ok'`;
+  const [failedByRelay] = await sql<{ n: number }[]>`select count(*)::int as n from deliveries where status = 'failed' and smtp_code is distinct from 451`;
   const [cancels] = await sql<{ n: number }[]>`select count(*)::int as n from audit_log where action = 'cancel' and outcome = 'ok'`;
   const mb = (n: number) => `${Math.round(n / 1048576)} MB`;
 
@@ -380,7 +449,11 @@ async function main() {
     ['late (received > 1 s after a cancel committed)', total.late],
     ['deployments whose books differ from the ledger', total.booksMismatch],
     ['worker SIGKILLs / claims held at the kills', `${kills} / ${heldAtKills}`],
-    ['unknown ≤ dropped-after-DATA attempts + claims held at kills', `${total.unknown} ≤ ${figures.injected.drop + heldAtKills}: ${total.unknown <= figures.injected.drop + heldAtKills ? 'yes' : 'NO'}`],
+    ['unknown ≤ dropped-after-DATA attempts + claims held at kills + lanes on the wire at relay resets', `${total.unknown} ≤ ${figures.injected.drop + heldAtKills + relay.resets * LANES * 2}: ${total.unknown <= figures.injected.drop + heldAtKills + relay.resets * LANES * 2 ? 'yes' : 'NO'}`],
+    ['relay faults injected (login refused, connections refused)', relay.faults.map((f) => `${f.kind} ${(f.downMs / 1000).toFixed(0)} s`).join(', ') || 'none (run too short)'],
+    ['**recipients failed by relay faults** (failed without the injected 451)', failedByRelay!.n],
+    ['relay-fault records (open at the end) / alerts posted', `${relayFaults!.records} (${relayFaults!.open}) / ${relayFaults!.posts}`],
+    ['deployments paused by relay faults / resumed from the alert (clicks: answers) / not finished', `${relayFaults!.paused} / ${resumedBy!.n} resumes (${relay.resumeClicks}: ${[...relay.resumeAnswers].map(([k, v]) => `${k} ${v}`).join('; ')}) / ${relayFaults!.unfinished}`],
     ['Slack cancels (two responders at once) / committed cancels', `${figures.slackCancels} (${figures.doubleSubmits}) / ${cancels!.n}`],
     ['submit answers', [...figures.cancelOutcomes].map(([k, v]) => `${k}: ${v}`).join('; ')],
     ['status requests / forged Slack requests (accepted)', `${figures.statusRequests} / ${figures.forgedSlack} (${figures.forgedSlackAccepted})`],
@@ -407,8 +480,10 @@ async function main() {
   await slack.close();
   await sink.close();
   await pgProxy.close();
+  await smtpProxy.close();
+  await ca.remove();
   await stack.stop();
-  const clean = anomalies.length === 0 && outages.readyAgainMs.every((ms) => ms < 5000) && figures.forgedSlackAccepted === 0 && figures.webhookForgedAccepted === 0 && doubled === 0 && outbox!.failed === 0;
+  const clean = anomalies.length === 0 && failedByRelay!.n === 0 && relayFaults!.open === 0 && relayFaults!.unfinished === 0 && outages.readyAgainMs.every((ms) => ms < 5000) && figures.forgedSlackAccepted === 0 && figures.webhookForgedAccepted === 0 && doubled === 0 && outbox!.failed === 0;
   process.exitCode = clean ? 0 : 1;
 }
 

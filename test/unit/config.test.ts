@@ -40,7 +40,7 @@ describe('loadConfig: defaults', () => {
     expect(config.redisPrefix).toBe('cg');
     expect(config.http).toEqual({ port: 3000, host: '0.0.0.0', healthPort: 3001, requestTimeoutSeconds: 30 });
     expect(config.slack).toEqual({ mode: 'off' });
-    expect(config.sending).toEqual({ concurrency: 8, ratePerSecond: 200, prefetchLeadSeconds: 300, leaseSeconds: 30, smtpTimeoutSeconds: 60 });
+    expect(config.sending).toEqual({ concurrency: 8, ratePerSecond: 200, prefetchLeadSeconds: 300, leaseSeconds: 30, smtpTimeoutSeconds: 60, relayFaultPauseSeconds: 30, relayCheckTimeoutSeconds: 10 });
     expect(config.alerts).toEqual({
       bounceRate: { warn: 0.02, critical: 0.05 },
       errorRate: { warn: 0.05, critical: 0.1 },
@@ -118,6 +118,8 @@ const ALL_VARIABLES = [
   'PREFETCH_LEAD_SECONDS',
   'SEND_LEASE_SECONDS',
   'SMTP_TIMEOUT_SECONDS',
+  'RELAY_FAULT_PAUSE_SECONDS',
+  'RELAY_CHECK_TIMEOUT_SECONDS',
   'DATA_DIR',
   'REDIS_PREFIX',
   'FAILPOINTS',
@@ -238,6 +240,10 @@ const INVALID: ReadonlyArray<readonly [variable: string, value: string]> = [
   ['SMTP_TIMEOUT_SECONDS', '0'],
   ['SMTP_TIMEOUT_SECONDS', '601'],
   ['SMTP_TIMEOUT_SECONDS', '1.5'],
+  ['RELAY_FAULT_PAUSE_SECONDS', '0'],
+  ['RELAY_FAULT_PAUSE_SECONDS', '3601'],
+  ['RELAY_CHECK_TIMEOUT_SECONDS', '0'],
+  ['RELAY_CHECK_TIMEOUT_SECONDS', 'soon'],
   ['REDIS_PREFIX', 'has space'],
   ['REDIS_PREFIX', 'x'.repeat(65)],
   ['REDIS_PREFIX', 'cg{}'],

@@ -5,8 +5,8 @@ const KINDS = Object.keys(ID_PREFIXES) as IdKind[];
 const CROCKFORD = '0123456789abcdefghjkmnpqrstvwxyz';
 
 describe('newId', () => {
-  it('covers the four kinds', () => {
-    expect(ID_PREFIXES).toEqual({ campaign: 'cmp', deployment: 'dep', batch: 'bat', alert: 'alr' });
+  it('covers the five kinds', () => {
+    expect(ID_PREFIXES).toEqual({ campaign: 'cmp', deployment: 'dep', batch: 'bat', alert: 'alr', relayFault: 'rly' });
   });
 
   it.each(KINDS)('%s ids match ID_PATTERN and carry their prefix', (kind) => {
@@ -39,6 +39,7 @@ describe('idKind', () => {
     ['dep_abcdefghjk', 'deployment'],
     ['bat_mnpqrstvwx', 'batch'],
     ['alr_yz01234567', 'alert'],
+    ['rly_yz01234567', 'relayFault'],
   ] as const)('%s is a %s id', (id, kind) => {
     expect(idKind(id)).toBe(kind);
   });

@@ -17,6 +17,7 @@ export interface LockedDeployment {
   cancelled_count: number;
   cancelled_by: string | null;
   cancelled_at: string | null;
+  paused_by: string | null;
 }
 
 /**

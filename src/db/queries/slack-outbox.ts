@@ -39,7 +39,9 @@ export async function markOutboxDelivered(sql: postgres.Sql, row: { id: number; 
   await sql.begin(async (tx) => {
     await tx`update slack_outbox set status = 'delivered', channel = ${channel}, delivered_ts = ${ts}, delivered_at = now(), last_error = null where id = ${row.id}`;
     if (row.setsAlertMessage && row.alertId && ts) {
+      // alert_id names an alert or a relay fault: the message belongs to whichever has that id.
       await tx`update alerts set slack_channel = ${channel}, slack_ts = ${ts} where id = ${row.alertId} and slack_ts is null`;
+      await tx`update relay_faults set slack_channel = ${channel}, slack_ts = ${ts} where id = ${row.alertId} and slack_ts is null`;
     }
   });
 }
@@ -209,5 +211,18 @@ export async function enqueueAlertChange(sql: SqlExecutor, alertId: string, chan
   await sql`
     insert into slack_outbox (kind, dedupe_key, alert_id, payload)
     values (${change === 'opened' ? 'post' : 'update'}, ${dedupeKey}, ${alertId}, ${JSON.stringify({ type: 'alert', alertId, change })}::jsonb)
+    on conflict (dedupe_key) do nothing`;
+}
+
+/**
+ * A relay fault's message, in the transaction of the change: posted when the fault opens, edited
+ * when more deployments are paused by it or it is resumed. Its rows carry the fault's id as their
+ * alert_id, so they go out in order like an alert's.
+ */
+export async function enqueueRelayFaultMessage(sql: SqlExecutor, faultId: string, change: 'opened' | 'paused' | 'resumed'): Promise<void> {
+  await sql`
+    insert into slack_outbox (kind, dedupe_key, alert_id, payload)
+    values (${change === 'opened' ? 'post' : 'update'}, ${'relay:' + faultId + ':' + change + ':'} || txid_current()::text, ${faultId},
+      ${JSON.stringify({ type: 'relay_fault', faultId, change })}::jsonb)
     on conflict (dedupe_key) do nothing`;
 }

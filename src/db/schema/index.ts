@@ -10,3 +10,4 @@ export * from './audit-log.js';
 export * from './operators.js';
 export * from './alert-watches.js';
 export * from './deployment-samples.js';
+export * from './relay-faults.js';

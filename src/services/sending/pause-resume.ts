@@ -1,5 +1,6 @@
 import { canPause, canResume, resumeTarget, type DeploymentStatus, type LifecycleRefusal } from '../../domain/lifecycle.js';
 import { ok, refused, type Result } from '../../domain/result.js';
+import type postgres from 'postgres';
 import { inTransaction, type DatabaseHandle, type SqlExecutor } from '../../db/client.js';
 import { recordAudit } from '../../db/queries/audit.js';
 import { auditByRequestKey, lockDeployments } from '../../db/queries/cancellation.js';
@@ -35,6 +36,29 @@ async function replayOf(sql: SqlExecutor, requestKey: string | undefined): Promi
   return row ? { deploymentIds: (row.details.deploymentIds as string[] | undefined) ?? [], replayed: true } : undefined;
 }
 
+/** A deployment, a campaign's deployments, or a list of deployments (those paused by `pausedBy` only, for a resume). */
+export interface PauseTarget {
+  deploymentId?: string;
+  campaignId?: string;
+  deploymentIds?: string[];
+  pausedBy?: string;
+}
+
+/**
+ * More work in the pause's or resume's own transaction, given the deployments that changed (a
+ * relay fault's record and alert); it may name what the audit row is about.
+ */
+export type WithinControl = (sql: postgres.TransactionSql, deploymentIds: string[]) => Promise<{ targetType: string; targetId: string } | void>;
+
+export interface ControlOptions {
+  requestKey?: string;
+  fault?: string;
+  within?: WithinControl;
+}
+
+const auditTarget = (target: PauseTarget) => ({ targetType: target.deploymentId ? 'deployment' : 'campaign', targetId: target.deploymentId ?? target.campaignId ?? '' });
+const campaignsOf = (rows: { campaign_id: string }[]) => [...new Set(rows.map((r) => r.campaign_id))];
+
 const PAUSABLE_DEPLOYMENT: DeploymentStatus[] = ['scheduled', 'prefetching', 'prefetched', 'sending'];
 
 export function createPauseResume(deps: { database: DatabaseHandle; announcer: StopAnnouncer; batchQueue?: JobQueue<BatchJob> }) {
@@ -42,9 +66,10 @@ export function createPauseResume(deps: { database: DatabaseHandle; announcer: S
     /**
      * `requestKey`: the same key again returns the first outcome and changes nothing. `fault`: why
      * Campaign Guard itself pauses a deployment; posted to the alert channel with the pause.
+     * `within`: more work in the pause's own transaction.
      */
-    async pause(target: { deploymentId?: string; campaignId?: string }, actor: string, options: { requestKey?: string; fault?: string } = {}): Promise<Result<PauseOutcome, PauseRefusal>> {
-      const { requestKey, fault } = options;
+    async pause(target: PauseTarget, actor: string, options: ControlOptions = {}): Promise<Result<PauseOutcome, PauseRefusal>> {
+      const { requestKey, fault, within } = options;
       const outcome = await inTransaction(deps.database, async (tx, sql): Promise<Result<PauseOutcome, PauseRefusal>> => {
         const rows = await lockDeployments(sql, target);
         if (rows.length === 0) return refused('not_found', 'No such deployment or campaign.');
@@ -57,24 +82,26 @@ export function createPauseResume(deps: { database: DatabaseHandle; announcer: S
         }
         const ids = pausable.map((r) => r.id);
         await sql`update deployments set status = 'paused', paused_by = ${actor}, paused_at = now(), updated_at = now() where id = any(${sql.array(ids)}::text[])`;
-        await refreshCampaignStatus(sql, rows[0]!.campaign_id);
+        for (const campaignId of campaignsOf(pausable)) await refreshCampaignStatus(sql, campaignId);
         await enqueueAlertEdits(sql, ids, 'paused');
         for (const id of fault ? ids : []) await enqueueDeploymentFault(sql, id, fault!);
-        await recordAudit(tx, { actor, action: 'pause', targetType: target.deploymentId ? 'deployment' : 'campaign', targetId: target.deploymentId ?? target.campaignId!, outcome: 'ok', details: { deploymentIds: ids, ...(fault ? { fault } : {}) }, requestKey });
+        const about = (await within?.(sql, ids)) ?? auditTarget(target);
+        await recordAudit(tx, { actor, action: 'pause', ...about, outcome: 'ok', details: { deploymentIds: ids, ...(fault ? { fault } : {}) }, requestKey });
         return ok({ deploymentIds: ids });
       });
       if (outcome.ok && !outcome.value.replayed) await deps.announcer.announce(outcome.value.deploymentIds, 'paused');
       return outcome;
     },
 
-    async resume(target: { deploymentId?: string; campaignId?: string }, actor: string, requestKey?: string): Promise<Result<PauseOutcome, PauseRefusal>> {
+    async resume(target: PauseTarget, actor: string, options: Omit<ControlOptions, 'fault'> = {}): Promise<Result<PauseOutcome, PauseRefusal>> {
+      const { requestKey, within } = options;
       const retrigger: BatchJob[] = [];
       const outcome = await inTransaction(deps.database, async (tx, sql): Promise<Result<PauseOutcome, PauseRefusal>> => {
         const rows = await lockDeployments(sql, target);
         if (rows.length === 0) return refused('not_found', 'No such deployment or campaign.');
         const replay = await replayOf(sql, requestKey);
         if (replay) return ok(replay);
-        const paused = rows.filter((r) => r.status === 'paused');
+        const paused = rows.filter((r) => r.status === 'paused' && (target.pausedBy === undefined || r.paused_by === target.pausedBy));
         if (paused.length === 0) {
           const check = canResume('single', (rows[0]!.status as DeploymentStatus));
           return check.ok ? refused('not_paused', 'It is not paused.') : check;
@@ -91,10 +118,11 @@ export function createPauseResume(deps: { database: DatabaseHandle; announcer: S
             for (const b of sending) retrigger.push({ batchId: b.id, deploymentId: row.id, generation: facts!.generation });
           }
         }
-        await refreshCampaignStatus(sql, rows[0]!.campaign_id);
+        for (const campaignId of campaignsOf(paused)) await refreshCampaignStatus(sql, campaignId);
         const ids = paused.map((r) => r.id);
         await enqueueAlertEdits(sql, ids, 'resumed');
-        await recordAudit(tx, { actor, action: 'resume', targetType: target.deploymentId ? 'deployment' : 'campaign', targetId: target.deploymentId ?? target.campaignId!, outcome: 'ok', details: { deploymentIds: ids }, requestKey });
+        const about = (await within?.(sql, ids)) ?? auditTarget(target);
+        await recordAudit(tx, { actor, action: 'resume', ...about, outcome: 'ok', details: { deploymentIds: ids }, requestKey });
         return ok({ deploymentIds: ids });
       });
       if (outcome.ok && !outcome.value.replayed) {

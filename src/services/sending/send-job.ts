@@ -15,6 +15,7 @@ import { closeFinishedWork } from './books.js';
 import { createBatchFlushers, type JobLanes } from './batch-flushers.js';
 import type { SendQueue } from './batch-job.js';
 import { createLaneSlots } from './lane-slots.js';
+import type { RelayHealth } from './relay-health.js';
 
 /**
  * Sends one send job's range of recipients. Lanes = the transport's connections, shared by the
@@ -58,6 +59,8 @@ export interface SendJobDeps {
   /** The deployment cannot be sent as it is (a message cannot be built): stop it and say why. */
   onDeploymentFault?: (deploymentId: string, cause: string) => Promise<void>;
   retry?: { attempts: number; backoffMs: number[] };
+  /** The relay as a whole (shared by the worker's jobs): its faults are waited out, never booked on a recipient. */
+  relay: RelayHealth;
   /** Fault tests only (FAILPOINTS): die at a chosen moment of the send path. */
   failpoints?: Partial<Record<Failpoint, number>>;
 }
@@ -87,9 +90,15 @@ export function createSendJobProcessor(deps: SendJobDeps) {
 
   return async function processSendJob(job: SendJob): Promise<SendJobResult> {
     const unwatch = deps.stops.watch(job.deploymentId);
+    // A stop is final for this job (a resume queues new jobs): a job that saw its deployment paused
+    // never carries on beside the resume's jobs, where both could be refused rows and end, leaving
+    // the rest pending with no job. A stop this worker still holds from an earlier job is checked
+    // against Postgres first: the resume that queued this job may not have reached it yet.
+    if (deps.stops.isStopped(job.deploymentId)) await deps.stops.refresh();
     /** Set when a message cannot be built: the lanes stop, and the deployment is reported once they have. */
     let fault: string | undefined;
-    const stopped = () => fault !== undefined || deps.stops.isStopped(job.deploymentId) || Boolean(deps.shuttingDown?.());
+    let stop = false;
+    const stopped = () => (stop ||= fault !== undefined || deps.stops.isStopped(job.deploymentId) || Boolean(deps.shuttingDown?.()));
     const row = await contentForDeployment(sql, job.deploymentId);
     if (!row) {
       unwatch();
@@ -124,7 +133,8 @@ export function createSendJobProcessor(deps: SendJobDeps) {
      * One recipient on one lane. The claim is asked for as the SMTP envelope starts, and the
      * message's end of data waits for it: a claim that did not commit (a stop, a row someone else
      * holds, Postgres failing) withdraws the message, and nothing is delivered. A transient failure
-     * is retried on the same claim, with backoff. Returns the row when it should be tried again.
+     * is retried on the same claim, with backoff; a fault of the relay as a whole gives the row back
+     * (pending) and reports it to the worker's relay health. Returns the row when it should be tried again.
      */
     const deliver = async (claimable: ClaimedRow): Promise<ClaimedRow | undefined> => {
       let message: ReturnType<typeof buildMessage>;
@@ -146,12 +156,26 @@ export function createSendJobProcessor(deps: SendJobDeps) {
         });
         const result = await deps.transport.send(message, gate);
         const answer = await claim;
+        if (result.outcome === 'relay') deps.relay.fault({ cause: result.cause ?? `relay failed: ${result.reply ?? 'no reply'}`, code: result.code });
+        else if (result.outcome === 'withdrawn') deps.relay.untried();
+        else deps.relay.answered();
         if (answer === 'refused') {
           refusedRound = true;
           return undefined;
         }
         if (answer === 'unknown') return claimable;
         if (result.outcome === 'withdrawn') throw new Error('a claimed message was withdrawn');
+        if (result.outcome === 'relay') {
+          // Nothing reached the relay: the row is given back (pending, never failed) before it is
+          // claimed again, once the relay answers; it was not handed over.
+          if (attempt === 1) {
+            handedOver--;
+            handOffTimes.pop();
+          }
+          flusher.release(claimable.seq);
+          await flusher.committed();
+          return claimable;
+        }
         if (result.outcome === 'sent') failpoint('crash-after-accept');
         if (result.outcome !== 'transient' || attempt >= retry.attempts) {
           const status = finalStatus(result.outcome);
@@ -168,6 +192,17 @@ export function createSendJobProcessor(deps: SendJobDeps) {
           return undefined;
         }
         claim = Promise.resolve('claimed');
+      }
+    };
+
+    /** While the relay is failing, a lane waits its turn to probe it, not counted as asking for a claim. */
+    const relayUsable = async () => {
+      if (!deps.relay.current()) return true;
+      jobLanes.asking--;
+      try {
+        return await deps.relay.usable(stopped);
+      } finally {
+        jobLanes.asking++;
       }
     };
 
@@ -199,6 +234,8 @@ export function createSendJobProcessor(deps: SendJobDeps) {
               if (!next) break;
               if (queue.length === 0) queueSuccessor();
               if ((await deps.rateLimiter.take(1, stopped)) === 0) return;
+              // Right before the send: a lane let through to probe a failing relay always reports back.
+              if (!(await relayUsable())) return;
               const again = await deliver(next);
               if (again) queue.push(again);
               if (slots.wanted(owner)) {

@@ -53,10 +53,15 @@ describe('SMTP transport against the sink', () => {
     expect(Date.now() - started).toBeLessThan(1500); // 3 × (300 + 300) ms in parallel, not in series
   });
 
-  it('reports a refused connection as transient (nothing was sent)', async () => {
+  it("reports a refused connection as the relay's fault, in words (nothing was sent, nothing about the recipient)", async () => {
     const nowhere = createSmtpTransport({ url: `smtp://127.0.0.1:${await freePort()}`, connections: 1, timeouts: { connectionMs: 1000 } });
-    expect(await nowhere.send(message('ok@example.com', 9))).toMatchObject({ outcome: 'transient' });
+    expect(await nowhere.send(message('ok@example.com', 9))).toMatchObject({ outcome: 'relay', cause: expect.stringMatching(/^relay refused the connection: connect ECONNREFUSED/) });
+    expect(await nowhere.check(1000)).toEqual({ ok: false, cause: expect.stringMatching(/^relay refused the connection/) });
     await nowhere.close();
+  });
+
+  it('checks the relay with a session of its own', async () => {
+    expect(await transport.check(2000)).toEqual({ ok: true });
   });
 
   it('keeps CR/LF in merge values out of the subject', async () => {

@@ -8,6 +8,7 @@ import { createRateLimiter } from '../../../src/queue/rate-limiter.js';
 import { createRedis } from '../../../src/queue/redis.js';
 import { createStopWatcher } from '../../../src/queue/stop-signal.js';
 import { createSendJobProcessor } from '../../../src/services/sending/send-job.js';
+import { createRelayHealth } from '../../../src/services/sending/relay-health.js';
 import { checkLedger } from '../../support/checker.js';
 import { createTestDatabase, redisUrl, uniquePrefix, type TestDatabase } from '../../support/database.js';
 import { sendingBatch, testLogger } from '../../support/sending.js';
@@ -70,6 +71,7 @@ describe('a claim whose answer is lost', () => {
         workerId: 'test-worker',
         leaseSeconds: 30,
         logger: testLogger,
+        relay: createRelayHealth({ persistAfterMs: 30_000, onPersistent: () => undefined }),
       });
       const result = await process({ deploymentId, batchId: batchId, fromSeq: range.first_seq, toSeq: range.last_seq, generation: 0 });
       expect(result.finished).toBe(true);

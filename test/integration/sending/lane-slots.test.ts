@@ -34,6 +34,7 @@ describe('send jobs open at once in one worker', () => {
     const counting: Transport = {
       connections,
       close: () => smtp.close(),
+      check: (timeoutMs) => smtp.check(timeoutMs),
       async send(message, gate) {
         const job = Math.floor((parseDeliveryTag(message.headers['X-Campaign-Guard-Delivery']!)!.seq - 1) / RECIPIENTS_PER_SEND_JOB);
         onWire++;
