@@ -12,8 +12,8 @@ import { createTestDatabase, type TestDatabase } from '../../support/database.js
 import { deploymentRow, testConfig, waitFor, workerEnv } from '../../support/sending.js';
 
 /**
- * Every process answers (DESIGN §6): `serve --role worker` serves /healthz, /readyz (Postgres and
- * Redis, each by name) and /metrics (its own hand-offs) on HEALTH_PORT, and leaves PORT to a web
+ * Every process answers (DESIGN §6): `serve --role worker` serves /healthz, /readyz (Postgres,
+ * Redis and, advisory, the SMTP relay, each by name) and /metrics (its own hand-offs) on HEALTH_PORT, and leaves PORT to a web
  * process on the same machine. A HEALTH_PORT already taken is one line naming it.
  */
 let db: TestDatabase;
@@ -55,7 +55,7 @@ describe('serve --role worker', () => {
       throw new Error(`${(error as Error).message}\n${worker.output().stderr}`);
     }
     const ready = await waitForHttp(`${base}/readyz`, { timeoutMs: 10_000 });
-    expect(JSON.parse(ready.body)).toEqual({ status: 'ready', checks: { postgres: { ok: true }, redis: { ok: true } } });
+    expect(JSON.parse(ready.body)).toEqual({ status: 'ready', checks: { postgres: { ok: true }, redis: { ok: true }, relay: { ok: true, advisory: true } } });
     expect(await canConnect(port)).toBe(false);
 
     const { deploymentIds } = await createCampaignOrThrow(db, { csv: audienceCsv(40) });
