@@ -121,6 +121,8 @@ describe('Redis Cluster', () => {
     try {
       await Promise.all([whenReady(publisher), whenReady(subscriber)]);
       const announcer = createStopAnnouncer({ redis: publisher, prefix, logger: testLogger });
+      // A worker hears stops for the deployments its jobs are sending.
+      watcher.watch('dep_cluster_stop');
       // Announced again until the subscription is in place; then heard at once.
       await waitFor(
         async () => {
