@@ -1,3 +1,4 @@
+import { RELAY_FAULT_OPEN, RELAY_FAULT_RESUMED, type RelayFaultState } from '../../domain/relay-fault-states.js';
 import type { SqlExecutor } from '../client.js';
 
 /**
@@ -10,7 +11,7 @@ const RELAY_FAULT_LOCK = 0x63_67_72_6c; // "cgrl"
 export interface RelayFaultRow {
   id: string;
   cause: string;
-  state: 'open' | 'resumed';
+  state: RelayFaultState;
   deployment_ids: string[];
   opened_at: Date;
   updated_at: Date;
@@ -26,7 +27,7 @@ export async function recordRelayFault(sql: SqlExecutor, candidateId: string, ca
   const [open] = await sql<{ id: string }[]>`
     update relay_faults set cause = ${cause}, updated_at = now(),
       deployment_ids = array(select distinct unnest(deployment_ids || ${sql.array(deploymentIds)}::text[]) order by 1)
-    where state = 'open' returning id`;
+    where state = ${RELAY_FAULT_OPEN} returning id`;
   if (open) return { id: open.id, opened: false };
   await sql`insert into relay_faults (id, cause, deployment_ids) values (${candidateId}, ${cause}, ${sql.array(deploymentIds)}::text[])`;
   return { id: candidateId, opened: true };
@@ -40,8 +41,8 @@ export async function relayFaultById(sql: SqlExecutor, id: string): Promise<Rela
 /** Closes an open fault; undefined if it was not open (someone resumed it first). */
 export async function closeRelayFault(sql: SqlExecutor, id: string, actor: string): Promise<{ id: string } | undefined> {
   const [row] = await sql<{ id: string }[]>`
-    update relay_faults set state = 'resumed', resumed_by = ${actor}, resumed_at = now(), updated_at = now()
-    where id = ${id} and state = 'open' returning id`;
+    update relay_faults set state = ${RELAY_FAULT_RESUMED}, resumed_by = ${actor}, resumed_at = now(), updated_at = now()
+    where id = ${id} and state = ${RELAY_FAULT_OPEN} returning id`;
   return row;
 }
 

@@ -1,3 +1,4 @@
+import { RELAY_FAULT_OPEN } from '../../domain/relay-fault-states.js';
 import { sql } from 'drizzle-orm';
 import { check, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
@@ -12,7 +13,7 @@ export const relayFaults = pgTable(
     id: text('id').primaryKey(),
     /** The newest cause in words, e.g. "relay refused our login: 535 5.7.8 Authentication failed". */
     cause: text('cause').notNull(),
-    state: text('state').notNull().default('open'),
+    state: text('state').notNull().default(RELAY_FAULT_OPEN),
     /** Every deployment this fault paused. */
     deploymentIds: text('deployment_ids').array().notNull().default(sql`'{}'::text[]`),
     openedAt: timestamp('opened_at', { withTimezone: true }).notNull().defaultNow(),

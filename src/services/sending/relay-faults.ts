@@ -1,3 +1,4 @@
+import { RELAY_FAULT_OPEN } from '../../domain/relay-fault-states.js';
 import type { ControlOutcome } from '../../domain/cancel-outcome.js';
 import type { DeploymentStatus } from '../../domain/lifecycle.js';
 import type { DatabaseHandle } from '../../db/client.js';
@@ -59,7 +60,7 @@ export function createRelayFaults(deps: { database: DatabaseHandle; pauseResume:
     async resume(faultId: string, actor: string): Promise<ControlOutcome> {
       const fault = await relayFaultById(sql, faultId);
       if (!fault) return { outcome: 'not_found', target: faultId };
-      if (fault.state !== 'open') return alreadyResumed(faultId, fault.resumed_by, fault.resumed_at);
+      if (fault.state !== RELAY_FAULT_OPEN) return alreadyResumed(faultId, fault.resumed_by, fault.resumed_at);
       let closed = false;
       const close = async (tx: Parameters<typeof closeRelayFault>[0]) => {
         closed = Boolean(await closeRelayFault(tx, faultId, actor));

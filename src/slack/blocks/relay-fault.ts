@@ -1,3 +1,4 @@
+import { RELAY_FAULT_OPEN } from '../../domain/relay-fault-states.js';
 import type { RelayFaultView } from '../../db/queries/relay-faults.js';
 import { ACTIONS, buttonValue } from '../button-value.js';
 import { actorMention, clip, count, escape, slackDate } from '../format.js';
@@ -13,7 +14,7 @@ const LISTED = 10;
 
 export function renderRelayFault(f: RelayFaultView): RenderedMessage {
   const waiting = f.deployments.reduce((sum, d) => sum + d.waiting, 0);
-  const open = f.state === 'open';
+  const open = f.state === RELAY_FAULT_OPEN;
   const headline = open
     ? `:rotating_light: *Sending paused: the SMTP relay is failing.* ${escape(f.cause)}`
     : `:arrow_forward: *SMTP relay fault resumed* by ${actorMention(f.resumed_by)} at ${slackDate(f.resumed_at)}. Last cause: ${escape(f.cause)}`;
