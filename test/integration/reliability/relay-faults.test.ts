@@ -122,7 +122,7 @@ describe('a relay that fails as a whole', () => {
     } finally {
       await stopRelay();
     }
-  }, 150_000);
+  }, 200_000);
 
   it('a second resume of the same fault says who resumed it', async () => {
     const [fault] = await db.sql<{ id: string }[]>`select id from relay_faults where state = 'resumed' limit 1`;
@@ -165,7 +165,7 @@ async function brokenThenFixed(cause: RegExp) {
     await startRelay({ cert: 'good', starttls: true, password: PASSWORD });
     const outcome = await services.control.resume({ target: faults[0]!.id, actor: 'U_ONCALL' });
     expect(outcome).toMatchObject({ outcome: 'resumed', deploymentIds: [id] });
-    await waitFor(async () => (await deploymentRow(db, id)).status === 'completed', { timeoutMs: 60_000, what: 'the resumed send to complete' });
+    await waitFor(async () => (await deploymentRow(db, id)).status === 'completed', { timeoutMs: 100_000, what: 'the resumed send to complete' });
 
     const check = await checkLedger(db, id, { ...relay!, byDelivery: received });
     expect(check).toMatchObject({ total: RECIPIENTS, byStatus: { sent: RECIPIENTS }, duplicates: 0, lost: 0, phantom: 0, booksMatch: true });
