@@ -18,7 +18,7 @@ import { createSendReconciler } from '../services/sending/reconciler.js';
 import { createSendJobProcessor } from '../services/sending/send-job.js';
 import { createRelayFaults } from '../services/sending/relay-faults.js';
 import { createRelayHealth } from '../services/sending/relay-health.js';
-import { batchJob, prefetchJob, QUEUES, SEND_JOBS_AHEAD, sendJob, type BatchJob, type PrefetchJob, type SendJob } from './jobs.js';
+import { batchJob, prefetchJob, QUEUES, sendJob, type BatchJob, type PrefetchJob, type SendJob } from './jobs.js';
 import type { Queues } from './queues.js';
 import { createRateLimiter } from './rate-limiter.js';
 import { createRedis } from './redis.js';
@@ -41,8 +41,16 @@ export interface SendingRuntime {
   stop(): Promise<void>;
 }
 
-/** Send jobs a worker holds open at once: SEND_JOBS_AHEAD of each of this many sending batches. */
-const SEND_JOBS_OPEN = SEND_JOBS_AHEAD * 32;
+/**
+ * Send jobs of one batch a worker holds open at once. Its lanes are shared by the jobs it holds, so
+ * a third job of a batch would only wait here while another worker's lanes stand idle: it is
+ * handed back (delayed by HAND_BACK_MS) for a worker with room, or for this one once a job ends.
+ */
+const SEND_JOBS_OPEN_PER_BATCH = 2;
+const HAND_BACK_MS = 100;
+
+/** Send jobs a worker holds open at once: SEND_JOBS_OPEN_PER_BATCH of each of this many sending batches. */
+const SEND_JOBS_OPEN = SEND_JOBS_OPEN_PER_BATCH * 64;
 
 /** Puts a job back as delayed (not failed, no attempt used): BullMQ's way is to throw DelayedError. */
 async function retryLater(job: Job, token: string | undefined, ms: number): Promise<never> {
@@ -132,6 +140,7 @@ export async function startSendingRuntime(deps: {
   // A dead worker's open send jobs (a few per batch it was sending) go back to the queue at the
   // first stalled check after their lock expires: checked at least every 5 s, so its batches
   // resume about SEND_LEASE_SECONDS after the crash.
+  const openPerBatch = new Map<string, number>();
   const common = { connection: workerConnection, prefix, lockDuration: leaseSeconds * 1000, stalledInterval: Math.min(5000, leaseSeconds * 1000), maxStalledCount: 1000 };
   const workers = [
     new Worker<PrefetchJob>(
@@ -156,7 +165,18 @@ export async function startSendingRuntime(deps: {
     new Worker<SendJob>(
       QUEUES.send,
       async (job: Job<SendJob>, token?: string) => {
-        const result = await send(sendJob.parse(job.data));
+        const data = sendJob.parse(job.data);
+        const held = openPerBatch.get(data.batchId) ?? 0;
+        if (held >= SEND_JOBS_OPEN_PER_BATCH) await retryLater(job, token, HAND_BACK_MS);
+        openPerBatch.set(data.batchId, held + 1);
+        let result: Awaited<ReturnType<typeof send>>;
+        try {
+          result = await send(data);
+        } finally {
+          const left = (openPerBatch.get(data.batchId) ?? 1) - 1;
+          if (left > 0) openPerBatch.set(data.batchId, left);
+          else openPerBatch.delete(data.batchId);
+        }
         // Unfinished because this worker is stopping: back to the queue for the next one.
         if (!result.finished && shuttingDown) await retryLater(job, token, 500);
         return result;

@@ -66,36 +66,57 @@ export function createStopWatcher(deps: {
   const stoppedAt = new Map<string, number>();
   const watched = new Map<string, number>();
   const channel = stopChannel(deps.prefix);
-  let refreshing: Promise<void> | undefined;
+  // Messages counted, and the count at each deployment's last one: a refresh that began before a
+  // message about a deployment must not undo it (a read from before a resume re-stopping it).
+  let messages = 0;
+  const lastMessage = new Map<string, number>();
+  let running: Promise<void> | undefined;
+  let next: Promise<void> | undefined;
 
   const refreshFailures = createLogLimiter(deps.logger);
-  const refresh = () =>
-    (refreshing ??= (async () => {
-      try {
-        const ids = [...watched.keys()];
-        for (const row of await statusesOf(deps.sql, ids)) {
-          if (row.status === 'sending') stopped.delete(row.id);
-          else {
-            stopped.add(row.id);
-            if (row.stopped_at !== null && !stoppedAt.has(row.id)) stoppedAt.set(row.id, Number(row.stopped_at));
-          }
+  const readStatuses = async () => {
+    const startedAt = messages;
+    try {
+      const ids = [...watched.keys()];
+      for (const row of await statusesOf(deps.sql, ids)) {
+        if ((lastMessage.get(row.id) ?? 0) > startedAt) continue;
+        if (row.status === 'sending') stopped.delete(row.id);
+        else {
+          stopped.add(row.id);
+          if (row.stopped_at !== null && !stoppedAt.has(row.id)) stoppedAt.set(row.id, Number(row.stopped_at));
         }
-      } catch (error) {
-        refreshFailures.warn(causeOf(error), { err: error }, 'could not refresh stopped deployments');
-      } finally {
-        refreshing = undefined;
       }
-    })());
+    } catch (error) {
+      refreshFailures.warn(causeOf(error), { err: error }, 'could not refresh stopped deployments');
+    }
+  };
+  // A caller gets a read that begins after its call: one in flight may predate what it must see
+  // (a resume that just queued its job). Callers meanwhile share the one queued after it.
+  const refresh = (): Promise<void> => {
+    if (!running) {
+      running = readStatuses().finally(() => {
+        running = undefined;
+      });
+      return running;
+    }
+    next ??= running.then(() => {
+      next = undefined;
+      return refresh();
+    });
+    return next;
+  };
 
   const onMessage = (from: string, text: string) => {
     if (from !== channel) return;
     try {
       const { deploymentIds, state, at } = JSON.parse(text) as { deploymentIds: string[]; state: StopState; at?: number };
+      messages++;
       for (const id of deploymentIds) {
         // Only what a job of this worker is sending: a stop that arrives late (a pause announced
         // after its resume) must not stop the next job of a deployment sending again. A job that
         // starts after a real stop learns it from Postgres: its claims are refused.
         if (!watched.has(id)) continue;
+        lastMessage.set(id, messages);
         if (state === 'resumed') {
           stopped.delete(id);
           stoppedAt.delete(id);
@@ -131,6 +152,7 @@ export function createStopWatcher(deps: {
           watched.delete(deploymentId);
           stopped.delete(deploymentId);
           stoppedAt.delete(deploymentId);
+          lastMessage.delete(deploymentId);
         }
       };
     },

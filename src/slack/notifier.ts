@@ -4,8 +4,10 @@ import {
   failOutbox,
   loadAlertView,
   markOutboxDelivered,
+  newerPendingEdit,
   olderPendingForAlert,
   rescheduleOutbox,
+  supersedeOutbox,
   type OutboxRow,
 } from '../db/queries/slack-outbox.js';
 import { loadRelayFaultView } from '../db/queries/relay-faults.js';
@@ -20,8 +22,8 @@ import { causeOf, createLogLimiter } from '../lib/log-limiter.js';
 /**
  * Delivers the Slack outbox. Rows are claimed with a lease (FOR UPDATE SKIP LOCKED), so two
  * notifiers never send the same row; each is rendered from the database as it is now (an edit
- * always shows the truth); messages of one alert go out in order (an edit or a thread reply waits
- * for the post that gives it a ts); about one message per second per channel; 429 waits for
+ * always shows the truth, so of several edits of one message waiting, only the newest is sent);
+ * messages of one alert go out in order (an edit or a thread reply waits for the post that gives it a ts); about one message per second per channel; 429 waits for
  * Retry-After, 5xx and network errors back off; the ts is stored in the transaction that marks
  * the row delivered. A message Slack accepted whose delivery cannot be recorded (Postgres away) is
  * remembered and recorded once Postgres answers, before anything else is claimed; until then this
@@ -43,6 +45,7 @@ export interface NotifierOptions {
 type Plan =
   | { do: 'send'; op: 'post' | 'update' | 'ephemeral'; channel: string; ts?: string; threadTs?: string; user?: string; message: RenderedMessage; setsAlertMessage: boolean }
   | { do: 'wait'; seconds: number; why: string }
+  | { do: 'supersede'; by: number }
   | { do: 'fail'; why: string };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -80,6 +83,9 @@ export function createNotifier(options: NotifierOptions) {
     if (row.alert_id) {
       const older = await olderPendingForAlert(sql, row.alert_id, row.id);
       if (older) return { do: 'wait', seconds: 0.3, why: `waits for outbox row ${older.id} of the same alert` };
+      // A pause and its resume a moment later: one edit showing where it ended, not two alike.
+      const newer = row.kind === 'update' ? await newerPendingEdit(sql, row.alert_id, row.id) : undefined;
+      if (newer) return { do: 'supersede', by: newer.id };
     }
     const payload = row.payload as { type?: string; alertId?: string };
     if (row.kind === 'ephemeral') {
@@ -135,6 +141,7 @@ export function createNotifier(options: NotifierOptions) {
   async function deliver(row: OutboxRow): Promise<void> {
     const p = await plan(row);
     if (p.do === 'wait') return rescheduleOutbox(sql, row.id, p.seconds, null, false);
+    if (p.do === 'supersede') return supersedeOutbox(sql, row.id, p.by);
     if (p.do === 'fail') {
       log.error({ outboxId: row.id, dedupeKey: row.dedupe_key, why: p.why }, 'slack message cannot be delivered');
       return failOutbox(sql, row.id, p.why);

@@ -33,7 +33,7 @@ describe('Slack 429 and 500 storms', () => {
     expect((await stack.app.services.control.cancel({ target: deps[0]!, actor: 'U0ALICE001', reason: 'storm' })).outcome).toBe('cancelled');
     stack.app.notifier!.kick();
 
-    await waitFor(async () => (await stack.db.sql`select count(*)::int as n from slack_outbox where status <> 'delivered'`)[0]!.n === 0, { what: 'the outbox to drain', timeoutMs: 60_000 });
+    await waitFor(async () => (await stack.db.sql`select count(*)::int as n from slack_outbox where status not in ('delivered', 'superseded')`)[0]!.n === 0, { what: 'the outbox to drain', timeoutMs: 60_000 });
     const [{ failed }] = (await stack.db.sql`select count(*)::int as failed from slack_outbox where status = 'failed'`) as unknown as [{ failed: number }];
     expect(failed).toBe(0);
 

@@ -416,7 +416,10 @@ async function main() {
   let doubled = 0;
   for (const c of okCalls) {
     const key = JSON.stringify([c.method, c.args.channel, c.args.ts ?? null, c.args.thread_ts ?? null, c.args.text ?? null, c.args.blocks ?? null]);
-    if (seen.has(key)) doubled++;
+    if (seen.has(key)) {
+      doubled++;
+      anomalies.push({ doubledSlackCall: { method: c.method, channel: c.args.channel, ts: c.args.ts ?? null, threadTs: c.args.thread_ts ?? null, text: String(c.args.text ?? '').slice(0, 160) } });
+    }
     seen.add(key);
   }
   // Each delivered outbox row is one accepted Web API call of its kind, and no accepted call is extra.

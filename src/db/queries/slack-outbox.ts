@@ -65,6 +65,20 @@ export async function olderPendingForAlert(sql: SqlExecutor, alertId: string, id
   return row;
 }
 
+/**
+ * A newer undelivered edit of the same message: it renders the message as it is when it goes, so
+ * it shows all this one would (an edit renders the database as it is then, not as it was queued).
+ */
+export async function newerPendingEdit(sql: SqlExecutor, alertId: string, id: number): Promise<{ id: number } | undefined> {
+  const [row] = await sql<{ id: number }[]>`
+    select id from slack_outbox where alert_id = ${alertId} and kind = 'update' and id > ${id} and status = 'pending' order by id desc limit 1`;
+  return row;
+}
+
+export async function supersedeOutbox(sql: SqlExecutor, id: number, byId: number): Promise<void> {
+  await sql`update slack_outbox set status = 'superseded', last_error = ${`superseded by outbox row ${byId}`} where id = ${id} and status = 'pending'`;
+}
+
 export interface AlertView {
   id: string;
   deployment_id: string;

@@ -3,7 +3,8 @@ import { bigserial, check, index, integer, jsonb, pgTable, text, timestamp } fro
 
 /**
  * Slack messages written in the same transaction as the change they report, delivered by a
- * worker: none lost (committed with the change), none doubled (dedupe key, stored ts).
+ * worker: none lost (committed with the change), none doubled (dedupe key, stored ts). An edit
+ * that a newer edit of the same message will make anyway is `superseded`, not sent.
  */
 export const slackOutbox = pgTable(
   'slack_outbox',
@@ -26,7 +27,7 @@ export const slackOutbox = pgTable(
   },
   (t) => [
     check('slack_outbox_kind_check', sql`${t.kind} in ('post', 'update', 'thread_reply', 'ephemeral')`),
-    check('slack_outbox_status_check', sql`${t.status} in ('pending', 'delivered', 'failed')`),
+    check('slack_outbox_status_check', sql`${t.status} in ('pending', 'delivered', 'superseded', 'failed')`),
     index('slack_outbox_due_idx').on(t.nextAttemptAt, t.id).where(sql`${t.status} = 'pending'`),
   ],
 );

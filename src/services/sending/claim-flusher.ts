@@ -13,7 +13,8 @@ import { sleep } from '../../lib/processes.js';
  * asked for as its message's envelope starts and needed only at its end of data, so the wait is
  * hidden behind SMTP's round trips unless the server answers instantly. A claim's answer:
  * - `claimed`: committed; the lane may complete its message;
- * - `refused`: the row is not ours to send (someone else holds it, or the deployment stopped);
+ * - `refused`: the row is not ours to send (someone else holds it, another lane asked for it
+ *   first, or the deployment stopped);
  * - `unknown`: the statement failed, maybe after its commit; its claims are undone by the next
  *   statement (each statement claims under its own token), and the row may be asked for again.
  * Outcomes already happened: if Postgres is unreachable they stay queued here (their rows stay
@@ -145,6 +146,9 @@ export function createClaimFlusher(deps: {
     claim(seq) {
       // Ten minutes without Postgres: the job fails (and is retried by the queue) rather than wait on.
       if (fatal !== undefined) return Promise.reject(fatal instanceof Error ? fatal : new Error(String(fatal)));
+      // Two open jobs of one range (a resumed job beside one that missed the pause) can ask for
+      // the same row: it is the first asker's; the second is refused, as it would be by Postgres.
+      if (wanted.has(seq)) return Promise.resolve('refused');
       return new Promise<ClaimAnswer>((resolve) => {
         wanted.set(seq, resolve);
         schedule();

@@ -117,12 +117,18 @@ describe('a relay that fails as a whole', () => {
       await brokenThenFixed(cause);
     } catch (error) {
       // What the worker said is the first thing to read when this fails.
-      console.error(worker.output().stdout.slice(-6000));
+      console.error(worker.output().stderr.slice(-20000));
+      const [deployments, batches, jobs] = await Promise.all([
+        db.sql`select id, status, generation, in_flight_count, sent_count from deployments`,
+        db.sql`select id, status, triggered_generation, in_flight_count, sent_count, total_count from batches`,
+        queues.send.getJobCounts(),
+      ]);
+      console.error(JSON.stringify({ deployments, batches, jobs }));
       throw error;
     } finally {
       await stopRelay();
     }
-  }, 200_000);
+  }, 120_000);
 
   it('a second resume of the same fault says who resumed it', async () => {
     const [fault] = await db.sql<{ id: string }[]>`select id from relay_faults where state = 'resumed' limit 1`;
@@ -165,7 +171,7 @@ async function brokenThenFixed(cause: RegExp) {
     await startRelay({ cert: 'good', starttls: true, password: PASSWORD });
     const outcome = await services.control.resume({ target: faults[0]!.id, actor: 'U_ONCALL' });
     expect(outcome).toMatchObject({ outcome: 'resumed', deploymentIds: [id] });
-    await waitFor(async () => (await deploymentRow(db, id)).status === 'completed', { timeoutMs: 100_000, what: 'the resumed send to complete' });
+    await waitFor(async () => (await deploymentRow(db, id)).status === 'completed', { timeoutMs: 30_000, what: 'the resumed send to complete' });
 
     const check = await checkLedger(db, id, { ...relay!, byDelivery: received });
     expect(check).toMatchObject({ total: RECIPIENTS, byStatus: { sent: RECIPIENTS }, duplicates: 0, lost: 0, phantom: 0, booksMatch: true });

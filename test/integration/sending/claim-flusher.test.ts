@@ -158,4 +158,23 @@ describe('the claim flusher', () => {
     expect(await db.sql`select seq from deliveries where deployment_id = ${deploymentId} and status = 'sent' order by seq`).toEqual([{ seq: 248 }, { seq: 249 }, { seq: 250 }]);
     await flushers.leave(starting, startingLanes);
   }, 30_000);
+  it('answers both lanes when two open jobs of one range ask for the same row: one gets it, the other is refused', async () => {
+    // A job that missed a short pause carries on beside the resume's job of the same range; both
+    // share this worker's flusher for the batch, and the later ask must not take the first one's answer.
+    const { deploymentId, batchId } = await sendingBatch(db, 20);
+    let n = 0;
+    const flushers = createBatchFlushers({ sql: db.sql, nextToken: () => `dup/${++n}`, leaseSeconds: 30, logger: testLogger });
+    const range = { deploymentId, batchId, fromSeq: 1, toSeq: 20 };
+    // Each has rows left and a lane asking: the two asks gather into one statement.
+    const older = { asking: 1, rowsLeft: 5 };
+    const resumed = { asking: 1, rowsLeft: 5 };
+    const first = flushers.join(range, older);
+    const second = flushers.join(range, resumed);
+    const timeout = new Promise<string>((resolve) => setTimeout(() => resolve('no answer in 10 s'), 10_000));
+    const answers = await Promise.all([Promise.race([first.claim(7), timeout]), Promise.race([second.claim(7), timeout])]);
+    expect(answers.sort()).toEqual(['claimed', 'refused']);
+    first.settle({ seq: 7, status: 'sent', code: 250, reply: '250 ok', messageId: null });
+    await Promise.all([flushers.leave(range, older), flushers.leave(range, resumed)]);
+    expect(await db.sql`select status, count(*)::int as n from deliveries where deployment_id = ${deploymentId} and seq = 7 group by status`).toEqual([{ status: 'sent', n: 1 }]);
+  });
 });

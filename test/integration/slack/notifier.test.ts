@@ -1,5 +1,6 @@
 import { webApi } from '@slack/bolt';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { enqueueAlertRefresh } from '../../../src/db/queries/slack-outbox.js';
 import { createNotifier } from '../../../src/slack/notifier.js';
 import { createLogWriter, createWebWriter, webApiOptions } from '../../../src/slack/writer.js';
 import { changeAlertForTest, openAlertForTest } from '../../support/alerts.js';
@@ -39,10 +40,11 @@ async function drain(n: ReturnType<typeof notifier>) {
 }
 
 describe('notifier', () => {
-  it('posts an alert once, stores its ts, and edits that same message as it escalates and resolves', async () => {
+  it('posts an alert once, stores its ts, and edits that same message; of two edits waiting, only the newer is sent', async () => {
     const dep = await scheduled('Spring <!channel> & <b>');
     const alertId = await openAlertForTest(db, dep);
-    // Queued before the post is delivered: it must wait for the post, then edit it.
+    // Queued before the post is delivered: they wait for the post; the resolve's edit shows all
+    // the escalation's would, so the escalation's is superseded rather than sent as well.
     await changeAlertForTest(db, alertId, 'escalated');
     await changeAlertForTest(db, alertId, 'resolved', 0.01);
     await drain(notifier());
@@ -51,16 +53,21 @@ describe('notifier', () => {
     const [alert] = await db.sql`select slack_channel, slack_ts from alerts where id = ${alertId}`;
     expect(alert!.slack_channel).toBe(CHANNEL);
     const updates = slack.ok('chat.update');
-    expect(updates).toHaveLength(2);
+    expect(updates).toHaveLength(1);
     for (const u of updates) expect(u.args).toMatchObject({ channel: CHANNEL, ts: alert!.slack_ts });
-    expect(slack.calls.map((c) => c.method)).toEqual(['chat.postMessage', 'chat.update', 'chat.update']);
+    expect(slack.calls.map((c) => c.method)).toEqual(['chat.postMessage', 'chat.update']);
     const posted = JSON.stringify(posts[0]!.args);
     expect(posted).toContain('Spring &lt;!channel&gt; &amp; &lt;b&gt;');
     expect(posted).not.toContain('<!channel>');
     expect(posted).toContain('mailinator.com');
-    expect(JSON.stringify(updates[1]!.args)).toContain('back to normal');
+    expect(JSON.stringify(updates[0]!.args)).toContain('back to normal');
     const rows = await db.sql`select status, delivered_ts from slack_outbox where alert_id = ${alertId} order by id`;
-    expect(rows.every((r) => r.status === 'delivered')).toBe(true);
+    expect(rows.map((r) => r.status)).toEqual(['delivered', 'superseded', 'delivered']);
+
+    // An edit queued after the last one went is sent.
+    await enqueueAlertRefresh(db.sql, alertId);
+    await drain(notifier());
+    expect(slack.ok('chat.update')).toHaveLength(2);
     expect(rows[0]!.delivered_ts).toBe(alert!.slack_ts);
   });
 

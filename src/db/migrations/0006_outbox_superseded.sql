@@ -1,0 +1,2 @@
+ALTER TABLE "slack_outbox" DROP CONSTRAINT "slack_outbox_status_check";--> statement-breakpoint
+ALTER TABLE "slack_outbox" ADD CONSTRAINT "slack_outbox_status_check" CHECK ("slack_outbox"."status" in ('pending', 'delivered', 'superseded', 'failed'));
