@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
-import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { classifyFailure, describeRelayFault, type AttemptOutcome } from '../domain/smtp.js';
-import { createMessageComposer } from './compose.js';
+import { composeMessage } from './compose.js';
 import type { OutgoingMessage } from './message.js';
 import { parseSmtpUrl } from './smtp-url.js';
 
@@ -122,7 +122,6 @@ export function createSmtpTransport(options: SmtpTransportOptions): Transport {
     ...settings,
   } as SMTPConnection.Options;
   const maxMessages = options.maxMessagesPerConnection ?? parsed.settings.maxMessagesPerConnection ?? 1000;
-  const compose = createMessageComposer();
   const idle: PooledConnection[] = [];
   const open = new Set<PooledConnection>();
   let closed = false;
@@ -157,8 +156,6 @@ export function createSmtpTransport(options: SmtpTransportOptions): Transport {
         pooled.onLost?.(Object.assign(new Error('Connection closed'), { code: 'ECONNECTION' }));
       });
       const ready = () => {
-        // Nagle would hold the end of every message for the server's delayed ACK (~40 ms each).
-        (connection as unknown as { _socket?: { setNoDelay?: (on: boolean) => void } })._socket?.setNoDelay?.(true);
         pooled.onLost = undefined;
         open.add(pooled);
         resolve(pooled);
@@ -195,7 +192,7 @@ export function createSmtpTransport(options: SmtpTransportOptions): Transport {
   return {
     connections: options.connections,
     async send(message, gate) {
-      const body = await compose(message);
+      const body = await composeMessage(message);
       let pooled: PooledConnection;
       try {
         pooled = await acquire();
