@@ -4,7 +4,7 @@ import { openAlertCounts } from '../db/queries/alerts.js';
 import { LEVELS, METRICS } from '../domain/thresholds.js';
 import type { Metrics } from '../lib/metrics.js';
 import type { Queues } from '../queue/queues.js';
-import type { CancellationService } from '../services/cancellation.js';
+import type { ControlService } from '../services/control.js';
 
 /** `GET /metrics` in Prometheus' text format. */
 export function registerMetricsRoute(server: FastifyInstance, metrics: Metrics): void {
@@ -48,7 +48,7 @@ export function registerSharedGauges(metrics: Metrics, deps: { queues: Pick<Queu
 }
 
 /** The cancellation service, with each cancel's latency observed by outcome. */
-export function timedCancels(control: CancellationService, metrics: Metrics): CancellationService {
+export function timedCancels(control: ControlService, metrics: Metrics): ControlService {
   return {
     ...control,
     async cancel(request) {

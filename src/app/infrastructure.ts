@@ -1,8 +1,8 @@
 import path from 'node:path';
-import type { Config } from './config.js';
-import { startEmbeddedPostgres } from './lib/embedded/postgres.js';
-import { startEmbeddedRedis } from './lib/embedded/redis.js';
-import type { Logger } from './lib/logger.js';
+import type { Config } from '../config.js';
+import { startEmbeddedPostgres } from '../lib/embedded/postgres.js';
+import { startEmbeddedRedis } from '../lib/embedded/redis.js';
+import type { Logger } from '../lib/logger.js';
 
 /**
  * Where Postgres and Redis are: the configured URLs, or servers embedded under DATA_DIR so that
