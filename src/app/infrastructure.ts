@@ -5,7 +5,7 @@ import { startEmbeddedRedis } from '../lib/embedded/redis.js';
 import type { Logger } from '../lib/logger.js';
 
 /**
- * Where Postgres and Redis are: the configured URLs, or servers embedded under DATA_DIR so that
+ * Part of the composition root. Where Postgres and Redis are: the configured URLs, or servers embedded under DATA_DIR so that
  * `npm start` works on a bare machine. Embedded servers started here are stopped by `stop()`.
  */
 export interface Infrastructure {

@@ -25,7 +25,8 @@ import { createScheduler } from '../services/sending/scheduler.js';
 import { createSendJobProcessor } from '../services/sending/send-job.js';
 
 /**
- * A worker process's sending machinery: BullMQ workers for prefetch, batch triggers and send
+ * Part of the composition root: a worker process's sending machinery, built here from the
+ * adapters and the sending services. BullMQ workers for prefetch, batch triggers and send
  * jobs, the scheduler tick, the lease heartbeat and sweeper, the stop watcher, the rate limiter
  * and the SMTP transport (or, with no SMTP_URL, a local capture sink). `stop()` stops claiming,
  * lets in-flight messages finish and their outcomes be recorded, and puts unfinished send jobs
