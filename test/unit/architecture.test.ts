@@ -311,8 +311,7 @@ const LAYERS: Record<string, string[]> = {
   // The stop watcher polls Postgres for the statuses of what it sends.
   queue: ['domain', 'lib', 'db', 'services'],
   slack: ['domain', 'lib', 'config', 'db', 'services'],
-  // /metrics reads the queues' job counts.
-  http: ['domain', 'lib', 'config', 'db', 'services', 'queue'],
+  http: ['domain', 'lib', 'config', 'db', 'services'],
   // The demo prints the Slack messages it would post.
   cli: ['domain', 'lib', 'config', 'services', 'slack'],
   app: ['domain', 'lib', 'config', 'db', 'services', 'mail', 'queue', 'slack', 'http', 'cli'],
