@@ -1,15 +1,8 @@
+import type { AlertSettings } from '../domain/thresholds.js';
 import { ConfigError } from '../lib/config-error.js';
 
 /** The alert section: per-metric warn/critical rates (warn below critical), sample, sustain and window. */
-export interface AlertsConfig {
-  bounceRate: { warn: number; critical: number };
-  errorRate: { warn: number; critical: number };
-  complaintRate: { warn: number; critical: number };
-  minSample: number;
-  sustainSeconds: number;
-  windowSeconds: number;
-  autoPauseOnCritical: boolean;
-}
+export type AlertsConfig = AlertSettings;
 
 export function alertsConfig(e: {
   BOUNCE_RATE_WARN: number;
