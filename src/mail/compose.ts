@@ -1,5 +1,5 @@
 import MailComposer from 'nodemailer/lib/mail-composer';
-import type { OutgoingMessage } from './message.js';
+import type { OutgoingMessage } from '../domain/message.js';
 
 /**
  * A message as bytes, composed by nodemailer's MailComposer (its documented public API). A direct

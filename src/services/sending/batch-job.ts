@@ -1,6 +1,7 @@
 import type postgres from 'postgres';
 import { firstPendingSeq, markBatchTriggered, startBatch } from '../../db/queries/sending.js';
-import { RECIPIENTS_PER_SEND_JOB, SEND_JOBS_AHEAD, sendJobsFor, type BatchJob, type SendJob } from '../../queue/jobs.js';
+import { RECIPIENTS_PER_SEND_JOB, SEND_JOBS_AHEAD, sendJobsFor, type BatchJob } from '../../domain/send-jobs.js';
+import type { SendQueue } from '../ports.js';
 import { closeFinishedWork } from './books.js';
 
 /**
@@ -12,11 +13,7 @@ import { closeFinishedWork } from './books.js';
  */
 export type BatchOutcome = { started: false; reason: 'not-ready' | 'not-sendable' } | { started: true; jobs: number };
 
-export interface SendQueue {
-  addBulk(jobs: { name: string; data: SendJob; opts: { jobId: string } }[]): Promise<unknown>;
-}
-
-export function createBatchProcessor(deps: { sql: postgres.Sql; sendQueue: SendQueue }) {
+export function createBatchProcessor(deps: { sql: postgres.Sql; sendQueue: Pick<SendQueue, 'addBulk'> }) {
   return async function trigger(job: BatchJob): Promise<BatchOutcome> {
     const [state] = await deps.sql<{ status: string }[]>`select status from deployments where id = ${job.deploymentId}`;
     if (state && ['scheduled', 'prefetching'].includes(state.status)) return { started: false, reason: 'not-ready' };

@@ -5,10 +5,9 @@ import { inTransaction, type DatabaseHandle, type SqlExecutor } from '../../db/c
 import { recordAudit } from '../../db/queries/audit.js';
 import { auditByRequestKey, lockDeployments } from '../../db/queries/cancellation.js';
 import { enqueueAlertEdits, enqueueDeploymentFault } from '../../db/queries/slack-outbox.js';
-import { jobIds, type BatchJob } from '../../queue/jobs.js';
-import type { StopAnnouncer } from '../../queue/stop-signal.js';
+import { jobIds, type BatchJob } from '../../domain/send-jobs.js';
+import type { BatchQueue, StopAnnouncer } from '../ports.js';
 import { refreshCampaignStatus } from './books.js';
-import type { JobQueue } from './scheduler.js';
 
 /**
  * Pause and resume, the reversible tools. A pause is one conditional update in Postgres (after
@@ -61,7 +60,7 @@ const campaignsOf = (rows: { campaign_id: string }[]) => [...new Set(rows.map((r
 
 const PAUSABLE_DEPLOYMENT: DeploymentStatus[] = ['scheduled', 'prefetching', 'prefetched', 'sending'];
 
-export function createPauseResume(deps: { database: DatabaseHandle; announcer: StopAnnouncer; batchQueue?: JobQueue<BatchJob> }) {
+export function createPauseResume(deps: { database: DatabaseHandle; announcer: StopAnnouncer; batchQueue?: BatchQueue }) {
   return {
     /**
      * `requestKey`: the same key again returns the first outcome and changes nothing. `fault`: why

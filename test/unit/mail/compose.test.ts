@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { composeMessage } from '../../../src/mail/compose.js';
-import type { OutgoingMessage } from '../../../src/mail/message.js';
+import type { OutgoingMessage } from '../../../src/domain/message.js';
 
 /** A small seeded generator, so a failure names a case that can be run again. */
 function random(seed: number) {
