@@ -1,5 +1,5 @@
 import { addCounts, countsAtCommit, describeOutcome, type ControlOutcome } from '../domain/cancel-outcome.js';
-import { canCancel, canCancelBatch, type BatchStatus, type CampaignStatus, type DeploymentStatus } from '../domain/lifecycle.js';
+import { canCancel, canCancelBatch, isTerminal, STATUS, type BatchStatus, type CampaignStatus, type DeploymentStatus } from '../domain/lifecycle.js';
 import type { DatabaseHandle, SqlExecutor } from '../db/client.js';
 import {
   auditByRequestKey,
@@ -149,10 +149,10 @@ export function createCancellationService(deps: {
       outcome = { outcome: 'cancelled', target, deploymentIds: [], counts: { contacted: 0, inFlight: 0, neverSent }, at: new Date(), ...(lockOverride ? { lockOverride } : {}) };
       batchDone = { id: target, deploymentId: batch!.deployment_id };
     } else {
-      const live = deployments.filter((d) => !['completed', 'cancelled'].includes(d.status));
+      const live = deployments.filter((d) => !isTerminal(d.status as DeploymentStatus));
       const liveCounts = addCounts(live.map(counterCounts));
       // Everything left already on the wire: nothing to stop; it completes (DESIGN §1).
-      if (liveCounts.neverSent === 0 && live.every((d) => d.status === 'sending')) {
+      if (liveCounts.neverSent === 0 && live.every((d) => d.status === STATUS.sending)) {
         return { outcome: { outcome: 'nothing_left', target, counts }, stopped: [] };
       }
       stopped = live.map((d) => d.id);

@@ -1,4 +1,7 @@
+import { DELIVERY, type SettledDeliveryStatus } from '../../domain/deliveries.js';
+import { AWAITING_PREFETCH, MAY_START_BATCHES, STATUS, TERMINAL_STATUSES, statusesAllowing, targetOf, type CampaignStatus } from '../../domain/lifecycle.js';
 import type { SqlExecutor } from '../client.js';
+import { sqlList, sqlValue } from '../sql-values.js';
 
 /**
  * The ledger's hot paths, as set-based SQL on the raw client (arrays as parameters, CTEs that
@@ -14,19 +17,25 @@ export interface ClaimedRow {
 
 export interface SettledRow {
   seq: number;
-  status: 'sent' | 'bounced' | 'failed' | 'unknown';
+  status: SettledDeliveryStatus;
   code: number | null;
   reply: string | null;
   messageId: string | null;
 }
 
+/**
+ * A claimed row given back untouched: pending again, unless its deployment (locked as `lock`) was
+ * cancelled meanwhile (its ledger marking may be over already); then it will never be sent.
+ */
+const returnedStatus = (sql: SqlExecutor) =>
+  sql`case when (select status from lock) = ${sqlValue(sql, STATUS.cancelled)} then ${sqlValue(sql, DELIVERY.cancelled)} else ${sqlValue(sql, DELIVERY.pending)} end`;
 
 /** Deployments whose prefetch is due (or was cut short by a crash). */
 export async function deploymentsDueForPrefetch(sql: SqlExecutor, leadSeconds: number, limit = 50) {
   return sql<{ id: string }[]>`
     select id from deployments
-    where (status = 'scheduled' and send_at <= now() + make_interval(secs => ${leadSeconds}))
-       or status = 'prefetching'
+    where (status in ${sqlList(sql, statusesAllowing('startPrefetch'))} and send_at <= now() + make_interval(secs => ${leadSeconds}))
+       or status = ${sqlValue(sql, targetOf('startPrefetch'))}
     order by send_at
     limit ${limit}`;
 }
@@ -40,8 +49,8 @@ export async function batchesDueForTrigger(sql: SqlExecutor, horizonSeconds: num
   return sql<{ id: string; deployment_id: string; send_at: string; generation: number }[]>`
     select b.id, b.deployment_id, b.send_at, d.generation
     from batches b join deployments d on d.id = b.deployment_id
-    where (b.status = 'scheduled' and b.send_at <= now() + make_interval(secs => ${horizonSeconds}) and d.status in ('prefetched', 'sending'))
-       or (b.status = 'sending' and d.status = 'sending' and b.triggered_generation < d.generation)
+    where (b.status = ${sqlValue(sql, STATUS.scheduled)} and b.send_at <= now() + make_interval(secs => ${horizonSeconds}) and d.status in ${sqlList(sql, MAY_START_BATCHES)})
+       or (b.status = ${sqlValue(sql, STATUS.sending)} and d.status = ${sqlValue(sql, STATUS.sending)} and b.triggered_generation < d.generation)
     order by b.send_at
     limit ${limit}`;
 }
@@ -52,8 +61,8 @@ export async function markBatchTriggered(sql: SqlExecutor, batchId: string, gene
 
 export async function beginPrefetch(sql: SqlExecutor, deploymentId: string) {
   const [row] = await sql<{ status: string; prefetched_count: number; total_count: number }[]>`
-    update deployments set status = 'prefetching', updated_at = now()
-    where id = ${deploymentId} and status in ('scheduled', 'prefetching')
+    update deployments set status = ${sqlValue(sql, targetOf('startPrefetch'))}, updated_at = now()
+    where id = ${deploymentId} and status in ${sqlList(sql, AWAITING_PREFETCH)}
     returning status, prefetched_count, total_count`;
   return row;
 }
@@ -69,7 +78,7 @@ export async function prefetchNextChunks(sql: SqlExecutor, deploymentId: string,
   // The deployment row is locked first (for update in `dep`), as every other writer does.
   const [row] = await sql<{ inserted: number | null; prefetching: boolean }[]>`
     with dep as (
-      select id, prefetched_chunks from deployments where id = ${deploymentId} and status = 'prefetching' for update
+      select id, prefetched_chunks from deployments where id = ${deploymentId} and status = ${sqlValue(sql, STATUS.prefetching)} for update
     ), next as (
       select c.* from audience_chunks c, dep
       where c.deployment_id = dep.id and c.chunk_no >= dep.prefetched_chunks
@@ -78,7 +87,7 @@ export async function prefetchNextChunks(sql: SqlExecutor, deploymentId: string,
     ), inserted as (
       insert into deliveries (deployment_id, seq, batch_id, email, fields, status)
       select n.deployment_id, n.first_seq + r.ord::int - 1, b.id, r.email, r.fields,
-        case when b.status = 'cancelled' then 'cancelled' else 'pending' end
+        case when b.status = ${sqlValue(sql, STATUS.cancelled)} then ${sqlValue(sql, DELIVERY.cancelled)} else ${sqlValue(sql, DELIVERY.pending)} end
       from next n
       cross join lateral rows from (string_to_table(n.emails, e'\\n'), string_to_table(n.fields, e'\\n')) with ordinality as r(email, fields, ord)
       join batches b on b.deployment_id = n.deployment_id and n.first_seq + r.ord::int - 1 between b.first_seq and b.last_seq
@@ -95,8 +104,8 @@ export async function prefetchNextChunks(sql: SqlExecutor, deploymentId: string,
 
 export async function finishPrefetch(sql: SqlExecutor, deploymentId: string): Promise<boolean> {
   const rows = await sql`
-    update deployments set status = 'prefetched', updated_at = now()
-    where id = ${deploymentId} and status = 'prefetching' and prefetched_count >= total_count
+    update deployments set status = ${sqlValue(sql, targetOf('finishPrefetch'))}, updated_at = now()
+    where id = ${deploymentId} and status in ${sqlList(sql, statusesAllowing('finishPrefetch'))} and prefetched_count >= total_count
     returning 1`;
   return rows.length === 1;
 }
@@ -109,14 +118,14 @@ export async function startBatch(sql: SqlExecutor, batchId: string) {
   const [batch] = await sql<{ deployment_id: string; first_seq: number; last_seq: number; total_count: number }[]>`
     with dep as (
       select d.id from deployments d join batches b on b.deployment_id = d.id
-      where b.id = ${batchId} and d.status in ('prefetched', 'sending') for update of d
+      where b.id = ${batchId} and d.status in ${sqlList(sql, MAY_START_BATCHES)} for update of d
     ), started_dep as (
-      update deployments set status = 'sending', started_at = coalesce(started_at, now()), updated_at = now()
-      where id = (select id from dep) and status = 'prefetched'
+      update deployments set status = ${sqlValue(sql, targetOf('startSending'))}, started_at = coalesce(started_at, now()), updated_at = now()
+      where id = (select id from dep) and status in ${sqlList(sql, statusesAllowing('startSending'))}
       returning 1
     )
-    update batches set status = 'sending', started_at = coalesce(started_at, now()), updated_at = now()
-    where id = ${batchId} and status in ('scheduled', 'sending') and deployment_id = (select id from dep)
+    update batches set status = ${sqlValue(sql, STATUS.sending)}, started_at = coalesce(started_at, now()), updated_at = now()
+    where id = ${batchId} and status in ${sqlList(sql, [STATUS.scheduled, STATUS.sending])} and deployment_id = (select id from dep)
     returning deployment_id, first_seq, last_seq, total_count`;
   return batch;
 }
@@ -136,7 +145,7 @@ export async function lockDeployment(sql: SqlExecutor, deploymentId: string): Pr
 export async function pendingInRange(sql: SqlExecutor, range: { deploymentId: string; batchId: string; fromSeq: number; toSeq: number }): Promise<ClaimedRow[]> {
   return sql<ClaimedRow[]>`
     select seq, email, fields from deliveries
-    where deployment_id = ${range.deploymentId} and batch_id = ${range.batchId} and status = 'pending' and seq between ${range.fromSeq} and ${range.toSeq}
+    where deployment_id = ${range.deploymentId} and batch_id = ${range.batchId} and status = ${sqlValue(sql, DELIVERY.pending)} and seq between ${range.fromSeq} and ${range.toSeq}
     order by seq`;
 }
 
@@ -144,7 +153,7 @@ export async function pendingInRange(sql: SqlExecutor, range: { deploymentId: st
 export async function firstPendingSeq(sql: SqlExecutor, range: { deploymentId: string; batchId: string; fromSeq: number; toSeq: number }): Promise<number | undefined> {
   const [row] = await sql<{ seq: number }[]>`
     select seq from deliveries
-    where deployment_id = ${range.deploymentId} and seq between ${range.fromSeq} and ${range.toSeq} and batch_id = ${range.batchId} and status = 'pending'
+    where deployment_id = ${range.deploymentId} and seq between ${range.fromSeq} and ${range.toSeq} and batch_id = ${range.batchId} and status = ${sqlValue(sql, DELIVERY.pending)}
     order by seq limit 1`;
   return row?.seq;
 }
@@ -156,7 +165,7 @@ export async function firstPendingSeq(sql: SqlExecutor, range: { deploymentId: s
 export async function renewLeases(sql: SqlExecutor, workerId: string, leaseSeconds: number): Promise<number> {
   const rows = await sql`
     update deliveries set claim_expires_at = now() + make_interval(secs => ${leaseSeconds})
-    where status = 'claimed' and starts_with(claimed_by, ${`${workerId}/`})
+    where status = ${sqlValue(sql, DELIVERY.claimed)} and starts_with(claimed_by, ${`${workerId}/`})
     returning 1`;
   return rows.length;
 }
@@ -164,7 +173,7 @@ export async function renewLeases(sql: SqlExecutor, workerId: string, leaseSecon
 /** Deployments that hold claims whose lease has run out (their worker died). */
 export async function deploymentsWithExpiredClaims(sql: SqlExecutor, limit = 100) {
   return sql<{ deployment_id: string }[]>`
-    select distinct deployment_id from deliveries where status = 'claimed' and claim_expires_at < now() limit ${limit}`;
+    select distinct deployment_id from deliveries where status = ${sqlValue(sql, DELIVERY.claimed)} and claim_expires_at < now() limit ${limit}`;
 }
 
 /**
@@ -176,13 +185,13 @@ export async function expireClaims(sql: SqlExecutor, deploymentId: string, limit
   return sql<{ batch_id: string; n: number }[]>`
     with expired as (
       select seq from deliveries
-      where deployment_id = ${deploymentId} and status = 'claimed' and claim_expires_at < now()
+      where deployment_id = ${deploymentId} and status = ${sqlValue(sql, DELIVERY.claimed)} and claim_expires_at < now()
       limit ${limit}
       for update skip locked
     ), marked as (
-      update deliveries d set status = 'unknown', settled_at = now(), updated_at = now(),
+      update deliveries d set status = ${sqlValue(sql, DELIVERY.unknown)}, settled_at = now(), updated_at = now(),
         smtp_reply = 'lease expired: the worker stopped while the message was in flight'
-      from expired e where d.deployment_id = ${deploymentId} and d.seq = e.seq and d.status = 'claimed'
+      from expired e where d.deployment_id = ${deploymentId} and d.seq = e.seq and d.status = ${sqlValue(sql, DELIVERY.claimed)}
       returning d.batch_id
     ), per_batch as (
       select batch_id, count(*)::int as n from marked group by batch_id
@@ -199,8 +208,8 @@ export async function expireClaims(sql: SqlExecutor, deploymentId: string, limit
 /** A batch is done when every recipient has a final status and nothing is in flight. */
 export async function completeBatchIfDone(sql: SqlExecutor, batchId: string): Promise<boolean> {
   const rows = await sql`
-    update batches set status = 'completed', completed_at = now(), updated_at = now()
-    where id = ${batchId} and status = 'sending' and in_flight_count = 0
+    update batches set status = ${sqlValue(sql, STATUS.completed)}, completed_at = now(), updated_at = now()
+    where id = ${batchId} and status = ${sqlValue(sql, STATUS.sending)} and in_flight_count = 0
       and sent_count + bounced_count + failed_count + unknown_count + cancelled_count >= total_count
     returning 1`;
   return rows.length === 1;
@@ -209,9 +218,9 @@ export async function completeBatchIfDone(sql: SqlExecutor, batchId: string): Pr
 /** A deployment is done when all its batches are (completed or cancelled) and it was sending. */
 export async function completeDeploymentIfDone(sql: SqlExecutor, deploymentId: string): Promise<string | undefined> {
   const [row] = await sql<{ campaign_id: string }[]>`
-    update deployments set status = 'completed', completed_at = now(), updated_at = now()
-    where id = ${deploymentId} and status = 'sending' and in_flight_count = 0
-      and not exists (select 1 from batches where deployment_id = ${deploymentId} and status not in ('completed', 'cancelled'))
+    update deployments set status = ${sqlValue(sql, targetOf('complete'))}, completed_at = now(), updated_at = now()
+    where id = ${deploymentId} and status = ${sqlValue(sql, STATUS.sending)} and in_flight_count = 0
+      and not exists (select 1 from batches where deployment_id = ${deploymentId} and status not in ${sqlList(sql, TERMINAL_STATUSES)})
     returning campaign_id`;
   return row?.campaign_id;
 }
@@ -220,8 +229,9 @@ export async function deploymentStatuses(sql: SqlExecutor, campaignId: string) {
   return sql<{ status: string }[]>`select status from deployments where campaign_id = ${campaignId}`;
 }
 
-export async function setCampaignStatus(sql: SqlExecutor, campaignId: string, status: string): Promise<void> {
-  await sql`update campaigns set status = ${status}, updated_at = now() where id = ${campaignId} and status <> ${status} and status <> 'cancelled'`;
+/** Cancelled is final: a campaign's status follows its deployments only until it is cancelled. */
+export async function setCampaignStatus(sql: SqlExecutor, campaignId: string, status: CampaignStatus): Promise<void> {
+  await sql`update campaigns set status = ${status}, updated_at = now() where id = ${campaignId} and status <> ${status} and status <> ${sqlValue(sql, STATUS.cancelled)}`;
 }
 
 /** What a send needs besides the recipient: the campaign's content, merge-field names and send weight. */
@@ -282,39 +292,39 @@ export async function settleAndClaim(
         as i(seq, status, code, reply, message_id)
       -- seq = any(…) makes the primary key drive this update; a join alone lets the planner walk the claimed index.
       where d.deployment_id = ${deploymentId} and d.seq = any(${sql.array(settled.map((r) => r.seq))}::int[]) and d.seq = i.seq
-        and d.status = 'claimed' and exists (select 1 from lock)
+        and d.status = ${sqlValue(sql, DELIVERY.claimed)} and exists (select 1 from lock)
       returning d.status`}
     ), released as (${step.released.length === 0 ? noRows : sql`
       -- Given back untouched: pending again, unless the deployment was cancelled meanwhile (its
       -- ledger marking may be over already); then it is one more that will never be sent.
-      update deliveries set status = case when (select status from lock) = 'cancelled' then 'cancelled' else 'pending' end,
+      update deliveries set status = ${returnedStatus(sql)},
         claimed_by = null, claim_expires_at = null, handed_over_at = null, updated_at = now()
-      where deployment_id = ${deploymentId} and seq = any(${sql.array(step.released)}::int[]) and status = 'claimed' and exists (select 1 from lock)
+      where deployment_id = ${deploymentId} and seq = any(${sql.array(step.released)}::int[]) and status = ${sqlValue(sql, DELIVERY.claimed)} and exists (select 1 from lock)
       returning status`}
     ), voided as (${!step.voided?.length ? noRows : sql`
-      update deliveries set status = case when (select status from lock) = 'cancelled' then 'cancelled' else 'pending' end,
+      update deliveries set status = ${returnedStatus(sql)},
         claimed_by = null, claim_expires_at = null, handed_over_at = null, updated_at = now()
-      where deployment_id = ${deploymentId} and status = 'claimed' and claimed_by = any(${sql.array(step.voided)}::text[]) and exists (select 1 from lock)
+      where deployment_id = ${deploymentId} and status = ${sqlValue(sql, DELIVERY.claimed)} and claimed_by = any(${sql.array(step.voided)}::text[]) and exists (select 1 from lock)
       returning status`}
     ), claimed as (${!claiming ? noClaims : seqs ? sql`
       -- Named rows: the primary key finds each one. Every claimer holds the deployment lock, so no
       -- other claim can hold one of them; a row another writer has locked is waited for, then seen as it is.
-      update deliveries set status = 'claimed', claimed_by = ${step.claimToken}, attempts = attempts + 1,
+      update deliveries set status = ${sqlValue(sql, DELIVERY.claimed)}, claimed_by = ${step.claimToken}, attempts = attempts + 1,
         claim_expires_at = now() + make_interval(secs => ${step.leaseSeconds}), handed_over_at = now(), updated_at = now()
-      where deployment_id = ${deploymentId} and seq = any(${sql.array(seqs)}::int[]) and batch_id = ${batchId} and status = 'pending'
+      where deployment_id = ${deploymentId} and seq = any(${sql.array(seqs)}::int[]) and batch_id = ${batchId} and status = ${sqlValue(sql, DELIVERY.pending)}
         and seq between ${step.fromSeq} and ${step.toSeq}
-        and (select status from lock) = 'sending'
-        and exists (select 1 from batches where id = ${batchId} and status = 'sending')
+        and (select status from lock) = ${sqlValue(sql, STATUS.sending)}
+        and exists (select 1 from batches where id = ${batchId} and status = ${sqlValue(sql, STATUS.sending)})
       returning seq, email, fields` : sql`
-      update deliveries d set status = 'claimed', claimed_by = ${step.claimToken}, attempts = attempts + 1,
+      update deliveries d set status = ${sqlValue(sql, DELIVERY.claimed)}, claimed_by = ${step.claimToken}, attempts = attempts + 1,
         claim_expires_at = now() + make_interval(secs => ${step.leaseSeconds}), handed_over_at = now(), updated_at = now()
       -- The picked seqs as an array, so the primary key finds each row without a join to plan.
       where d.deployment_id = ${deploymentId} and d.seq = any(array(
         select p.seq from deliveries p
-        where p.deployment_id = ${deploymentId} and p.batch_id = ${batchId} and p.status = 'pending'
+        where p.deployment_id = ${deploymentId} and p.batch_id = ${batchId} and p.status = ${sqlValue(sql, DELIVERY.pending)}
           and p.seq between ${step.fromSeq} and ${step.toSeq}
-          and (select status from lock) = 'sending'
-          and exists (select 1 from batches where id = ${batchId} and status = 'sending')
+          and (select status from lock) = ${sqlValue(sql, STATUS.sending)}
+          and exists (select 1 from batches where id = ${batchId} and status = ${sqlValue(sql, STATUS.sending)})
         order by p.seq
         limit ${step.limit}
         for update skip locked
@@ -323,11 +333,11 @@ export async function settleAndClaim(
     ), t as (
       select
         (select count(*) from claimed)::int - (select count(*) from settled)::int - (select count(*) from released)::int - (select count(*) from voided)::int as in_flight,
-        (select count(*) from settled where status = 'sent')::int as sent,
-        (select count(*) from settled where status = 'bounced')::int as bounced,
-        (select count(*) from settled where status = 'failed')::int as failed,
-        (select count(*) from settled where status = 'unknown')::int as unknown,
-        (select count(*) from released where status = 'cancelled')::int + (select count(*) from voided where status = 'cancelled')::int as cancelled,
+        (select count(*) from settled where status = ${sqlValue(sql, DELIVERY.sent)})::int as sent,
+        (select count(*) from settled where status = ${sqlValue(sql, DELIVERY.bounced)})::int as bounced,
+        (select count(*) from settled where status = ${sqlValue(sql, DELIVERY.failed)})::int as failed,
+        (select count(*) from settled where status = ${sqlValue(sql, DELIVERY.unknown)})::int as unknown,
+        (select count(*) from released where status = ${sqlValue(sql, DELIVERY.cancelled)})::int + (select count(*) from voided where status = ${sqlValue(sql, DELIVERY.cancelled)})::int as cancelled,
         (select count(*) from claimed) + (select count(*) from settled) + (select count(*) from released) + (select count(*) from voided) as touched
     ), batch_books as (
       update batches set in_flight_count = in_flight_count + t.in_flight, sent_count = sent_count + t.sent,

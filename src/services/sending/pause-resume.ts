@@ -1,8 +1,19 @@
-import { canPause, canResume, resumeTarget, type DeploymentStatus, type LifecycleRefusal } from '../../domain/lifecycle.js';
+import {
+  canPause,
+  canResume,
+  nextDeploymentStatus,
+  PAUSABLE,
+  STARTED_BATCH_STATUSES,
+  STATUS,
+  targetOf,
+  type DeploymentStatus,
+  type LifecycleRefusal,
+} from '../../domain/lifecycle.js';
 import { ok, refused, type Result } from '../../domain/result.js';
 import type postgres from 'postgres';
 import { inTransaction, type DatabaseHandle, type SqlExecutor } from '../../db/client.js';
 import { recordAudit } from '../../db/queries/audit.js';
+import { sqlList, sqlValue } from '../../db/sql-values.js';
 import { auditByRequestKey, lockDeployments } from '../../db/queries/cancellation.js';
 import { enqueueAlertEdits, enqueueDeploymentFault } from '../../db/queries/slack-outbox.js';
 import { jobIds, type BatchJob } from '../../queue/jobs.js';
@@ -59,8 +70,6 @@ export interface ControlOptions {
 const auditTarget = (target: PauseTarget) => ({ targetType: target.deploymentId ? 'deployment' : 'campaign', targetId: target.deploymentId ?? target.campaignId ?? '' });
 const campaignsOf = (rows: { campaign_id: string }[]) => [...new Set(rows.map((r) => r.campaign_id))];
 
-const PAUSABLE_DEPLOYMENT: DeploymentStatus[] = ['scheduled', 'prefetching', 'prefetched', 'sending'];
-
 export function createPauseResume(deps: { database: DatabaseHandle; announcer: StopAnnouncer; batchQueue?: JobQueue<BatchJob> }) {
   return {
     /**
@@ -75,13 +84,13 @@ export function createPauseResume(deps: { database: DatabaseHandle; announcer: S
         if (rows.length === 0) return refused('not_found', 'No such deployment or campaign.');
         const replay = await replayOf(sql, requestKey);
         if (replay) return ok(replay);
-        const pausable = rows.filter((r) => PAUSABLE_DEPLOYMENT.includes(r.status as DeploymentStatus));
+        const pausable = rows.filter((r) => (PAUSABLE.single as readonly string[]).includes(r.status));
         if (pausable.length === 0) {
           const check = canPause('single', (rows[0]!.status as DeploymentStatus));
           return check.ok ? refused('not_cancellable', 'Nothing to pause.') : check;
         }
         const ids = pausable.map((r) => r.id);
-        await sql`update deployments set status = 'paused', paused_by = ${actor}, paused_at = now(), updated_at = now() where id = any(${sql.array(ids)}::text[])`;
+        await sql`update deployments set status = ${sqlValue(sql, targetOf('pause'))}, paused_by = ${actor}, paused_at = now(), updated_at = now() where id = any(${sql.array(ids)}::text[])`;
         for (const campaignId of campaignsOf(pausable)) await refreshCampaignStatus(sql, campaignId);
         await enqueueAlertEdits(sql, ids, 'paused');
         for (const id of fault ? ids : []) await enqueueDeploymentFault(sql, id, fault!);
@@ -101,7 +110,7 @@ export function createPauseResume(deps: { database: DatabaseHandle; announcer: S
         if (rows.length === 0) return refused('not_found', 'No such deployment or campaign.');
         const replay = await replayOf(sql, requestKey);
         if (replay) return ok(replay);
-        const paused = rows.filter((r) => r.status === 'paused' && (target.pausedBy === undefined || r.paused_by === target.pausedBy));
+        const paused = rows.filter((r) => r.status === STATUS.paused && (target.pausedBy === undefined || r.paused_by === target.pausedBy));
         if (paused.length === 0) {
           const check = canResume('single', (rows[0]!.status as DeploymentStatus));
           return check.ok ? refused('not_paused', 'It is not paused.') : check;
@@ -109,12 +118,12 @@ export function createPauseResume(deps: { database: DatabaseHandle; announcer: S
         for (const row of paused) {
           const [facts] = await sql<{ prefetched: boolean; started: boolean; generation: number }[]>`
             select d.prefetched_count >= d.total_count as prefetched, d.generation + 1 as generation,
-              exists (select 1 from batches b where b.deployment_id = d.id and b.status in ('sending', 'completed')) as started
+              exists (select 1 from batches b where b.deployment_id = d.id and b.status in ${sqlList(sql, STARTED_BATCH_STATUSES)}) as started
             from deployments d where d.id = ${row.id}`;
-          const status = resumeTarget({ prefetched: facts!.prefetched, sendAtReached: facts!.started });
+          const status = nextDeploymentStatus(STATUS.paused, 'resume', { prefetched: facts!.prefetched, sendAtReached: facts!.started })!;
           await sql`update deployments set status = ${status}, generation = ${facts!.generation}, paused_by = null, paused_at = null, updated_at = now() where id = ${row.id}`;
-          if (status === 'sending') {
-            const sending = await sql<{ id: string }[]>`select id from batches where deployment_id = ${row.id} and status = 'sending'`;
+          if (status === STATUS.sending) {
+            const sending = await sql<{ id: string }[]>`select id from batches where deployment_id = ${row.id} and status = ${sqlValue(sql, STATUS.sending)}`;
             for (const b of sending) retrigger.push({ batchId: b.id, deploymentId: row.id, generation: facts!.generation });
           }
         }

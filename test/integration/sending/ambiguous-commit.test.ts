@@ -29,10 +29,13 @@ afterAll(async () => {
   await db.drop();
 });
 
-/** A send job's statement that claims rows: its claiming part is a fragment of its own, left out when it claims nothing. */
+/**
+ * A send job's statement that claims rows: its claiming part is a fragment of its own, left out
+ * when it claims nothing; only a claim counts an attempt.
+ */
 function claimsRows(args: unknown[]): boolean {
   const text = (strings: unknown) => (Array.isArray(strings) ? strings.join('') : '');
-  return text(args[0]).includes('claimed as (') && args.slice(1).some((value) => text((value as { strings?: unknown } | null)?.strings).includes("set status = 'claimed'"));
+  return text(args[0]).includes('claimed as (') && args.slice(1).some((value) => text((value as { strings?: unknown } | null)?.strings).includes('attempts = attempts + 1'));
 }
 
 /** The database as the worker sees it, except that the answers of the chosen claims are lost after they commit. */
