@@ -13,7 +13,10 @@ import {
   reportSettledCancel,
   type LockedDeployment,
 } from '../db/queries/cancellation.js';
+import { recordRefusal } from '../db/queries/audit.js';
+import { operatorRole } from '../db/queries/operators.js';
 import { enqueueAlertEdits, enqueueCancelConfirmation } from '../db/queries/slack-outbox.js';
+import { CONTROL_ROLES_IN_WORDS, mayControl } from '../domain/roles.js';
 import { ID_PATTERN, idKind } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
 import type { StopAnnouncer } from '../queue/stop-signal.js';
@@ -44,7 +47,6 @@ export interface ControlRequest {
   giveUp?: { afterMs: number; signal: AbortSignal };
 }
 
-const CANCEL_ROLES = new Set(['responder', 'admin']);
 /**
  * A reason is kept as one line of at most 500 characters (code points) before it reaches the
  * audit log, the logs or Slack: control characters (C0, DEL, C1), line and paragraph separators
@@ -82,10 +84,10 @@ export function createCancellationService(deps: {
 
   async function permitted(tx: SqlExecutor, actor: string, target: string, action: string): Promise<ControlOutcome | undefined> {
     // On the transaction's own connection: a second one per cancel could exhaust the pool.
-    const [operator] = await tx<{ role: string }[]>`select role from operators where user_id = ${actor}`;
-    if (operator && CANCEL_ROLES.has(operator.role)) return undefined;
-    const why = operator ? `${actor} is a ${operator.role}; only responders and admins may ${action}.` : `${actor} has no access; ask an admin for the responder role.`;
-    await tx`insert into audit_log (actor, action, target_type, target_id, outcome, reason) values (${actor}, ${action}, ${idKind(target) ?? 'unknown'}, ${target}, 'refused', ${why})`;
+    const role = await operatorRole(tx, actor);
+    if (mayControl(role)) return undefined;
+    const why = role ? `${actor} is a ${role}; only ${CONTROL_ROLES_IN_WORDS} may ${action}.` : `${actor} has no access; ask an admin for the responder role.`;
+    await recordRefusal(tx, { actor, action, target, why });
     return { outcome: 'not_permitted', target, why };
   }
 

@@ -214,25 +214,12 @@ export async function enqueueEphemeral(sql: SqlExecutor, message: { dedupeKey: s
     on conflict (dedupe_key) do nothing`;
 }
 
-export async function recordSlackRefusal(sql: SqlExecutor, entry: { actor: string; team: string | null; action: string; target: string | null; why: string }): Promise<void> {
-  const kind = entry.target?.startsWith('dep_') ? 'deployment' : entry.target?.startsWith('cmp_') ? 'campaign' : entry.target ? 'unknown' : null;
-  await sql`
-    insert into audit_log (actor, actor_team, action, target_type, target_id, outcome, reason, details)
-    values (${entry.actor}, ${entry.team}, ${entry.action}, ${kind}, ${entry.target}, 'refused', ${entry.why}, ${JSON.stringify({ via: 'slack' })}::jsonb)`;
-}
-
 /** An edit of one alert message (a stale click showed it is out of date). */
 export async function enqueueAlertRefresh(sql: SqlExecutor, alertId: string): Promise<void> {
   await sql`
     insert into slack_outbox (kind, dedupe_key, alert_id, payload)
     values ('update', ${`alert:${alertId}:refresh:${Date.now()}`}, ${alertId}, ${JSON.stringify({ type: 'alert', alertId, change: 'refresh' })}::jsonb)
     on conflict (dedupe_key) do nothing`;
-}
-
-/** The operator's role, on the hot path of every Slack request (plain SQL: no query builder). */
-export async function operatorRole(sql: SqlExecutor, userId: string): Promise<string | undefined> {
-  const [row] = await sql<{ role: string }[]>`select role from operators where user_id = ${userId}`;
-  return row?.role;
 }
 
 /** The monitor's outbox row for an alert change, in the transaction of the change; the notifier renders it. */
