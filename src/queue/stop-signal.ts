@@ -1,6 +1,6 @@
 import type { RedisClient } from './redis.js';
 import type { SqlExecutor } from '../db/client.js';
-import { statusesOf } from '../db/queries/sending.js';
+import { statusesOf } from '../db/queries/deployments.js';
 import { STATUS } from '../domain/lifecycle.js';
 import type { Logger } from '../lib/logger.js';
 import { causeOf, createLogLimiter } from '../lib/log-limiter.js';

@@ -1,18 +1,8 @@
 import { addCounts, countsAtCommit, describeOutcome, type ControlOutcome } from '../domain/cancel-outcome.js';
 import { canCancel, canCancelBatch, isTerminal, STATUS, type BatchStatus, type CampaignStatus, type DeploymentStatus } from '../domain/lifecycle.js';
 import type { DatabaseHandle, SqlExecutor } from '../db/client.js';
-import {
-  auditByRequestKey,
-  cancelBatchRow,
-  cancelCampaignRow,
-  cancelDeployments,
-  lockBatch,
-  lockCampaign,
-  lockDeployments,
-  markLedgerCancelled,
-  reportSettledCancel,
-  type LockedDeployment,
-} from '../db/queries/cancellation.js';
+import { auditByRequestKey, cancelBatchRow, cancelCampaignRow, cancelDeployments, lockBatch, markLedgerCancelled, reportSettledCancel } from '../db/queries/cancellation.js';
+import { lockCampaign, lockDeployments, type LockedDeployment } from '../db/queries/deployment-locks.js';
 import { recordRefusal } from '../db/queries/audit.js';
 import { operatorRole } from '../db/queries/operators.js';
 import { enqueueAlertEdits, enqueueCancelConfirmation } from '../db/queries/slack-outbox.js';
@@ -20,7 +10,7 @@ import { CONTROL_ROLES_IN_WORDS, mayControl } from '../domain/roles.js';
 import { ID_PATTERN, idKind } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
 import type { StopAnnouncer } from '../queue/stop-signal.js';
-import { closeFinishedWork } from './sending/books.js';
+import { closeFinishedWork } from './sending/completion.js';
 import type { createPauseResume } from './sending/pause-resume.js';
 import type { RelayFaults } from './sending/relay-faults.js';
 

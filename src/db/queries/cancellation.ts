@@ -4,45 +4,10 @@ import type { SqlExecutor } from '../client.js';
 import { sqlList, sqlValue } from '../sql-values.js';
 import { recentAlert } from './alerts.js';
 
-// JSON goes in as text with a cast: drizzle replaces this client's json serializers.
-
-/** The cancel path's SQL: O(1) in audience size inside the transaction; the ledger follows later. */
-export interface LockedDeployment {
-  id: string;
-  campaign_id: string;
-  name: string;
-  status: string;
-  total_count: number;
-  in_flight_count: number;
-  sent_count: number;
-  bounced_count: number;
-  failed_count: number;
-  unknown_count: number;
-  cancelled_count: number;
-  cancelled_by: string | null;
-  cancelled_at: string | null;
-  paused_by: string | null;
-}
-
 /**
- * Locks one deployment, some, or all of a campaign's, always in id order: pause, resume, cancel
- * and provider feedback all lock through here, so no two of them can deadlock.
+ * The cancel path's SQL: O(1) in audience size inside the transaction; the ledger follows later.
+ * JSON goes in as text with a cast: drizzle replaces this client's json serializers.
  */
-export async function lockDeployments(sql: SqlExecutor, where: { deploymentId?: string; campaignId?: string; deploymentIds?: string[] }): Promise<LockedDeployment[]> {
-  if (where.deploymentIds) {
-    if (where.deploymentIds.length === 0) return [];
-    return sql<LockedDeployment[]>`select * from deployments where id = any(${sql.array(where.deploymentIds)}::text[]) order by id for update`;
-  }
-  return where.deploymentId
-    ? sql<LockedDeployment[]>`select * from deployments where id = ${where.deploymentId} for update`
-    : sql<LockedDeployment[]>`select * from deployments where campaign_id = ${where.campaignId!} order by id for update`;
-}
-
-export async function lockCampaign(sql: SqlExecutor, campaignId: string) {
-  const [row] = await sql<{ id: string; name: string; kind: 'single' | 'multi'; status: string; locked_by: string | null; locked_at: string | null; cancelled_by: string | null; cancelled_at: string | null }[]>`
-    select id, name, kind, status, locked_by, locked_at, cancelled_by, cancelled_at from campaigns where id = ${campaignId} for update`;
-  return row;
-}
 
 /** Everything not yet sent or in flight becomes `cancelled` in the books, at once. */
 export async function cancelDeployments(sql: SqlExecutor, ids: string[], actor: string, reason: string | null): Promise<void> {

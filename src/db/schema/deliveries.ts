@@ -18,7 +18,7 @@ export const deliveries = pgTable(
     email: text('email').notNull(),
     /**
      * Merge-field values, in the order of campaigns.field_names, as the audience line stores them
-     * (a JSON array, or "," and plain comma-separated values); read by `parseFieldLine`.
+     * (a JSON array, or "," and plain comma-separated values): the format of db/field-line.ts.
      */
     fields: text('fields').notNull(),
     status: text('status').notNull().default(DELIVERY.pending),

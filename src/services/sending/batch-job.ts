@@ -1,8 +1,9 @@
 import type postgres from 'postgres';
 import { AWAITING_PREFETCH } from '../../domain/lifecycle.js';
-import { firstPendingSeq, markBatchTriggered, startBatch } from '../../db/queries/sending.js';
+import { firstPendingSeq, startBatch } from '../../db/queries/batch-start.js';
+import { markBatchTriggered } from '../../db/queries/send-scheduling.js';
 import { RECIPIENTS_PER_SEND_JOB, SEND_JOBS_AHEAD, sendJobsFor, type BatchJob, type SendJob } from '../../queue/jobs.js';
-import { closeFinishedWork } from './books.js';
+import { closeFinishedWork } from './completion.js';
 
 /**
  * A batch's trigger, at its send time: starts the batch if its deployment may send, and queues

@@ -14,11 +14,12 @@ import type postgres from 'postgres';
 import { inTransaction, type DatabaseHandle, type SqlExecutor } from '../../db/client.js';
 import { recordAudit } from '../../db/queries/audit.js';
 import { sqlList, sqlValue } from '../../db/sql-values.js';
-import { auditByRequestKey, lockDeployments } from '../../db/queries/cancellation.js';
+import { auditByRequestKey } from '../../db/queries/cancellation.js';
+import { lockDeployments } from '../../db/queries/deployment-locks.js';
 import { enqueueAlertEdits, enqueueDeploymentFault } from '../../db/queries/slack-outbox.js';
 import { jobIds, type BatchJob } from '../../queue/jobs.js';
 import type { StopAnnouncer } from '../../queue/stop-signal.js';
-import { refreshCampaignStatus } from './books.js';
+import { refreshCampaignStatus } from './completion.js';
 import type { JobQueue } from './scheduler.js';
 
 /**

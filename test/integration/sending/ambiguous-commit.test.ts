@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlExecutor } from '../../../src/db/client.js';
 import { cancelDeployments, markLedgerCancelled } from '../../../src/db/queries/cancellation.js';
-import { settleAndClaim } from '../../../src/db/queries/sending.js';
+import { settleAndClaim } from '../../../src/db/queries/claims.js';
 import { startSmtpSink, type SmtpSink } from '../../../src/mail/sink.js';
 import { createSmtpTransport } from '../../../src/mail/transport.js';
 import { createRateLimiter } from '../../../src/queue/rate-limiter.js';
