@@ -13,7 +13,7 @@ import { recentAlert } from './alerts.js';
  */
 export interface OutboxRow {
   id: number;
-  kind: 'post' | 'update' | 'thread_reply' | 'ephemeral';
+  kind: 'post' | 'update' | 'thread_reply';
   dedupe_key: string;
   alert_id: string | null;
   channel: string | null;
@@ -203,14 +203,6 @@ export async function enqueueDeploymentFault(sql: SqlExecutor, deploymentId: str
     select 'post', 'fault:' || d.id || ':' || txid_current()::text,
       json_build_object('type', 'deployment_fault', 'deploymentId', d.id, 'deploymentName', d.name, 'campaignName', c.name, 'cause', ${cause}::text)::jsonb
     from deployments d join campaigns c on c.id = d.campaign_id where d.id = ${deploymentId}
-    on conflict (dedupe_key) do nothing`;
-}
-
-/** A row the notifier renders from the request itself (an ephemeral answer that could not be sent at once). */
-export async function enqueueEphemeral(sql: SqlExecutor, message: { dedupeKey: string; channel: string; userId: string; text: string }): Promise<void> {
-  await sql`
-    insert into slack_outbox (kind, dedupe_key, channel, user_id, payload)
-    values ('ephemeral', ${message.dedupeKey}, ${message.channel}, ${message.userId}, ${JSON.stringify({ type: 'text', text: message.text })}::jsonb)
     on conflict (dedupe_key) do nothing`;
 }
 
