@@ -1,9 +1,9 @@
 import { addCounts, countsAtCommit, describeOutcome, type ControlOutcome } from '../domain/cancel-outcome.js';
 import { canCancel, canCancelBatch, isTerminal, STATUS, type BatchStatus, type CampaignStatus, type DeploymentStatus } from '../domain/lifecycle.js';
 import type { DatabaseHandle, SqlExecutor } from '../db/client.js';
-import { auditByRequestKey, cancelBatchRow, cancelCampaignRow, cancelDeployments, lockBatch, markLedgerCancelled, reportSettledCancel } from '../db/queries/cancellation.js';
+import { cancelBatchRow, cancelCampaignRow, cancelDeployments, lockBatch, markLedgerCancelled, reportSettledCancel } from '../db/queries/cancellation.js';
 import { lockCampaign, lockDeployments, type LockedDeployment } from '../db/queries/deployment-locks.js';
-import { recordRefusal } from '../db/queries/audit.js';
+import { auditByRequestKey, recordDone, recordRefusal } from '../db/queries/audit.js';
 import { operatorRole } from '../db/queries/operators.js';
 import { enqueueAlertEdits, enqueueCancelConfirmation } from '../db/queries/slack-outbox.js';
 import { CONTROL_ROLES_IN_WORDS, mayControl } from '../domain/roles.js';
@@ -153,9 +153,7 @@ export function createCancellationService(deps: {
       outcome = { outcome: 'cancelled', target, deploymentIds: stopped, counts, at: new Date(), ...(lockOverride ? { lockOverride } : {}) };
     }
 
-    await tx`
-      insert into audit_log (actor, action, target_type, target_id, outcome, reason, details, request_key)
-      values (${actor}, 'cancel', ${kind}, ${target}, 'ok', ${reason}, ${JSON.stringify({ outcome, lockOverride: lockOverride ?? null, counts })}::jsonb, ${request.requestKey ?? null})`;
+    await recordDone(tx, { actor, action: 'cancel', targetType: kind, targetId: target, reason, details: { outcome, lockOverride: lockOverride ?? null, counts }, requestKey: request.requestKey ?? null });
     // Slack, in this transaction: every alert message of what stopped is edited (buttons gone),
     // the confirmation goes to each alert's thread (or the alert channel), then the settled
     // counts of deployments with nothing in flight. The notifier sends them in this order.

@@ -3,13 +3,30 @@ import type { Executor, SqlExecutor } from '../client.js';
 import { auditLog } from '../schema/index.js';
 
 /**
- * The audit log's writes: what was done (in the transaction that did it) and every refusal, from
- * Slack's gate and from the services alike, filed under the kind of its target.
+ * The audit log: what was done (written in the transaction that did it, with the request key
+ * that makes a retry find the first outcome) and every refusal, from Slack's gate and from the
+ * services alike, filed under the kind of its target.
  */
 export type NewAuditEntry = typeof auditLog.$inferInsert;
 
 export async function recordAudit(db: Executor, entry: NewAuditEntry): Promise<void> {
   await db.insert(auditLog).values(entry);
+}
+
+/** recordAudit on the raw client, for a transaction of it (the cancel's); the outcome is `ok`. */
+export async function recordDone(
+  sql: SqlExecutor,
+  entry: { actor: string; action: string; targetType: string; targetId: string; reason: string | null; details: Record<string, unknown>; requestKey: string | null },
+): Promise<void> {
+  await sql`
+    insert into audit_log (actor, action, target_type, target_id, outcome, reason, details, request_key)
+    values (${entry.actor}, ${entry.action}, ${entry.targetType}, ${entry.targetId}, 'ok', ${entry.reason}, ${JSON.stringify(entry.details)}::jsonb, ${entry.requestKey})`;
+}
+
+/** The audit row of a request key already seen: a retried request answers with the first one's outcome. */
+export async function auditByRequestKey(sql: SqlExecutor, requestKey: string) {
+  const [row] = await sql<{ details: Record<string, unknown> }[]>`select details from audit_log where request_key = ${requestKey}`;
+  return row;
 }
 
 export interface RefusalEntry {

@@ -41,11 +41,6 @@ export async function cancelBatchRow(sql: SqlExecutor, batchId: string, deployme
   return row!.n;
 }
 
-export async function auditByRequestKey(sql: SqlExecutor, requestKey: string) {
-  const [row] = await sql<{ details: Record<string, unknown> }[]>`select details from audit_log where request_key = ${requestKey}`;
-  return row;
-}
-
 /**
  * After the commit: the ledger's pending rows of a cancelled deployment (or one of its batches),
  * one seq range at a time, so each statement is bounded and the whole pass is linear.

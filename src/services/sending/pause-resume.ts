@@ -12,9 +12,8 @@ import {
 import { ok, refused, type Result } from '../../domain/result.js';
 import type postgres from 'postgres';
 import { inTransaction, type DatabaseHandle, type SqlExecutor } from '../../db/client.js';
-import { recordAudit } from '../../db/queries/audit.js';
+import { auditByRequestKey, recordAudit } from '../../db/queries/audit.js';
 import { sqlList, sqlValue } from '../../db/sql-values.js';
-import { auditByRequestKey } from '../../db/queries/cancellation.js';
 import { lockDeployments } from '../../db/queries/deployment-locks.js';
 import { enqueueAlertEdits, enqueueDeploymentFault } from '../../db/queries/slack-outbox.js';
 import { jobIds, type BatchJob } from '../../queue/jobs.js';
