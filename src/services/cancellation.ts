@@ -1,7 +1,7 @@
 import { addCounts, countsAtCommit, describeOutcome, type ControlOutcome } from '../domain/cancel-outcome.js';
 import { canCancel, canCancelBatch, isTerminal, STATUS, type BatchStatus, type CampaignStatus, type DeploymentStatus } from '../domain/lifecycle.js';
 import type { DatabaseHandle, SqlExecutor } from '../db/client.js';
-import { cancelBatchRow, cancelCampaignRow, cancelDeployments, lockBatch, markLedgerCancelled, reportSettledCancel } from '../db/queries/cancellation.js';
+import { cancelBatchRow, deploymentOfBatch, whoCancelled, cancelCampaignRow, cancelDeployments, lockBatch, markLedgerCancelled, reportSettledCancel } from '../db/queries/cancellation.js';
 import { lockCampaign, lockDeployments, type LockedDeployment } from '../db/queries/deployment-locks.js';
 import { auditByRequestKey, recordDone, recordRefusal } from '../db/queries/audit.js';
 import { operatorRole } from '../db/queries/operators.js';
@@ -90,9 +90,9 @@ export function createCancellationService(deps: {
     let deployments: LockedDeployment[];
     let batch: Awaited<ReturnType<typeof lockBatch>>;
     if (kind === 'batch') {
-      const [row] = await tx<{ deployment_id: string }[]>`select deployment_id from batches where id = ${target}`;
-      if (!row) return { outcome: { outcome: 'not_found', target }, stopped: [] };
-      deployments = await lockDeployments(tx, { deploymentId: row.deployment_id });
+      const deploymentId = await deploymentOfBatch(tx, target);
+      if (!deploymentId) return { outcome: { outcome: 'not_found', target }, stopped: [] };
+      deployments = await lockDeployments(tx, { deploymentId });
       batch = await lockBatch(tx, target);
     } else if (kind === 'deployment') {
       deployments = await lockDeployments(tx, { deploymentId: target });
@@ -225,7 +225,7 @@ export function createCancellationService(deps: {
     if (result.ok) return { outcome: action === 'pause' ? 'paused' : 'resumed', target, deploymentIds: result.value.deploymentIds };
     if (result.code === 'not_found') return { outcome: 'not_found', target };
     if (result.code === 'already_cancelled') {
-      const [row] = await sql<{ cancelled_by: string | null; cancelled_at: string | null }[]>`select cancelled_by, cancelled_at from deployments where id = ${target} or campaign_id = ${target} limit 1`;
+      const row = await whoCancelled(sql, target);
       return { outcome: 'already_cancelled', target, by: row?.cancelled_by ?? null, at: row?.cancelled_at ? new Date(row.cancelled_at) : null };
     }
     return { outcome: 'not_allowed', target, status: result.code, why: result.reason };

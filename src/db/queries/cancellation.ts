@@ -9,6 +9,18 @@ import { recentAlert } from './alerts.js';
  * JSON goes in as text with a cast: drizzle replaces this client's json serializers.
  */
 
+/** The deployment a batch belongs to, read before its deployment is locked (deployment first, always). */
+export async function deploymentOfBatch(sql: SqlExecutor, batchId: string): Promise<string | undefined> {
+  const [row] = await sql<{ deployment_id: string }[]>`select deployment_id from batches where id = ${batchId}`;
+  return row?.deployment_id;
+}
+
+/** Who cancelled a deployment, or the campaign's first deployment, and when. */
+export async function whoCancelled(sql: SqlExecutor, target: string) {
+  const [row] = await sql<{ cancelled_by: string | null; cancelled_at: string | null }[]>`select cancelled_by, cancelled_at from deployments where id = ${target} or campaign_id = ${target} limit 1`;
+  return row;
+}
+
 /** Everything not yet sent or in flight becomes `cancelled` in the books, at once. */
 export async function cancelDeployments(sql: SqlExecutor, ids: string[], actor: string, reason: string | null): Promise<void> {
   await sql`

@@ -63,3 +63,8 @@ export async function statusesOf(sql: SqlExecutor, deploymentIds: string[]) {
     select id, status, (extract(epoch from coalesce(cancelled_at, paused_at)) * 1000)::bigint as stopped_at
     from deployments where id = any(${sql.array(deploymentIds)}::text[])`;
 }
+
+export async function deploymentStatus(sql: SqlExecutor, deploymentId: string): Promise<string | undefined> {
+  const [row] = await sql<{ status: string }[]>`select status from deployments where id = ${deploymentId}`;
+  return row?.status;
+}

@@ -3,9 +3,7 @@ import {
   canResume,
   nextDeploymentStatus,
   PAUSABLE,
-  STARTED_BATCH_STATUSES,
   STATUS,
-  targetOf,
   type DeploymentStatus,
   type LifecycleRefusal,
 } from '../../domain/lifecycle.js';
@@ -13,8 +11,8 @@ import { ok, refused, type Result } from '../../domain/result.js';
 import type postgres from 'postgres';
 import { inTransaction, type DatabaseHandle, type SqlExecutor } from '../../db/client.js';
 import { auditByRequestKey, recordAudit } from '../../db/queries/audit.js';
-import { sqlList, sqlValue } from '../../db/sql-values.js';
 import { lockDeployments } from '../../db/queries/deployment-locks.js';
+import { pauseDeployments, resumeDeployment, resumeFacts, sendingBatchIds } from '../../db/queries/pauses.js';
 import { enqueueAlertEdits, enqueueDeploymentFault } from '../../db/queries/slack-outbox.js';
 import { jobIds, type BatchJob } from '../../queue/jobs.js';
 import type { StopAnnouncer } from '../../queue/stop-signal.js';
@@ -90,7 +88,7 @@ export function createPauseResume(deps: { database: DatabaseHandle; announcer: S
           return check.ok ? refused('not_cancellable', 'Nothing to pause.') : check;
         }
         const ids = pausable.map((r) => r.id);
-        await sql`update deployments set status = ${sqlValue(sql, targetOf('pause'))}, paused_by = ${actor}, paused_at = now(), updated_at = now() where id = any(${sql.array(ids)}::text[])`;
+        await pauseDeployments(sql, ids, actor);
         for (const campaignId of campaignsOf(pausable)) await refreshCampaignStatus(sql, campaignId);
         await enqueueAlertEdits(sql, ids, 'paused');
         for (const id of fault ? ids : []) await enqueueDeploymentFault(sql, id, fault!);
@@ -116,15 +114,11 @@ export function createPauseResume(deps: { database: DatabaseHandle; announcer: S
           return check.ok ? refused('not_paused', 'It is not paused.') : check;
         }
         for (const row of paused) {
-          const [facts] = await sql<{ prefetched: boolean; started: boolean; generation: number }[]>`
-            select d.prefetched_count >= d.total_count as prefetched, d.generation + 1 as generation,
-              exists (select 1 from batches b where b.deployment_id = d.id and b.status in ${sqlList(sql, STARTED_BATCH_STATUSES)}) as started
-            from deployments d where d.id = ${row.id}`;
-          const status = nextDeploymentStatus(STATUS.paused, 'resume', { prefetched: facts!.prefetched, sendAtReached: facts!.started })!;
-          await sql`update deployments set status = ${status}, generation = ${facts!.generation}, paused_by = null, paused_at = null, updated_at = now() where id = ${row.id}`;
+          const facts = await resumeFacts(sql, row.id);
+          const status = nextDeploymentStatus(STATUS.paused, 'resume', { prefetched: facts.prefetched, sendAtReached: facts.started })!;
+          await resumeDeployment(sql, row.id, status, facts.generation);
           if (status === STATUS.sending) {
-            const sending = await sql<{ id: string }[]>`select id from batches where deployment_id = ${row.id} and status = ${sqlValue(sql, STATUS.sending)}`;
-            for (const b of sending) retrigger.push({ batchId: b.id, deploymentId: row.id, generation: facts!.generation });
+            for (const batchId of await sendingBatchIds(sql, row.id)) retrigger.push({ batchId, deploymentId: row.id, generation: facts.generation });
           }
         }
         for (const campaignId of campaignsOf(paused)) await refreshCampaignStatus(sql, campaignId);
