@@ -15,7 +15,7 @@ import { Readable } from 'node:stream';
 import nodemailer from 'nodemailer';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/lib/logger.js';
-import { buildMessage } from '../src/mail/message.js';
+import { buildMessage } from '../src/domain/message.js';
 import { createCampaignCreator } from '../src/services/campaigns/create-campaign.js';
 import { startPostfixSink, startSinkProcess, smtpSourceSeconds } from './sinks.js';
 import { benchStack, cpuByProcess, markdownTable, median, saveResults, startBenchWorker } from './support.js';

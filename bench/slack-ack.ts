@@ -12,9 +12,12 @@ import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { buildServices } from '../src/app.js';
+import { buildServices } from '../src/app/services.js';
 import { createHttpServer } from '../src/http/server.js';
-import { createLogger } from '../src/lib/logger.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger, silentLogger } from '../src/lib/logger.js';
+import { createStopAnnouncer } from '../src/queue/stop-signal.js';
+import { policyFromConfig } from '../src/services/alerts/monitor.js';
 import { createSlackApp } from '../src/slack/app.js';
 import { registerSlackRoute } from '../src/slack/front-door.js';
 import { benchStack, markdownTable, percentile, saveResults } from './support.js';
@@ -127,7 +130,12 @@ const command = (dep: string) => (i: number) =>
 async function main() {
   const stack = await benchStack();
   const slack = await fakeSlack();
-  const services = buildServices(stack.database);
+  // No Redis here: a stop reaches workers at their next poll of Postgres (none run in this bench).
+  const services = buildServices(stack.database, {
+    announcer: createStopAnnouncer({ redis: undefined, prefix: '', logger: silentLogger }),
+    alertDefaults: policyFromConfig(loadConfig({}).alerts),
+    logger: silentLogger,
+  });
   try {
     await services.access.grant('U0BENCH001', 'responder', 'bench');
     const csv = ['email', ...Array.from({ length: 100 }, (_, i) => `ack${i}@example.com`)].join('\n');

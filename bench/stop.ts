@@ -14,13 +14,13 @@ import { contentForDeployment, startBatch } from '../src/db/queries/batch-start.
 import { settleAndClaim } from '../src/db/queries/claims.js';
 import { createLogger } from '../src/lib/logger.js';
 import { sleep } from '../src/lib/processes.js';
-import { buildMessage } from '../src/mail/message.js';
+import { buildMessage } from '../src/domain/message.js';
 import { startSmtpSink } from '../src/mail/sink.js';
 import { createSmtpTransport } from '../src/mail/transport.js';
-import { RECIPIENTS_PER_SEND_JOB } from '../src/queue/jobs.js';
+import { RECIPIENTS_PER_SEND_JOB } from '../src/domain/send-jobs.js';
 import { createQueues } from '../src/queue/queues.js';
 import { createRedis } from '../src/queue/redis.js';
-import { startSendingRuntime } from '../src/queue/runtime.js';
+import { startSendingRuntime } from '../src/app/sending-runtime.js';
 import { createStopAnnouncer } from '../src/queue/stop-signal.js';
 import { createCampaignCreator } from '../src/services/campaigns/create-campaign.js';
 import { createPauseResume } from '../src/services/sending/pause-resume.js';

@@ -7,7 +7,7 @@ import { openDatabase } from '../src/db/client.js';
 import type { Logger } from '../src/lib/logger.js';
 import { createQueues } from '../src/queue/queues.js';
 import { createRedis } from '../src/queue/redis.js';
-import { startSendingRuntime } from '../src/queue/runtime.js';
+import { startSendingRuntime } from '../src/app/sending-runtime.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { startEmbeddedPostgres } from '../src/lib/embedded/postgres.js';
 import { startEmbeddedRedis } from '../src/lib/embedded/redis.js';

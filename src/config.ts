@@ -1,130 +1,24 @@
-import { createPublicKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseEnv } from 'node:util';
 import { z } from 'zod';
-import { parseDatabaseUrl } from './db/tls-url.js';
-import { hasHashTag, parseRedisUrl } from './queue/redis-url.js';
-import { parseSmtpUrl } from './mail/smtp-url.js';
+import type { Failpoint } from './domain/failpoints.js';
+import { ConfigError } from './lib/config-error.js';
+import { parseDatabaseUrl } from './lib/database-url.js';
+import { parseRedisUrl } from './lib/redis-url.js';
+import { alertsConfig, type AlertsConfig } from './config/alerts.js';
+import { checkSmtpUrl, redisPrefix } from './config/connections.js';
+import { envFileInUse } from './config/env-file.js';
+import { slackConfig, type SlackConfig } from './config/slack.js';
+import { base64SpkiPublicKey, blankToUndefined, boolean, integer, optionalMatching, parsedUrl, positiveNumber, rate, urlWithProtocols } from './config/values.js';
 
 /**
- * The only reader of the environment. Everything else receives a typed `Config`.
- * A bad value is reported as one line naming the variable, never as a stack trace.
+ * The configuration: every environment variable, its kind and default (the schema, in the order
+ * its problems are reported), and `loadConfig`, the only reader of the environment besides the
+ * `.env` file (config/env-file.ts). Everything else receives a typed `Config`. A bad value is
+ * reported as one line naming the variable, never as a stack trace. Sections: config/.
  */
 
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    readonly problem: string,
-  ) {
-    super(`${variable} ${problem}`);
-    this.name = 'ConfigError';
-  }
-}
-
-const blankToUndefined = (value: unknown) =>
-  typeof value === 'string' && value.trim() === '' ? undefined : value;
-
-const urlWithProtocols = (protocols: string[], example: string) =>
-  z.preprocess(
-    blankToUndefined,
-    z
-      .string()
-      .refine((value) => {
-        try {
-          return protocols.includes(new URL(value).protocol);
-        } catch {
-          return false;
-        }
-      }, `must be a URL like ${example}`)
-      .optional(),
-  );
-
-/** A URL checked by its own parser (no I/O), whose problem is reported as is (never with the value). */
-const parsedUrl = <T>(check: (value: string) => T | { problem: string }) =>
-  z.preprocess(
-    blankToUndefined,
-    z
-      .string()
-      .superRefine((value, context) => {
-        const result = check(value);
-        if (result && typeof result === 'object' && 'problem' in result) context.addIssue({ code: 'custom', message: result.problem });
-      })
-      .optional(),
-  );
-
-const integer = (min: number, max: number, fallback: number) =>
-  z.preprocess(
-    blankToUndefined,
-    z
-      .string()
-      .regex(/^\d+$/, `must be a whole number between ${min} and ${max}`)
-      .transform(Number)
-      .refine((n) => n >= min && n <= max, `must be a whole number between ${min} and ${max}`)
-      .optional()
-      .transform((n) => n ?? fallback),
-  );
-
-const positiveNumber = (fallback: number) =>
-  z.preprocess(
-    blankToUndefined,
-    z
-      .string()
-      .regex(/^\d+(\.\d+)?$/, 'must be a positive number')
-      .transform(Number)
-      .refine((n) => n > 0, 'must be a positive number')
-      .optional()
-      .transform((n) => n ?? fallback),
-  );
-
-/** Rates are accepted as a fraction (0.05) or a percentage (5%); a bare 5 is ambiguous and refused. */
-export function parseRate(text: string): number | undefined {
-  if (!/^\d+(\.\d+)?%?$/.test(text)) return undefined;
-  const value = text.endsWith('%') ? Number(text.slice(0, -1)) / 100 : Number(text);
-  return value > 0 && value <= 1 ? value : undefined;
-}
-
-const RATE_PROBLEM = 'must be a fraction between 0 and 1 (like 0.05) or a percentage (like 5%)';
-
-const rate = (fallback: number) =>
-  z.preprocess(
-    blankToUndefined,
-    z
-      .string()
-      .regex(/^\d+(\.\d+)?%?$/, 'must be a fraction like 0.05 or a percentage like 5%')
-      .refine((text) => parseRate(text) !== undefined, RATE_PROBLEM)
-      .transform((text) => parseRate(text)!)
-      .optional()
-      .transform((n) => n ?? fallback),
-  );
-
-const boolean = (fallback: boolean) =>
-  z.preprocess(
-    blankToUndefined,
-    z
-      .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
-      .transform((v) => v === 'true' || v === '1' || v === 'yes')
-      .optional()
-      .transform((v) => v ?? fallback),
-  );
-
-const optionalMatching = (pattern: RegExp, message: string) =>
-  z.preprocess(blankToUndefined, z.string().regex(pattern, message).optional());
-
-const base64SpkiPublicKey = z.preprocess(
-  blankToUndefined,
-  z
-    .string()
-    .refine((value) => {
-      try {
-        createPublicKey({ key: Buffer.from(value, 'base64'), format: 'der', type: 'spki' });
-        return /^[A-Za-z0-9+/=\s]+$/.test(value);
-      } catch {
-        return false;
-      }
-    }, 'must be the base64 public key from SendGrid (Settings → Mail Settings → Signed Event Webhook)')
-    .optional(),
-);
+export { readEnvFile } from './config/env-file.js';
+export { parseRate } from './config/values.js';
 
 /** How long a request (headers and body) may take to arrive; the HTTP server's own default too. */
 export const DEFAULT_HTTP_REQUEST_TIMEOUT_SECONDS = 30;
@@ -204,8 +98,6 @@ const environmentSchema = z.object({
 
 type Environment = z.infer<typeof environmentSchema>;
 
-export type Failpoint = 'crash-after-accept' | 'crash-before-handoff';
-
 export interface Config {
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
@@ -218,19 +110,7 @@ export interface Config {
    * `requestTimeoutSeconds`: a request's headers and body must have arrived within it (a trickled body is cut).
    */
   http: { port: number; host: string; healthPort: number; requestTimeoutSeconds: number };
-  slack:
-    | { mode: 'off' }
-    | {
-        mode: 'http' | 'socket';
-        botToken: string;
-        signingSecret: string | undefined;
-        appToken: string | undefined;
-        apiUrl: string;
-        alertChannel: string | undefined;
-        allowedTeams: string[];
-        /** Where /campaign and the buttons work besides the alert channel (slack/channels.ts). */
-        allowedChannels: string[];
-      };
+  slack: SlackConfig;
   sending: {
     concurrency: number;
     ratePerSecond: number;
@@ -243,15 +123,7 @@ export interface Config {
     /** The readiness check's budget for connecting, EHLO and login. */
     relayCheckTimeoutSeconds: number;
   };
-  alerts: {
-    bounceRate: { warn: number; critical: number };
-    errorRate: { warn: number; critical: number };
-    complaintRate: { warn: number; critical: number };
-    minSample: number;
-    sustainSeconds: number;
-    windowSeconds: number;
-    autoPauseOnCritical: boolean;
-  };
+  alerts: AlertsConfig;
   /** Each provider webhook is off (404) until its secret or allowlist is set. */
   webhooks: {
     sesTopicArns: string[];
@@ -270,30 +142,6 @@ export interface Config {
   envFile: string | undefined;
 }
 
-let envFileRead: string | undefined;
-
-/**
- * Reads a `.env` file into the environment before the configuration is loaded: `file` names one
- * (it must be readable), undefined reads `.env` in the working directory when there is one, false
- * reads none. A variable already in the environment wins over the file, as with Node's --env-file.
- */
-export function readEnvFile(file: string | false | undefined): void {
-  if (file === false) return;
-  const chosen = path.resolve(file ?? '.env');
-  let text: string;
-  try {
-    text = readFileSync(chosen, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (file === undefined && code === 'ENOENT') return;
-    throw new ConfigError(file === undefined ? '.env' : '--dotenv', `names ${chosen}, which cannot be read (${code ?? String(error)})`);
-  }
-  for (const [name, value] of Object.entries(parseEnv(text))) {
-    if (process.env[name] === undefined && value !== undefined) process.env[name] = value;
-  }
-  envFileRead = chosen;
-}
-
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = environmentSchema.safeParse(env);
   if (!parsed.success) {
@@ -301,13 +149,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(String(issue.path[0] ?? 'environment'), issue.message);
   }
   const e = parsed.data;
-  if (e.SMTP_URL) {
-    const smtp = parseSmtpUrl(e.SMTP_URL);
-    if (!smtp.ok) throw new ConfigError('SMTP_URL', smtp.problem);
-  }
-  assertThresholdPair('BOUNCE_RATE', e.BOUNCE_RATE_WARN, e.BOUNCE_RATE_CRITICAL);
-  assertThresholdPair('ERROR_RATE', e.ERROR_RATE_WARN, e.ERROR_RATE_CRITICAL);
-  assertThresholdPair('COMPLAINT_RATE', e.COMPLAINT_RATE_WARN, e.COMPLAINT_RATE_CRITICAL);
+  checkSmtpUrl(e.SMTP_URL);
+  const alerts = alertsConfig(e);
 
   return {
     databaseUrl: e.DATABASE_URL,
@@ -326,70 +169,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       relayFaultPauseSeconds: e.RELAY_FAULT_PAUSE_SECONDS,
       relayCheckTimeoutSeconds: e.RELAY_CHECK_TIMEOUT_SECONDS,
     },
-    alerts: {
-      bounceRate: { warn: e.BOUNCE_RATE_WARN, critical: e.BOUNCE_RATE_CRITICAL },
-      errorRate: { warn: e.ERROR_RATE_WARN, critical: e.ERROR_RATE_CRITICAL },
-      complaintRate: { warn: e.COMPLAINT_RATE_WARN, critical: e.COMPLAINT_RATE_CRITICAL },
-      minSample: e.ALERT_MIN_SAMPLE,
-      sustainSeconds: e.ALERT_SUSTAIN_SECONDS,
-      windowSeconds: e.ALERT_WINDOW_SECONDS,
-      autoPauseOnCritical: e.AUTO_PAUSE_ON_CRITICAL,
-    },
+    alerts,
     webhooks: {
       sesTopicArns: e.SES_TOPIC_ARNS ? e.SES_TOPIC_ARNS.split(',') : [],
       sendgridPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY?.replace(/\s+/g, ''),
       eventsSecret: e.EVENTS_WEBHOOK_SECRET,
     },
-    failpoints: Object.fromEntries(
-      (e.FAILPOINTS ? e.FAILPOINTS.split(',') : []).map((entry) => {
-        const [name, count] = entry.split('=');
-        return [name as Failpoint, Number(count ?? 1)];
-      }),
-    ),
+    failpoints: failpointCounts(e.FAILPOINTS),
     logLevel: e.LOG_LEVEL,
-    envFile: envFileRead,
+    envFile: envFileInUse(),
   };
 }
 
-/**
- * On a Cluster, BullMQ's scripts need every key of a queue in one slot: the default prefix is
- * then hash-tagged, and a prefix without a hash tag is refused.
- */
-function redisPrefix(e: Environment): string {
-  const cluster = e.REDIS_URL !== undefined && (parseRedisUrl(e.REDIS_URL) as { kind?: string }).kind === 'cluster';
-  if (!cluster) return e.REDIS_PREFIX ?? 'cg';
-  if (e.REDIS_PREFIX !== undefined && !hasHashTag(e.REDIS_PREFIX)) {
-    throw new ConfigError('REDIS_PREFIX', 'must contain a hash tag like {cg} when REDIS_URL names a Cluster (every key of a queue must be in one slot)');
-  }
-  return e.REDIS_PREFIX ?? '{cg}';
-}
-
-function assertThresholdPair(prefix: string, warn: number, critical: number) {
-  if (warn >= critical) {
-    throw new ConfigError(`${prefix}_WARN`, `(${warn}) must be lower than ${prefix}_CRITICAL (${critical})`);
-  }
-}
-
-function slackConfig(e: Environment): Config['slack'] {
-  const anySet = e.SLACK_BOT_TOKEN || e.SLACK_SIGNING_SECRET || e.SLACK_APP_TOKEN;
-  if (!anySet) return { mode: 'off' };
-  if (!e.SLACK_BOT_TOKEN) {
-    throw new ConfigError('SLACK_BOT_TOKEN', 'is required when SLACK_SIGNING_SECRET or SLACK_APP_TOKEN is set');
-  }
-  if (!e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET) {
-    throw new ConfigError(
-      'SLACK_SIGNING_SECRET',
-      'is required for HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)',
-    );
-  }
-  return {
-    mode: e.SLACK_APP_TOKEN ? 'socket' : 'http',
-    botToken: e.SLACK_BOT_TOKEN,
-    signingSecret: e.SLACK_SIGNING_SECRET,
-    appToken: e.SLACK_APP_TOKEN,
-    apiUrl: e.SLACK_API_URL,
-    alertChannel: e.SLACK_ALERT_CHANNEL,
-    allowedTeams: e.SLACK_ALLOWED_TEAMS ? e.SLACK_ALLOWED_TEAMS.split(',') : [],
-    allowedChannels: e.SLACK_ALLOWED_CHANNELS ? e.SLACK_ALLOWED_CHANNELS.split(',') : [],
-  };
+/** FAILPOINTS (name=count, count 1 when left out): test-only crash points. */
+function failpointCounts(list: string | undefined): Partial<Record<Failpoint, number>> {
+  return Object.fromEntries(
+    (list ? list.split(',') : []).map((entry) => {
+      const [name, count] = entry.split('=');
+      return [name as Failpoint, Number(count ?? 1)];
+    }),
+  );
 }

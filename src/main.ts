@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { migrateDatabase, openCommandContext } from './app/command-context.js';
+import { startApp } from './app/serve.js';
 import { registerAccess } from './cli/commands/access.js';
 import { registerCampaign } from './cli/commands/campaign.js';
 import { registerControl } from './cli/commands/control.js';
 import { registerDemo } from './cli/commands/demo.js';
 import { registerServe } from './cli/commands/serve.js';
 import { registerStatus } from './cli/commands/status.js';
+import type { CommandRoot } from './cli/context.js';
 import { CommandError, EXIT } from './cli/errors.js';
-import { ConfigError, readEnvFile } from './config.js';
+import { readEnvFile } from './config.js';
+import { ConfigError } from './lib/config-error.js';
 import { DependencyMisconfigured, DependencyUnavailable, diskFullError, diskFullMessage } from './lib/dependency-errors.js';
 import { RedisServerMissing } from './lib/embedded/redis.js';
 
@@ -23,12 +27,14 @@ const program = new Command('campaign-guard')
   .exitOverride()
   .hook('preAction', () => readEnvFile((program.opts() as { dotenv?: string | false }).dotenv));
 
-registerServe(program);
-registerCampaign(program);
-registerStatus(program);
-registerControl(program);
-registerAccess(program);
-registerDemo(program);
+// The commands reach the services through the composition root, handed to them here.
+const root: CommandRoot = { openCommandContext, migrateDatabase, startApp };
+registerServe(program, root);
+registerCampaign(program, root);
+registerStatus(program, root);
+registerControl(program, root);
+registerAccess(program, root);
+registerDemo(program, root);
 
 function fail(message: string, code: number): never {
   process.stderr.write(`campaign-guard: ${message.split('\n')[0]}\n`);

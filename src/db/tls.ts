@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
-import { ConfigError } from '../config.js';
-import { parseDatabaseTls } from './tls-url.js';
+import { ConfigError } from '../lib/config-error.js';
+import { parseDatabaseTls } from '../lib/database-url.js';
 
 /**
  * DATABASE_URL's libpq TLS parameters (parsed in tls-url.ts) as postgres.js's `ssl` option, with

@@ -1,7 +1,7 @@
 /**
  * The operators' roles and what each may do: a viewer reads; a responder also cancels, pauses
  * and resumes; an admin too (access itself is granted from the CLI). Slack's gate and the
- * cancellation service both ask mayControl, so the two can never disagree.
+ * control service (cancel, pause, resume) both ask mayControl, so the two can never disagree.
  */
 export const ROLES = ['viewer', 'responder', 'admin'] as const;
 export type Role = (typeof ROLES)[number];

@@ -27,6 +27,17 @@ export interface Policy {
   autoPauseOnCritical: boolean;
 }
 
+/** The alert settings an operator configures (ALERT_* and the *_RATE_* variables). */
+export interface AlertSettings {
+  bounceRate: MetricThresholds;
+  errorRate: MetricThresholds;
+  complaintRate: MetricThresholds;
+  minSample: number;
+  sustainSeconds: number;
+  windowSeconds: number;
+  autoPauseOnCritical: boolean;
+}
+
 /** One metric's rate, over the deployment's whole life and over the rolling window. */
 export interface MetricStats {
   /** Affected messages (the numerator). */

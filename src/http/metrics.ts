@@ -4,8 +4,7 @@ import { openAlertCounts } from '../db/queries/alerts.js';
 import { outboxLagSeconds, pendingOutboxCount } from '../db/queries/slack-outbox.js';
 import { LEVELS, METRICS } from '../domain/thresholds.js';
 import type { Metrics } from '../lib/metrics.js';
-import type { Queues } from '../queue/queues.js';
-import type { CancellationService } from '../services/cancellation.js';
+import type { ControlService } from '../services/control.js';
 
 /** `GET /metrics` in Prometheus' text format. */
 export function registerMetricsRoute(server: FastifyInstance, metrics: Metrics): void {
@@ -15,11 +14,17 @@ export function registerMetricsRoute(server: FastifyInstance, metrics: Metrics):
   });
 }
 
+/** A queue as the depth gauge reads it (a BullMQ queue is one). */
+interface CountedQueue {
+  readonly name: string;
+  getJobCounts(...states: ('waiting' | 'active' | 'delayed' | 'failed')[]): Promise<Record<string, number>>;
+}
+
 /**
  * Gauges of shared state, read when scraped: queue depths (Redis), the Slack outbox's lag and the
  * open alerts (Postgres). Every process shows the same values: alert on their max.
  */
-export function registerSharedGauges(metrics: Metrics, deps: { queues: Pick<Queues, 'prefetch' | 'batches' | 'send'>; sql: SqlExecutor }): void {
+export function registerSharedGauges(metrics: Metrics, deps: { queues: Record<'prefetch' | 'batches' | 'send', CountedQueue>; sql: SqlExecutor }): void {
   metrics.gauge('campaign_guard_queue_jobs', 'Jobs in each queue, by state', ['queue', 'state'], async (set) => {
     for (const queue of [deps.queues.prefetch, deps.queues.batches, deps.queues.send]) {
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
@@ -46,7 +51,7 @@ export function registerSharedGauges(metrics: Metrics, deps: { queues: Pick<Queu
 }
 
 /** The cancellation service, with each cancel's latency observed by outcome. */
-export function timedCancels(control: CancellationService, metrics: Metrics): CancellationService {
+export function timedCancels(control: ControlService, metrics: Metrics): ControlService {
   return {
     ...control,
     async cancel(request) {

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { ConfigError, DEFAULT_HTTP_REQUEST_TIMEOUT_SECONDS } from '../config.js';
+import { DEFAULT_HTTP_REQUEST_TIMEOUT_SECONDS } from '../config.js';
+import { ConfigError } from '../lib/config-error.js';
 import type { Logger } from '../lib/logger.js';
 
 /** One dependency `/readyz` asks: it answers (resolves) within the timeout, or the process is not ready. */

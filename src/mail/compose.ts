@@ -1,7 +1,7 @@
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import mimeFuncs from 'nodemailer/lib/mime-funcs/index.js';
 import qp from 'nodemailer/lib/qp/index.js';
-import type { OutgoingMessage } from './message.js';
+import type { OutgoingMessage } from '../domain/message.js';
 
 /**
  * A message as the bytes nodemailer's MailComposer would give for it, built without it when that

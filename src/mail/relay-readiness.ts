@@ -1,5 +1,5 @@
 import type { Logger } from '../lib/logger.js';
-import type { RelayCheck } from './transport.js';
+import type { RelayCheck } from '../services/ports.js';
 
 /**
  * The relay as a readiness check: a session of its own (connect, TLS, EHLO, login when

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
-import { DELIVERY_HEADER } from './message.js';
+import { DELIVERY_HEADER } from '../domain/message.js';
 
 /**
  * An SMTP server that accepts and records mail: the default transport's destination when SMTP_URL

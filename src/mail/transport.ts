@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
-import { classifyFailure, describeRelayFault, type AttemptOutcome } from '../domain/smtp.js';
+import { classifyFailure, describeRelayFault } from '../domain/smtp.js';
 import { createMessageComposer } from './compose.js';
-import type { OutgoingMessage } from './message.js';
-import { parseSmtpUrl } from './smtp-url.js';
+import type { AttemptResult, Transport } from '../services/ports.js';
+import { parseSmtpUrl } from '../lib/smtp-url.js';
 
 /**
  * Outgoing SMTP over a small pool of nodemailer SMTP connections of our own, one message per
@@ -17,32 +17,6 @@ import { parseSmtpUrl } from './smtp-url.js';
  * relay's, not the recipient's (`relay`, with its cause in words). With credentials, a session
  * that is not encrypted never gets to the login: the password is never sent in clear.
  */
-export interface AttemptResult {
-  /** `withdrawn`: the gate said no, so the message was abandoned before its end of data (never delivered). */
-  outcome: AttemptOutcome | 'withdrawn';
-  code: number | undefined;
-  reply: string | undefined;
-  /** For `relay`: what the relay did, in words ("relay refused our login: 535 …"). */
-  cause?: string;
-}
-
-/** The relay answered a session (connected, EHLO, login when configured), or why not. */
-export type RelayCheck = { ok: true } | { ok: false; cause: string };
-
-export interface Transport {
-  readonly connections: number;
-  /**
-   * With a `gate`, the envelope and the body go out at once but the end of data (the only thing
-   * that makes a server accept a message) waits for the gate: `true` completes the message,
-   * `false` abandons it by closing the connection mid-DATA, and nothing is delivered. So a durable
-   * claim can be written while SMTP's round trips happen, instead of before them.
-   */
-  send(message: OutgoingMessage, gate?: Promise<boolean>): Promise<AttemptResult>;
-  /** Opens a session of its own (connect, TLS, EHLO, login) within `timeoutMs`, then quits. */
-  check(timeoutMs: number): Promise<RelayCheck>;
-  close(): Promise<void>;
-}
-
 export interface SmtpTransportOptions {
   url: string;
   connections: number;

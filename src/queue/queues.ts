@@ -1,5 +1,6 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
-import { QUEUES, type BatchJob, type PrefetchJob, type SendJob } from './jobs.js';
+import type { BatchJob, PrefetchJob, SendJob } from '../domain/send-jobs.js';
+import { QUEUES } from './jobs.js';
 
 /**
  * The three queues, as producers. Completed and failed jobs are removed: every job is derived

@@ -1,5 +1,6 @@
 import type { RedisClient } from './redis.js';
 import { sleep } from '../lib/processes.js';
+import type { RateLimiter } from '../services/ports.js';
 
 /**
  * One send rate for all workers: a token bucket in Redis, refilled by Redis's own clock, with a
@@ -27,11 +28,6 @@ local wait = 0
 if granted < want then wait = math.ceil((1 - (tokens - math.floor(tokens))) * 1000 / rate) end
 return {granted, wait}
 `;
-
-export interface RateLimiter {
-  /** Waits until at least one of `want` tokens is granted; returns how many were (0 if stopped). */
-  take(want: number, stopped?: () => boolean): Promise<number>;
-}
 
 export function createRateLimiter(deps: { redis: RedisClient; prefix: string; ratePerSecond: number; reserve?: number }): RateLimiter {
   const key = `${deps.prefix}:send-rate`;

@@ -1,6 +1,6 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../lib/logger.js';
-import { parseRedisUrl, type RedisTarget } from './redis-url.js';
+import { parseRedisUrl, type RedisTarget } from '../lib/redis-url.js';
 
 /** A connection to what REDIS_URL names: one server or a Sentinel set's master (Redis), or a Cluster. */
 export type RedisClient = Redis | Cluster;

@@ -4,6 +4,7 @@ import { statusesOf } from '../db/queries/deployments.js';
 import { STATUS } from '../domain/lifecycle.js';
 import type { Logger } from '../lib/logger.js';
 import { causeOf, createLogLimiter } from '../lib/log-limiter.js';
+import type { StopAnnouncer, StopState, StopWatcher } from '../services/ports.js';
 
 /**
  * How a stop (pause or cancel) reaches the workers at once. Postgres decides; after the commit the
@@ -12,14 +13,8 @@ import { causeOf, createLogLimiter } from '../lib/log-limiter.js';
  * from Postgres at least every `pollMs` (for the deployments the worker is sending) and on every
  * Redis reconnect, so a lost message or a Redis outage delays a stop by at most a poll.
  */
-export type StopState = 'paused' | 'cancelled' | 'resumed';
-
 export const stopChannel = (prefix: string) => `${prefix}:stops`;
 const ANNOUNCE_WAIT_MS = 250;
-
-export interface StopAnnouncer {
-  announce(deploymentIds: string[], state: StopState): Promise<void>;
-}
 
 export function createStopAnnouncer(deps: { redis: RedisClient | undefined; prefix: string; logger: Logger }): StopAnnouncer {
   return {
@@ -43,17 +38,6 @@ export function createStopAnnouncer(deps: { redis: RedisClient | undefined; pref
       }
     },
   };
-}
-
-export interface StopWatcher {
-  isStopped(deploymentId: string): boolean;
-  /** When the stop committed (epoch ms), as far as this worker knows. */
-  stoppedAt(deploymentId: string): number | undefined;
-  /** Registers a deployment this worker is sending; returns the unregister function. */
-  watch(deploymentId: string): () => void;
-  /** Re-reads the watched deployments' statuses from Postgres now. */
-  refresh(): Promise<void>;
-  close(): Promise<void>;
 }
 
 export function createStopWatcher(deps: {

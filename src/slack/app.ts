@@ -1,9 +1,10 @@
 import { App, LogLevel, webApi, type Logger as BoltLogger } from '@slack/bolt';
-import { ConfigError, type Config } from '../config.js';
+import type { SlackConfig } from '../config/slack.js';
+import { ConfigError } from '../lib/config-error.js';
 import type { SqlExecutor } from '../db/client.js';
 import type { Logger } from '../lib/logger.js';
 import type { AccessService } from '../services/access.js';
-import type { CancellationService } from '../services/cancellation.js';
+import type { ControlService } from '../services/control.js';
 import type { StatusService } from '../services/status.js';
 import { createGate } from './access.js';
 import { createUserDirectory } from './directory.js';
@@ -25,11 +26,11 @@ import { webApiOptions } from './writer.js';
  * every Web API call (the bot's and Socket Mode's). Initialisation is deferred: the bot token is
  * checked once with auth.test, and a refused token stops the process with one line.
  */
-export type SlackOn = Extract<Config['slack'], { mode: 'http' | 'socket' }>;
+export type SlackOn = Extract<SlackConfig, { mode: 'http' | 'socket' }>;
 
 export interface SlackAppOptions {
   slack: SlackOn;
-  services: { control: CancellationService; status: StatusService; access: AccessService };
+  services: { control: ControlService; status: StatusService; access: AccessService };
   sql: SqlExecutor;
   logger: Logger;
   outboxChanged(): void;

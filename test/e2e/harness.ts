@@ -1,4 +1,4 @@
-import { startApp, type RunningApp } from '../../src/app.js';
+import { startApp, type RunningApp } from '../../src/app/serve.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { testConfig, testLogger } from '../support/sending.js';
 import { CHANNEL, SECRET, startFakeSlack, type FakeSlack } from '../support/slack.js';

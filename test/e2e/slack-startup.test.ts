@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp } from '../../src/app.js';
-import { ConfigError } from '../../src/config.js';
+import { startApp } from '../../src/app/serve.js';
+import { ConfigError } from '../../src/lib/config-error.js';
 import { openAlertForTest } from '../support/alerts.js';
 import { audienceCsv, createCampaignOrThrow } from '../support/builders.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';

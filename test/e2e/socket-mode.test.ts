@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type RunningApp } from '../../src/app.js';
+import { startApp, type RunningApp } from '../../src/app/serve.js';
 import { audienceCsv, createCampaignOrThrow } from '../support/builders.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { testConfig, testLogger } from '../support/sending.js';

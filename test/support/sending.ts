@@ -2,13 +2,13 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { startBatch } from '../../src/db/queries/batch-start.js';
 import { createLogger, type Logger } from '../../src/lib/logger.js';
 import { createQueues } from '../../src/queue/queues.js';
-import type { Transport } from '../../src/mail/transport.js';
+import type { Transport } from '../../src/services/ports.js';
 import { createRedis } from '../../src/queue/redis.js';
-import { startSendingRuntime, type SendingRuntime } from '../../src/queue/runtime.js';
+import { startSendingRuntime, type SendingRuntime } from '../../src/app/sending-runtime.js';
 import { createStopAnnouncer } from '../../src/queue/stop-signal.js';
 import { createPauseResume } from '../../src/services/sending/pause-resume.js';
 import { createPrefetchProcessor } from '../../src/services/sending/prefetch-job.js';
-import { createCancellationService } from '../../src/services/cancellation.js';
+import { createControlService } from '../../src/services/control.js';
 import { audienceCsv, createCampaignOrThrow } from './builders.js';
 import type { TestDatabase } from './database.js';
 import { redisUrl, uniquePrefix } from './database.js';
@@ -36,7 +36,7 @@ export async function startWorker(database: TestDatabase, config: Config, hooks:
   const announcer = createStopAnnouncer({ redis: announceConnection, prefix: config.redisPrefix, logger: testLogger });
   const runtime: SendingRuntime = await startSendingRuntime({ config, database, redisUrl: config.redisUrl!, queues, ...hooks, logger: hooks.logger ?? testLogger });
   const control = createPauseResume({ database, announcer, batchQueue: queues.batches });
-  const cancellation = createCancellationService({ database, announcer, pauseResume: control, logger: testLogger });
+  const cancellation = createControlService({ database, announcer, pauseResume: control, logger: testLogger });
   return {
     runtime,
     queues,

@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 
 /**
  * DESIGN §2: `domain/` is pure TypeScript — it imports nothing but other domain files — and
- * `config.ts` is the only reader of `process.env`. Both are checked on the parsed source (the
+ * the configuration (`config.ts`, `config/`) is the only reader of `process.env`; imports point
+ * inward between the layers (LAYERS below); and only the composition root (`src/app/`) connects
+ * clients and builds services. All are checked on the parsed source (the
  * TypeScript AST), so comments and strings never count and no import form slips through.
  */
 
@@ -284,12 +286,258 @@ describe('architecture: src/domain is pure', () => {
   });
 });
 
-describe('architecture: config.ts is the only reader of process.env', () => {
-  it('no file under src/ but src/config.ts reads process.env', () => {
+describe('architecture: the configuration is the only reader of process.env', () => {
+  it('no file under src/ but src/config.ts and src/config/ (the .env file) reads process.env', () => {
     const readers = tsFiles(SRC).flatMap((file) =>
       processEnvReads(readFileSync(file, 'utf8'), file).map((line) => `${path.relative(ROOT, file)}:${line}`),
     );
-    expect(readers.filter((where) => !where.startsWith('src/config.ts:'))).toEqual([]);
+    expect(readers.filter((where) => !where.startsWith('src/config.ts:') && !where.startsWith('src/config/'))).toEqual([]);
     expect(readers.some((where) => where.startsWith('src/config.ts:'))).toBe(true);
+  });
+});
+
+/**
+ * Layers of src/, by top folder (or file): each may import only itself and the layers listed.
+ * Inner to outer: domain ← lib ← config, db ← services ← adapters (mail, queue, slack, http,
+ * cli) ← app (the composition root) ← main. The few arrows between adapters are named here.
+ */
+const LAYERS: Record<string, string[]> = {
+  domain: [],
+  lib: ['domain'],
+  config: ['domain', 'lib'],
+  db: ['domain', 'lib'],
+  services: ['domain', 'lib', 'db'],
+  mail: ['domain', 'lib', 'services'],
+  // The stop watcher polls Postgres for the statuses of what it sends.
+  queue: ['domain', 'lib', 'db', 'services'],
+  slack: ['domain', 'lib', 'config', 'db', 'services'],
+  http: ['domain', 'lib', 'config', 'db', 'services'],
+  // The demo prints the Slack messages it would post.
+  cli: ['domain', 'lib', 'config', 'services', 'slack'],
+  app: ['domain', 'lib', 'config', 'db', 'services', 'mail', 'queue', 'slack', 'http', 'cli'],
+  main: ['lib', 'config', 'cli', 'app'],
+};
+
+/** The layer of a file under src/ (`config.ts` and `config/` are one layer). */
+function layerOf(file: string, srcDir = SRC): string {
+  const first = path.relative(srcDir, file).split(path.sep)[0]!;
+  return first.replace(/\.(ts|js)$/, '');
+}
+
+/** Why each relative import of a source file breaks the direction of the layers. */
+export function layerViolations(source: string, filePath: string, srcDir = SRC): string[] {
+  const from = layerOf(filePath, srcDir);
+  const allowed = LAYERS[from];
+  const where = path.relative(ROOT, filePath);
+  if (!allowed) return [`${where} is in no layer (src/${from}): add it to LAYERS`];
+  const problems: string[] = [];
+  for (const { specifier, line } of moduleSpecifiers(source, filePath)) {
+    if (!specifier.startsWith('.')) continue;
+    const target = path.resolve(path.dirname(filePath), specifier);
+    const inside = path.relative(srcDir, target);
+    if (inside.startsWith('..')) {
+      problems.push(`${where}:${line} imports ${JSON.stringify(specifier)}, which leaves src/`);
+      continue;
+    }
+    const to = layerOf(target, srcDir);
+    if (to !== from && !allowed.includes(to)) problems.push(`${where}:${line} (${from}) imports ${JSON.stringify(specifier)} (${to}): ${from} may import only ${allowed.join(', ') || 'itself'}`);
+  }
+  return problems;
+}
+
+/**
+ * Client constructors of the libraries we connect with (`module:export`, `.member` for a member
+ * of an export), each called in the one adapter file that wraps it and nowhere else.
+ */
+const CLIENT_CONSTRUCTORS: Record<string, string[]> = {
+  'bullmq:Worker': ['src/queue/workers.ts'],
+  'bullmq:Queue': ['src/queue/queues.ts'],
+  'bullmq:QueueEvents': [],
+  'bullmq:FlowProducer': [],
+  'ioredis:Redis': ['src/queue/redis.ts'],
+  'ioredis:Cluster': ['src/queue/redis.ts'],
+  'ioredis:default': ['src/queue/redis.ts'],
+  'postgres:default': ['src/db/client.ts', 'src/db/migrate.ts', 'src/lib/embedded/postgres.ts'],
+  'drizzle-orm/postgres-js:drizzle': ['src/db/client.ts', 'src/db/migrate.ts'],
+  '@slack/bolt:App': ['src/slack/app.ts'],
+  '@slack/bolt:SocketModeReceiver': ['src/slack/socket-mode.ts'],
+  '@slack/bolt:webApi.WebClient': ['src/slack/app.ts'],
+  '@slack/web-api:WebClient': [],
+  'nodemailer:createTransport': [],
+  'nodemailer/lib/smtp-connection/index.js:default': ['src/mail/transport.ts'],
+  'smtp-server:SMTPServer': ['src/mail/sink.ts'],
+  'fastify:default': ['src/http/server.ts'],
+};
+
+/**
+ * The adapters' factories that connect a client or start a server (each checked to be defined
+ * where named), and the services' factories: only the composition root (src/app/) calls them.
+ * A service's factory may also be called by a file beside it (a processor building its parts).
+ */
+const ROOT_ONLY_FACTORIES: Record<string, string> = {
+  createRedis: 'src/queue/redis.ts',
+  createQueues: 'src/queue/queues.ts',
+  startSendingWorkers: 'src/queue/workers.ts',
+  createStopWatcher: 'src/queue/stop-signal.ts',
+  createStopAnnouncer: 'src/queue/stop-signal.ts',
+  createRateLimiter: 'src/queue/rate-limiter.ts',
+  openDatabase: 'src/db/client.ts',
+  runMigrations: 'src/db/migrate.ts',
+  startEmbeddedPostgres: 'src/lib/embedded/postgres.ts',
+  startEmbeddedRedis: 'src/lib/embedded/redis.ts',
+  createSmtpTransport: 'src/mail/transport.ts',
+  startSmtpSink: 'src/mail/sink.ts',
+  createSlackApp: 'src/slack/app.ts',
+  createNotifier: 'src/slack/notifier.ts',
+  createHttpServer: 'src/http/server.ts',
+};
+const COMPOSITION_ROOT = 'src/app/';
+
+/** Exported `create…`/`start…` functions of src/services/, with the file each is defined in. */
+function serviceFactories(): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const file of tsFiles(path.join(SRC, 'services'))) {
+    const sf = parse(readFileSync(file, 'utf8'), file);
+    for (const statement of sf.statements) {
+      const exported = ts.canHaveModifiers(statement) && ts.getModifiers(statement)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+      if (exported && ts.isFunctionDeclaration(statement) && statement.name && /^(create|start)[A-Z]/.test(statement.name.text)) {
+        found.set(statement.name.text, path.relative(ROOT, file));
+      }
+    }
+  }
+  return found;
+}
+
+/** Who calls what: the library constructors and our root-only factories a source file calls. */
+export function constructionViolations(source: string, filePath: string, services: Map<string, string> = serviceFactories()): string[] {
+  const where = path.relative(ROOT, filePath);
+  if (where.startsWith(COMPOSITION_ROOT)) return [];
+  const sf = parse(source, filePath);
+  // Local names bound to a client library's exports: local → `module:export`.
+  const bound = new Map<string, string>();
+  for (const statement of sf.statements) {
+    if (!ts.isImportDeclaration(statement) || !ts.isStringLiteral(statement.moduleSpecifier) || statement.importClause?.isTypeOnly) continue;
+    const module = statement.moduleSpecifier.text;
+    const clause = statement.importClause;
+    if (clause?.name) bound.set(clause.name.text, `${module}:default`);
+    const bindings = clause?.namedBindings;
+    if (bindings && ts.isNamedImports(bindings)) {
+      for (const element of bindings.elements) bound.set(element.name.text, `${module}:${(element.propertyName ?? element.name).text}`);
+    } else if (bindings && ts.isNamespaceImport(bindings)) {
+      bound.set(bindings.name.text, `${module}:*`);
+    }
+  }
+  const constructorName = (callee: ts.Expression): string | undefined => {
+    if (ts.isIdentifier(callee)) return bound.get(callee.text);
+    if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression)) {
+      const base = bound.get(callee.expression.text);
+      if (!base) return undefined;
+      return base.endsWith(':*') ? `${base.slice(0, -1)}${callee.name.text}` : `${base}.${callee.name.text}`;
+    }
+    return undefined;
+  };
+  const problems: string[] = [];
+  const visit = (node: ts.Node) => {
+    if (ts.isNewExpression(node) || ts.isCallExpression(node)) {
+      const line = lineOf(sf, node);
+      const client = constructorName(node.expression);
+      if (client && CLIENT_CONSTRUCTORS[client] && !CLIENT_CONSTRUCTORS[client].includes(where)) {
+        problems.push(`${where}:${line} constructs ${client}: only ${CLIENT_CONSTRUCTORS[client].join(', ') || 'the composition root'} may (called from ${COMPOSITION_ROOT})`);
+      }
+      const name = ts.isIdentifier(node.expression) ? node.expression.text : undefined;
+      if (name && ROOT_ONLY_FACTORIES[name]) {
+        problems.push(`${where}:${line} calls ${name}: only the composition root (${COMPOSITION_ROOT}) connects clients`);
+      }
+      const serviceFile = name ? services.get(name) : undefined;
+      if (serviceFile && path.dirname(serviceFile) !== path.dirname(where)) {
+        problems.push(`${where}:${line} calls ${name} (${serviceFile}): only the composition root (${COMPOSITION_ROOT}) builds services`);
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return problems;
+}
+
+describe('architecture: imports point inward, toward domain/', () => {
+  const file = (rel: string) => path.join(SRC, rel);
+
+  it('flags an arrow from a lower layer to a higher one, naming the import', () => {
+    const violations = layerViolations("import { startSendingWorkers } from '../../queue/workers.js';\n", file('services/sending/send-job.ts'));
+    expect(violations).toHaveLength(1);
+    expect(violations[0]).toContain('src/services/sending/send-job.ts:1 (services) imports "../../queue/workers.js" (queue)');
+    for (const [source, at] of [
+      ["import type { Transport } from '../mail/transport.js';", 'services/x.ts'],
+      ["import { loadConfig } from '../config.js';", 'services/x.ts'],
+      ["import type { Config } from '../config.js';", 'db/x.ts'],
+      ["import { buildServices } from '../app/services.js';", 'cli/x.ts'],
+      ["import { createSlackApp } from '../slack/app.js';", 'http/x.ts'],
+      ["import { newId } from '../lib/ids.js';", 'domain/x.ts'],
+      ["const m = await import('../queue/redis.js');", 'services/x.ts'],
+      ["import x from '../../outside.js';", 'lib/x.ts'],
+    ]) {
+      expect(layerViolations(source!, file(at!)), source).not.toEqual([]);
+    }
+  });
+
+  it('accepts arrows that point inward, and imports within a layer', () => {
+    expect(layerViolations("import { ok } from '../domain/result.js';\nimport type { Transport } from './ports.js';", file('services/x.ts'))).toEqual([]);
+    expect(layerViolations("import type { Transport } from '../services/ports.js';\nimport { parseSmtpUrl } from '../lib/smtp-url.js';", file('mail/x.ts'))).toEqual([]);
+    expect(layerViolations("import { ConfigError } from '../lib/config-error.js';", file('config/x.ts'))).toEqual([]);
+    expect(layerViolations("import { alertsConfig } from './config/alerts.js';", file('config.ts'))).toEqual([]);
+    expect(layerViolations("import { startApp } from './app/serve.js';", file('main.ts'))).toEqual([]);
+  });
+
+  it('no file under src/ imports a layer outside its own and those listed for it', () => {
+    const files = tsFiles(SRC);
+    expect(new Set(files.map((f) => layerOf(f)))).toEqual(new Set(Object.keys(LAYERS)));
+    const violations = files.flatMap((f) => layerViolations(readFileSync(f, 'utf8'), f));
+    expect(violations).toEqual([]);
+  });
+});
+
+describe('architecture: only the composition root connects clients and builds services', () => {
+  const services = serviceFactories();
+  const file = (rel: string) => path.join(SRC, rel);
+
+  it('finds the service factories', () => {
+    expect(services.get('createControlService')).toBe('src/services/control.ts');
+    expect(services.get('createSendJobProcessor')).toBe('src/services/sending/send-job.ts');
+    expect(services.get('createPauseResume')).toBe('src/services/sending/pause-resume.ts');
+  });
+
+  it('every root-only factory is defined where the rule says', () => {
+    const missing = Object.entries(ROOT_ONLY_FACTORIES).filter(([name, at]) => !new RegExp(`export (async )?function ${name}\\b`).test(readFileSync(path.join(ROOT, at), 'utf8')));
+    expect(missing).toEqual([]);
+  });
+
+  it.each([
+    ["import { Worker } from 'bullmq';\nnew Worker('send', async () => undefined);", 'queue/runtime.ts', 'bullmq:Worker'],
+    ["import { Queue as Q } from 'bullmq';\nnew Q('send');", 'services/x.ts', 'bullmq:Queue'],
+    ["import * as bull from 'bullmq';\nnew bull.Worker('send', async () => undefined);", 'queue/x.ts', 'bullmq:Worker'],
+    ["import { App } from '@slack/bolt';\nnew App({});", 'slack/listeners/x.ts', '@slack/bolt:App'],
+    ["import { webApi } from '@slack/bolt';\nnew webApi.WebClient('t');", 'slack/writer.ts', '@slack/bolt:webApi.WebClient'],
+    ["import postgres from 'postgres';\npostgres('postgres://x');", 'services/x.ts', 'postgres:default'],
+    ["import { createRedis } from './redis.js';\ncreateRedis('redis://x', 'n', log);", 'queue/x.ts', 'createRedis'],
+    ["import { openDatabase } from '../db/client.js';\nawait openDatabase('u', {});", 'cli/x.ts', 'openDatabase'],
+    ["import { createSmtpTransport } from '../mail/transport.js';\ncreateSmtpTransport({});", 'http/x.ts', 'createSmtpTransport'],
+    ["import { createControlService } from '../services/control.js';\ncreateControlService({});", 'slack/x.ts', 'createControlService'],
+    ["import { createSendJobProcessor } from '../services/sending/send-job.js';\ncreateSendJobProcessor({});", 'queue/x.ts', 'createSendJobProcessor'],
+  ])('flags %s in src/%s', (source, at, named) => {
+    const violations = constructionViolations(source, file(at), services);
+    expect(violations).toHaveLength(1);
+    expect(violations[0]).toContain(named);
+    expect(constructionViolations(source, file(`app/${path.basename(at)}`), services)).toEqual([]);
+  });
+
+  it('allows the wrapper file its client, type-only imports, and a processor building its own parts', () => {
+    expect(constructionViolations("import { Worker } from 'bullmq';\nnew Worker('send', async () => undefined);", file('queue/workers.ts'), services)).toEqual([]);
+    expect(constructionViolations("import type { Queue } from 'bullmq';\nconst q: Queue = make();", file('services/x.ts'), services)).toEqual([]);
+    expect(constructionViolations("import { createLaneSlots } from './lane-slots.js';\ncreateLaneSlots({});", file('services/sending/send-job.ts'), services)).toEqual([]);
+  });
+
+  it('no file under src/ outside src/app/ constructs a client or builds a service', () => {
+    const violations = tsFiles(SRC).flatMap((f) => constructionViolations(readFileSync(f, 'utf8'), f, services));
+    expect(violations).toEqual([]);
   });
 });

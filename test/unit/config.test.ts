@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ConfigError, loadConfig, type Config } from '../../src/config.js';
-import { parseRedisUrl } from '../../src/queue/redis-url.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { ConfigError } from '../../src/lib/config-error.js';
+import { parseRedisUrl } from '../../src/lib/redis-url.js';
 
 /** Valid Slack credentials (fake, but shaped like the real ones). */
 const BOT = 'xoxb-1111-2222-abcdefABCDEF';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config.js';
+import { ConfigError } from '../../src/lib/config-error.js';
 import { postgresConnection } from '../../src/db/tls.js';
 
 /**

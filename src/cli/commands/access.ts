@@ -2,11 +2,11 @@ import os from 'node:os';
 import { Option, type Command } from 'commander';
 import { ROLES } from '../../domain/roles.js';
 import { EXIT, CommandError } from '../errors.js';
-import { printJson, withServices } from '../context.js';
+import { printJson, withServices, type CommandRoot } from '../context.js';
 
 const cliActor = () => `cli:${os.userInfo().username}`;
 
-export function registerAccess(program: Command) {
+export function registerAccess(program: Command, root: CommandRoot) {
   const access = program.command('access').description('who may cancel, pause and resume (roles: viewer, responder, admin)');
 
   access
@@ -14,7 +14,7 @@ export function registerAccess(program: Command) {
     .description('give a Slack user (or CLI actor) a role')
     .addOption(new Option('--role <role>', 'viewer, responder or admin').choices([...ROLES]).makeOptionMandatory())
     .action(async (user: string, options: { role: string }) => {
-      await withServices(async ({ services }) => {
+      await withServices(root, async ({ services }) => {
         const result = await services.access.grant(user, options.role, cliActor());
         if (!result.ok) throw new CommandError(result.reason, EXIT.usage);
         process.stdout.write(`${result.value.userId} is now ${result.value.role}\n`);
@@ -25,7 +25,7 @@ export function registerAccess(program: Command) {
     .command('revoke <user>')
     .description('remove a user\'s access')
     .action(async (user: string) => {
-      await withServices(async ({ services }) => {
+      await withServices(root, async ({ services }) => {
         const result = await services.access.revoke(user, cliActor());
         if (!result.ok) throw new CommandError(result.reason, result.code === 'not_found' ? EXIT.refused : EXIT.usage);
         process.stdout.write(`${user} no longer has access (was ${result.value.role})\n`);
@@ -37,7 +37,7 @@ export function registerAccess(program: Command) {
     .description('list users and their roles')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      await withServices(async ({ services }) => {
+      await withServices(root, async ({ services }) => {
         const rows = await services.access.list();
         if (options.json) {
           printJson({ operators: rows.map((r) => ({ user: r.userId, role: r.role, grantedBy: r.grantedBy, grantedAt: r.grantedAt })) });

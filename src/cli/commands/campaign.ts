@@ -11,7 +11,7 @@ import { parseRate } from '../../config.js';
 import type { Kind } from '../../domain/lifecycle.js';
 import { createProgress } from '../../lib/progress.js';
 import type { RowProblem } from '../../services/campaigns/audience-csv.js';
-import { printJson, withServices } from '../context.js';
+import { printJson, withServices, type CommandRoot } from '../context.js';
 import { CommandError, EXIT } from '../errors.js';
 
 interface CreateOptions {
@@ -45,7 +45,7 @@ function printProblems(problems: RowProblem[], invalid: number, duplicate: numbe
   if (invalid + duplicate > listed) process.stderr.write(`… and ${invalid + duplicate - listed} more problems not listed\n`);
 }
 
-export function registerCampaign(program: Command) {
+export function registerCampaign(program: Command, root: CommandRoot) {
   const campaign = program.command('campaign').description('create campaigns, manage their edit locks and alert policies');
 
   campaign
@@ -102,7 +102,7 @@ export function registerCampaign(program: Command) {
       const source = fromStdin ? process.stdin : createReadStream(options.recipients, { highWaterMark: 256 * 1024 });
       const progress = createProgress(`importing ${fromStdin ? 'stdin' : options.recipients}`);
 
-      await withServices(async ({ services }) => {
+      await withServices(root, async ({ services }) => {
         const outcome = await services.createCampaign({
           ...spec.value,
           body,
@@ -150,7 +150,7 @@ export function registerCampaign(program: Command) {
     .description('take the edit lock on a campaign (a responder\'s cancel overrides it)')
     .requiredOption('--actor <user>', 'who holds the lock')
     .action(async (id: string, options: { actor: string }) => {
-      await withServices(async ({ services }) => {
+      await withServices(root, async ({ services }) => {
         const result = await services.locks.lock(id, options.actor);
         if (!result.ok) throw new CommandError(result.reason, result.code === 'invalid_actor' ? EXIT.usage : EXIT.refused);
         process.stdout.write(`${id} is locked by ${options.actor}\n`);
@@ -163,7 +163,7 @@ export function registerCampaign(program: Command) {
     .requiredOption('--actor <user>', 'who releases it (the holder)')
     .option('--force', 'release a lock held by someone else')
     .action(async (id: string, options: { actor: string; force?: boolean }) => {
-      await withServices(async ({ services }) => {
+      await withServices(root, async ({ services }) => {
         const result = await services.locks.unlock(id, options.actor, Boolean(options.force));
         if (!result.ok) throw new CommandError(result.reason, result.code === 'invalid_actor' ? EXIT.usage : EXIT.refused);
         process.stdout.write(`${id} is unlocked\n`);
@@ -187,7 +187,7 @@ export function registerCampaign(program: Command) {
     .option('--json', 'print the override and the effective policy as JSON')
     .action(async (id: string, options: PolicyOptions) => {
       const change = policyChange(options);
-      await withServices(async ({ services }) => {
+      await withServices(root, async ({ services }) => {
         const result = change === undefined ? await services.alertPolicy.show(id) : await services.alertPolicy.set(id, change, options.actor);
         if (!result.ok) throw new CommandError(result.reason, result.code === 'invalid_policy' ? EXIT.usage : EXIT.refused);
         const { override, effective } = result.value;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { describeOutcome, type ControlOutcome } from '../../domain/cancel-outcome.js';
-import { printJson, withServices } from '../context.js';
+import { printJson, withServices, type CommandRoot } from '../context.js';
 import { CommandError, EXIT } from '../errors.js';
 
 /**
@@ -10,8 +10,8 @@ import { CommandError, EXIT } from '../errors.js';
  */
 const DONE = new Set<ControlOutcome['outcome']>(['cancelled', 'nothing_left', 'paused', 'resumed']);
 
-async function run(action: 'cancel' | 'pause' | 'resume', id: string, options: { actor: string; reason?: string; json?: boolean }) {
-  await withServices(async ({ services }) => {
+async function run(root: CommandRoot, action: 'cancel' | 'pause' | 'resume', id: string, options: { actor: string; reason?: string; json?: boolean }) {
+  await withServices(root, async ({ services }) => {
     const request = { target: id.normalize('NFKC').trim(), actor: options.actor, reason: options.reason ?? null, requestKey: `cli:${randomUUID()}` };
     const outcome = await services.control[action](request);
     if (options.json) printJson(outcome);
@@ -20,26 +20,26 @@ async function run(action: 'cancel' | 'pause' | 'resume', id: string, options: {
   });
 }
 
-export function registerControl(program: Command) {
+export function registerControl(program: Command, root: CommandRoot) {
   program
     .command('cancel <id>')
     .description('cancel a deployment, a campaign (every deployment of a multi campaign) or a batch that has not started; irreversible')
     .requiredOption('--actor <user>', 'who cancels (needs the responder or admin role)')
     .option('--reason <text>', 'why, for the audit log and the thread')
     .option('--json', 'print the outcome as JSON')
-    .action((id: string, options: { actor: string; reason?: string; json?: boolean }) => run('cancel', id, options));
+    .action((id: string, options: { actor: string; reason?: string; json?: boolean }) => run(root, 'cancel', id, options));
 
   program
     .command('pause <id>')
     .description('pause a deployment or campaign (reversible: resume continues where it stopped)')
     .requiredOption('--actor <user>', 'who pauses (needs the responder or admin role)')
     .option('--json', 'print the outcome as JSON')
-    .action((id: string, options: { actor: string; json?: boolean }) => run('pause', id, options));
+    .action((id: string, options: { actor: string; json?: boolean }) => run(root, 'pause', id, options));
 
   program
     .command('resume <id>')
     .description('resume a paused deployment or campaign')
     .requiredOption('--actor <user>', 'who resumes (needs the responder or admin role)')
     .option('--json', 'print the outcome as JSON')
-    .action((id: string, options: { actor: string; json?: boolean }) => run('resume', id, options));
+    .action((id: string, options: { actor: string; json?: boolean }) => run(root, 'resume', id, options));
 }

@@ -1,13 +1,12 @@
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import { startApp } from '../../app.js';
 import type { Config } from '../../config.js';
 import { checkCampaignSpec } from '../../domain/campaign-spec.js';
 import { countsAtCommit, describeOutcome } from '../../domain/cancel-outcome.js';
 import { sleep } from '../../lib/processes.js';
 import { createPrintWriter } from '../../slack/print-writer.js';
-import { commandEnvironment } from '../context.js';
+import { commandEnvironment, type CommandRoot } from '../context.js';
 import { CommandError } from '../errors.js';
 import { STOP_SIGNALS } from '../../lib/shutdown.js';
 
@@ -47,7 +46,7 @@ function displayPath(file: string): string {
   return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
 }
 
-export function registerDemo(program: Command) {
+export function registerDemo(program: Command, root: CommandRoot) {
   program
     .command('demo')
     .description('the whole story on this machine with nothing configured: a send, a bounce alert, a cancel')
@@ -59,7 +58,7 @@ export function registerDemo(program: Command) {
       out(`Logs of this run: ${displayPath(demoLogFile(env.config))}\n\n`);
       const slackOn = env.config.slack.mode !== 'off';
       const slackView = createPrintWriter(out, { held: true });
-      const app = await startApp(demoConfig(env.config), env.logger, { role: 'all', slackOffWriter: slackView });
+      const app = await root.startApp(demoConfig(env.config), env.logger, { role: 'all', slackOffWriter: slackView });
       try {
         const { services } = app;
         const spec = checkCampaignSpec(

@@ -1,15 +1,15 @@
 import type { Command } from 'commander';
 import { activeJson, renderActiveText, renderStatusText, statusJson } from '../render.js';
-import { printJson, withServices } from '../context.js';
+import { printJson, withServices, type CommandRoot } from '../context.js';
 import { CommandError, EXIT } from '../errors.js';
 
-export function registerStatus(program: Command) {
+export function registerStatus(program: Command, root: CommandRoot) {
   program
     .command('status [id]')
     .description('a campaign or deployment by id or name; without an id, everything scheduled or sending')
     .option('--json', 'print JSON (id, status, counts, cancelledBy, cancelledAt for each deployment)')
     .action(async (id: string | undefined, options: { json?: boolean }) => {
-      await withServices(async ({ services }) => {
+      await withServices(root, async ({ services }) => {
         if (id === undefined) {
           const active = await services.status.active();
           if (options.json) printJson(activeJson(active));

@@ -4,7 +4,7 @@ import { operators } from '../schema/index.js';
 
 /**
  * The operators table: grants and revocations (CLI), and the role read on every action (Slack's
- * gate and the cancellation service), in plain SQL there since it is on every request's path.
+ * gate and the control service), in plain SQL there since it is on every request's path.
  */
 
 export type OperatorRow = typeof operators.$inferSelect;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FeedbackEvent, ParsedFeedback } from '../../domain/feedback.js';
-import { DELIVERY_HEADER } from '../../mail/message.js';
+import { DELIVERY_HEADER } from '../../domain/message.js';
 import { boundedDetail, dateOrUndefined } from './refusal.js';
 
 /**

@@ -10,6 +10,7 @@ import {
   totals,
   type Metric,
   type MetricTotals,
+  type AlertSettings,
   type Policy,
   type PolicyOverride,
   type WatchState,
@@ -212,14 +213,7 @@ export function createAlertMonitor(deps: {
 }
 
 /** The policy defaults from configuration. */
-export function policyFromConfig(alerts: {
-  bounceRate: { warn: number; critical: number };
-  errorRate: { warn: number; critical: number };
-  complaintRate: { warn: number; critical: number };
-  minSample: number;
-  sustainSeconds: number;
-  autoPauseOnCritical: boolean;
-}): Policy {
+export function policyFromConfig(alerts: Omit<AlertSettings, 'windowSeconds'>): Policy {
   return {
     thresholds: { bounce: alerts.bounceRate, error: alerts.errorRate, complaint: alerts.complaintRate },
     minSample: alerts.minSample,

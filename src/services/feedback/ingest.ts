@@ -4,7 +4,7 @@ import type { DatabaseHandle, SqlExecutor } from '../../db/client.js';
 import { lockDeployments } from '../../db/queries/deployment-locks.js';
 import { ledgerRowsFor, orphansToRetry, recordFeedback, setDispositions, type NewProviderEvent } from '../../db/queries/feedback.js';
 import type { Logger } from '../../lib/logger.js';
-import { parseDeliveryTag } from '../../mail/message.js';
+import { parseDeliveryTag } from '../../domain/message.js';
 import { quarantineRow, storableEvent } from './storable-event.js';
 
 /**

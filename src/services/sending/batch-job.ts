@@ -3,7 +3,8 @@ import { AWAITING_PREFETCH } from '../../domain/lifecycle.js';
 import { firstPendingSeq, startBatch } from '../../db/queries/batch-start.js';
 import { deploymentStatus } from '../../db/queries/deployments.js';
 import { markBatchTriggered } from '../../db/queries/send-scheduling.js';
-import { RECIPIENTS_PER_SEND_JOB, SEND_JOBS_AHEAD, sendJobsFor, type BatchJob, type SendJob } from '../../queue/jobs.js';
+import { RECIPIENTS_PER_SEND_JOB, SEND_JOBS_AHEAD, sendJobsFor, type BatchJob } from '../../domain/send-jobs.js';
+import type { SendQueue } from '../ports.js';
 import { closeFinishedWork } from './completion.js';
 
 /**
@@ -15,11 +16,7 @@ import { closeFinishedWork } from './completion.js';
  */
 export type BatchOutcome = { started: false; reason: 'not-ready' | 'not-sendable' } | { started: true; jobs: number };
 
-export interface SendQueue {
-  addBulk(jobs: { name: string; data: SendJob; opts: { jobId: string } }[]): Promise<unknown>;
-}
-
-export function createBatchProcessor(deps: { sql: postgres.Sql; sendQueue: SendQueue }) {
+export function createBatchProcessor(deps: { sql: postgres.Sql; sendQueue: Pick<SendQueue, 'addBulk'> }) {
   return async function trigger(job: BatchJob): Promise<BatchOutcome> {
     const status = await deploymentStatus(deps.sql, job.deploymentId);
     if (status && (AWAITING_PREFETCH as readonly string[]).includes(status)) return { started: false, reason: 'not-ready' };

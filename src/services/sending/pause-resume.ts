@@ -14,10 +14,9 @@ import { auditByRequestKey, recordAudit } from '../../db/queries/audit.js';
 import { lockDeployments } from '../../db/queries/deployment-locks.js';
 import { pauseDeployments, resumeDeployment, resumeFacts, sendingBatchIds } from '../../db/queries/pauses.js';
 import { enqueueAlertEdits, enqueueDeploymentFault } from '../../db/queries/slack-outbox.js';
-import { jobIds, type BatchJob } from '../../queue/jobs.js';
-import type { StopAnnouncer } from '../../queue/stop-signal.js';
+import { jobIds, type BatchJob } from '../../domain/send-jobs.js';
+import type { BatchQueue, StopAnnouncer } from '../ports.js';
 import { refreshCampaignStatus } from './completion.js';
-import type { JobQueue } from './scheduler.js';
 
 /**
  * Pause and resume, the reversible tools. A pause is one conditional update in Postgres (after
@@ -68,7 +67,7 @@ export interface ControlOptions {
 const auditTarget = (target: PauseTarget) => ({ targetType: target.deploymentId ? 'deployment' : 'campaign', targetId: target.deploymentId ?? target.campaignId ?? '' });
 const campaignsOf = (rows: { campaign_id: string }[]) => [...new Set(rows.map((r) => r.campaign_id))];
 
-export function createPauseResume(deps: { database: DatabaseHandle; announcer: StopAnnouncer; batchQueue?: JobQueue<BatchJob> }) {
+export function createPauseResume(deps: { database: DatabaseHandle; announcer: StopAnnouncer; batchQueue?: BatchQueue }) {
   return {
     /**
      * `requestKey`: the same key again returns the first outcome and changes nothing. `fault`: why

@@ -2,7 +2,8 @@ import { DELIVERY } from '../../domain/deliveries.js';
 import { STATUS } from '../../domain/lifecycle.js';
 import type { SqlExecutor } from '../../db/client.js';
 import { sqlValue } from '../../db/sql-values.js';
-import { jobIds, RECIPIENTS_PER_SEND_JOB, SEND_JOBS_AHEAD, sendJobsFor, type SendJob } from '../../queue/jobs.js';
+import { jobIds, RECIPIENTS_PER_SEND_JOB, SEND_JOBS_AHEAD, sendJobsFor } from '../../domain/send-jobs.js';
+import type { SendQueue } from '../ports.js';
 
 /**
  * Postgres decides, Redis carries: if Redis loses its jobs (restarted without its data, flushed,
@@ -13,11 +14,6 @@ import { jobIds, RECIPIENTS_PER_SEND_JOB, SEND_JOBS_AHEAD, sendJobsFor, type Sen
  * two workers reconciling at once queue them once); as every send job queues the one after it
  * (SEND_JOBS_AHEAD), they carry the batch on to its end. Rows already sent are never claimed again.
  */
-export interface SendQueueView {
-  getJobState(jobId: string): Promise<string>;
-  addBulk(jobs: { name: string; data: SendJob; opts: { jobId: string } }[]): Promise<unknown>;
-}
-
 interface BatchProgress {
   id: string;
   deployment_id: string;
@@ -27,7 +23,7 @@ interface BatchProgress {
   done: number;
 }
 
-export function createSendReconciler(deps: { sql: SqlExecutor; sendQueue: SendQueueView }) {
+export function createSendReconciler(deps: { sql: SqlExecutor; sendQueue: SendQueue }) {
   const lastSeen = new Map<string, number>();
 
   async function pendingRanges(batch: BatchProgress): Promise<number[]> {

@@ -1,6 +1,7 @@
 import type { SqlExecutor } from '../../db/client.js';
 import { batchesDueForTrigger, deploymentsDueForPrefetch } from '../../db/queries/send-scheduling.js';
-import { jobIds, type BatchJob, type PrefetchJob } from '../../queue/jobs.js';
+import { jobIds } from '../../domain/send-jobs.js';
+import type { BatchQueue, PrefetchQueue } from '../ports.js';
 
 /**
  * Turns what Postgres says is due into queue jobs, every tick: prefetch jobs for deployments
@@ -8,14 +9,10 @@ import { jobIds, type BatchJob, type PrefetchJob } from '../../queue/jobs.js';
  * Job ids are deterministic, so every worker can run the tick and nothing is queued twice; and
  * because the jobs are derived from Postgres, a lost Redis is re-filled by the next tick.
  */
-export interface JobQueue<T> {
-  add(name: string, data: T, opts: { jobId: string; delay?: number }): Promise<unknown>;
-}
-
 export function createScheduler(deps: {
   sql: SqlExecutor;
-  prefetchQueue: JobQueue<PrefetchJob>;
-  batchQueue: JobQueue<BatchJob>;
+  prefetchQueue: PrefetchQueue;
+  batchQueue: BatchQueue;
   leadSeconds: number;
   horizonSeconds?: number;
   clock?: () => number;

@@ -1,13 +1,13 @@
 import type { SqlExecutor } from '../../db/client.js';
 import { enqueueAlertRefresh, staleAlertMessage } from '../../db/queries/slack-outbox.js';
 import type { Logger } from '../../lib/logger.js';
-import type { CancellationService } from '../../services/cancellation.js';
+import type { ControlService } from '../../services/control.js';
 import type { StatusService } from '../../services/status.js';
 import type { Gate } from '../access.js';
 
 /** What the listeners may call: each handler factory takes these and nothing global. */
 export interface ListenerDeps {
-  control: Pick<CancellationService, 'cancel' | 'pause' | 'resume'>;
+  control: Pick<ControlService, 'cancel' | 'pause' | 'resume'>;
   status: Pick<StatusService, 'lookup' | 'active'>;
   gate: Gate;
   sql: SqlExecutor;

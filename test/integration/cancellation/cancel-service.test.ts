@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeOutcome } from '../../../src/domain/cancel-outcome.js';
 import { createAccessService } from '../../../src/services/access.js';
-import { createCancellationService } from '../../../src/services/cancellation.js';
+import { createControlService } from '../../../src/services/control.js';
 import { createLockService } from '../../../src/services/campaigns/locks.js';
 import { createPauseResume } from '../../../src/services/sending/pause-resume.js';
 import type { createStopAnnouncer } from '../../../src/queue/stop-signal.js';
@@ -10,14 +10,14 @@ import { createTestDatabase, type TestDatabase } from '../../support/database.js
 import { testLogger } from '../../support/sending.js';
 
 let db: TestDatabase;
-let service: ReturnType<typeof createCancellationService>;
+let service: ReturnType<typeof createControlService>;
 const announced: { ids: string[]; state: string }[] = [];
 
 beforeAll(async () => {
   db = await createTestDatabase();
   const announcer = { announce: async (ids: string[], state: string) => void announced.push({ ids, state }) };
   const pauseResume = createPauseResume({ database: db, announcer: announcer as ReturnType<typeof createStopAnnouncer> });
-  service = createCancellationService({ database: db, announcer, pauseResume, logger: testLogger });
+  service = createControlService({ database: db, announcer, pauseResume, logger: testLogger });
   const access = createAccessService({ db: db.db, clock: () => new Date() });
   for (let i = 0; i < 20; i++) await access.grant(`U_RESP${i}`, 'responder', 'test');
   await access.grant('U_ADMIN', 'admin', 'test');

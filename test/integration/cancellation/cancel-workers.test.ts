@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSmtpSink, type SmtpSink } from '../../../src/mail/sink.js';
 import { createStopAnnouncer } from '../../../src/queue/stop-signal.js';
 import { createAccessService } from '../../../src/services/access.js';
-import { createCancellationService } from '../../../src/services/cancellation.js';
+import { createControlService } from '../../../src/services/control.js';
 import { createPauseResume } from '../../../src/services/sending/pause-resume.js';
 import { audienceCsv, createCampaignOrThrow } from '../../support/builders.js';
 import { startServe, type ServeProcess } from '../../support/cli.js';
@@ -36,7 +36,7 @@ async function cancelUnderLoad(freezeRedis: boolean) {
   const redis = new Redis(config.redisUrl!);
   const control = new Redis(config.redisUrl!);
   const announcer = createStopAnnouncer({ redis, prefix: config.redisPrefix, logger: testLogger });
-  const service = createCancellationService({ database: db, announcer, pauseResume: createPauseResume({ database: db, announcer }), logger: testLogger });
+  const service = createControlService({ database: db, announcer, pauseResume: createPauseResume({ database: db, announcer }), logger: testLogger });
   try {
     const { deploymentIds } = await createCampaignOrThrow(db, { csv: audienceCsv(20_000, { domain: () => (freezeRedis ? 'frozen.example' : 'full.example') }) });
     const deploymentId = deploymentIds[0]!;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeOutcome } from '../../../src/domain/cancel-outcome.js';
 import { CAMPAIGN_STATUSES, DEPLOYMENT_STATUSES } from '../../../src/domain/lifecycle.js';
 import { createAccessService } from '../../../src/services/access.js';
-import { createCancellationService } from '../../../src/services/cancellation.js';
+import { createControlService } from '../../../src/services/control.js';
 import { createPauseResume } from '../../../src/services/sending/pause-resume.js';
 import { audienceCsv, createCampaignOrThrow } from '../../support/builders.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
@@ -10,12 +10,12 @@ import { testLogger } from '../../support/sending.js';
 
 /** Every (kind, status) × (cancel, pause, resume) through the service, against a real database. */
 let db: TestDatabase;
-let service: ReturnType<typeof createCancellationService>;
+let service: ReturnType<typeof createControlService>;
 
 beforeAll(async () => {
   db = await createTestDatabase();
   const announcer = { announce: async () => {} };
-  service = createCancellationService({ database: db, announcer, pauseResume: createPauseResume({ database: db, announcer }), logger: testLogger });
+  service = createControlService({ database: db, announcer, pauseResume: createPauseResume({ database: db, announcer }), logger: testLogger });
   await createAccessService({ db: db.db, clock: () => new Date() }).grant('U_RESP', 'responder', 'test');
 });
 afterAll(async () => {

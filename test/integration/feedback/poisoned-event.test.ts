@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type RunningApp } from '../../../src/app.js';
+import { startApp, type RunningApp } from '../../../src/app/serve.js';
 import { signGenericBody } from '../../../src/http/webhooks/generic.js';
 import { startSmtpSink, type SmtpSink } from '../../../src/mail/sink.js';
 import { audienceCsv, createCampaignOrThrow } from '../../support/builders.js';

@@ -1,7 +1,7 @@
 import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp } from '../../../src/app.js';
+import { startApp } from '../../../src/app/serve.js';
 import { connectDatabase } from '../../../src/db/client.js';
 import { createHttpServer } from '../../../src/http/server.js';
 import { registerWebhookRoutes } from '../../../src/http/webhooks/routes.js';

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type RunningApp } from '../../../src/app.js';
+import { startApp, type RunningApp } from '../../../src/app/serve.js';
 import { startSmtpSink, type SmtpSink } from '../../../src/mail/sink.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 import { testConfig } from '../../support/sending.js';

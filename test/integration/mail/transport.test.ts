@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildMessage, parseDeliveryTag } from '../../../src/mail/message.js';
+import { buildMessage, parseDeliveryTag } from '../../../src/domain/message.js';
 import { startSmtpSink, type SmtpSink } from '../../../src/mail/sink.js';
-import { createSmtpTransport, type Transport } from '../../../src/mail/transport.js';
+import { createSmtpTransport } from '../../../src/mail/transport.js';
+import type { Transport } from '../../../src/services/ports.js';
 import { freePort } from '../../../src/lib/processes.js';
 
 let sink: SmtpSink;

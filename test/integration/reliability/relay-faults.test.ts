@@ -1,11 +1,12 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildServices, type Services } from '../../../src/app.js';
+import { buildServices, type Services } from '../../../src/app/services.js';
 import { startSmtpSink, type SmtpSink } from '../../../src/mail/sink.js';
 import { createQueues, type Queues } from '../../../src/queue/queues.js';
 import { createRedis } from '../../../src/queue/redis.js';
 import { createStopAnnouncer } from '../../../src/queue/stop-signal.js';
 import { createAccessService } from '../../../src/services/access.js';
+import { policyFromConfig } from '../../../src/services/alerts/monitor.js';
 import { audienceCsv, createCampaignOrThrow } from '../../support/builders.js';
 import { checkLedger } from '../../support/checker.js';
 import { startServe, type ServeProcess } from '../../support/cli.js';
@@ -78,7 +79,7 @@ beforeAll(async () => {
     redis.disconnect();
     queueConnection.disconnect();
   };
-  services = buildServices(db, { announcer: createStopAnnouncer({ redis, prefix: config.redisPrefix, logger: testLogger }), batchQueue: queues.batches });
+  services = buildServices(db, { announcer: createStopAnnouncer({ redis, prefix: config.redisPrefix, logger: testLogger }), batchQueue: queues.batches, alertDefaults: policyFromConfig(config.alerts), logger: testLogger });
   await createAccessService({ db: db.db, clock: () => new Date() }).grant('U_ONCALL', 'responder', 'test');
   worker = startServe(
     workerEnv(config, db, `smtp://mailer:${PASSWORD}@127.0.0.1:${port}`, {

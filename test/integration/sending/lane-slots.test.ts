@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDeliveryTag } from '../../../src/mail/message.js';
+import { parseDeliveryTag } from '../../../src/domain/message.js';
 import { startSmtpSink, type SmtpSink } from '../../../src/mail/sink.js';
-import { createSmtpTransport, type Transport } from '../../../src/mail/transport.js';
-import { RECIPIENTS_PER_SEND_JOB } from '../../../src/queue/jobs.js';
+import { createSmtpTransport } from '../../../src/mail/transport.js';
+import type { Transport } from '../../../src/services/ports.js';
+import { RECIPIENTS_PER_SEND_JOB } from '../../../src/domain/send-jobs.js';
 import { audienceCsv, createCampaignOrThrow } from '../../support/builders.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 import { deploymentRow, startWorker, testConfig, waitFor } from '../../support/sending.js';

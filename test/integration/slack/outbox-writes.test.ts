@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessService } from '../../../src/services/access.js';
-import { createCancellationService } from '../../../src/services/cancellation.js';
+import { createControlService } from '../../../src/services/control.js';
 import { createPauseResume } from '../../../src/services/sending/pause-resume.js';
 import type { createStopAnnouncer } from '../../../src/queue/stop-signal.js';
 import { openAlertForTest } from '../../support/alerts.js';
@@ -10,13 +10,13 @@ import { testLogger } from '../../support/sending.js';
 
 /** The outbox rows a change writes in its own transaction: every alert message of what changed. */
 let db: TestDatabase;
-let service: ReturnType<typeof createCancellationService>;
+let service: ReturnType<typeof createControlService>;
 
 beforeAll(async () => {
   db = await createTestDatabase();
   const announcer = { announce: async () => undefined } as unknown as ReturnType<typeof createStopAnnouncer>;
   const pauseResume = createPauseResume({ database: db, announcer });
-  service = createCancellationService({ database: db, announcer, pauseResume, logger: testLogger });
+  service = createControlService({ database: db, announcer, pauseResume, logger: testLogger });
   await createAccessService({ db: db.db, clock: () => new Date() }).grant('U0ALICE001', 'responder', 'test');
 });
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLES } from '../../../src/domain/roles.js';
 import { createAccessService } from '../../../src/services/access.js';
-import { createCancellationService } from '../../../src/services/cancellation.js';
+import { createControlService } from '../../../src/services/control.js';
 import { createPauseResume } from '../../../src/services/sending/pause-resume.js';
 import type { createStopAnnouncer } from '../../../src/queue/stop-signal.js';
 import { createGate } from '../../../src/slack/access.js';
@@ -9,19 +9,19 @@ import { createTestDatabase, type TestDatabase } from '../../support/database.js
 import { testLogger } from '../../support/sending.js';
 
 /**
- * Slack's gate and the cancellation service decide who may cancel, pause and resume by one role
+ * Slack's gate and the control service decide who may cancel, pause and resume by one role
  * rule, and file their refusals alike: under the kind of the target (a batch is a batch, not
  * `unknown`), Slack's with the team and where the request came in.
  */
 let db: TestDatabase;
-let service: ReturnType<typeof createCancellationService>;
+let service: ReturnType<typeof createControlService>;
 const TEAM = 'T0HOME0001';
 const BATCH = 'bat_0123456789';
 
 beforeAll(async () => {
   db = await createTestDatabase();
   const announcer = { announce: async () => undefined } as unknown as ReturnType<typeof createStopAnnouncer>;
-  service = createCancellationService({ database: db, announcer, pauseResume: createPauseResume({ database: db, announcer }), logger: testLogger });
+  service = createControlService({ database: db, announcer, pauseResume: createPauseResume({ database: db, announcer }), logger: testLogger });
   const access = createAccessService({ db: db.db, clock: () => new Date() });
   for (const role of ROLES) await access.grant(`U0${role.toUpperCase()}`, role, 'test');
 });

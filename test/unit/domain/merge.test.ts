@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkTemplate, mergeValues, renderHeader, renderText } from '../../../src/domain/merge.js';
-import { buildMessage } from '../../../src/mail/message.js';
+import { buildMessage } from '../../../src/domain/message.js';
 
 /** Merge fields: looked up in a Map, so names of Object.prototype's members are unknown fields like any other. */
 describe('merge fields', () => {

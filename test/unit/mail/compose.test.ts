@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { composeDirect, composeWithMailComposer, createMessageComposer, fromLineOf } from '../../../src/mail/compose.js';
-import { buildMessage, type OutgoingMessage } from '../../../src/mail/message.js';
+import { buildMessage, type OutgoingMessage } from '../../../src/domain/message.js';
 
 /** A small seeded generator, so a failure names a case that can be run again. */
 function random(seed: number) {

@@ -9,12 +9,16 @@ import { enqueueAlertEdits, enqueueCancelConfirmation } from '../db/queries/slac
 import { CONTROL_ROLES_IN_WORDS, mayControl } from '../domain/roles.js';
 import { ID_PATTERN, idKind } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
-import type { StopAnnouncer } from '../queue/stop-signal.js';
+import type { StopAnnouncer } from './ports.js';
 import { closeFinishedWork } from './sending/completion.js';
 import type { createPauseResume } from './sending/pause-resume.js';
 import type { RelayFaults } from './sending/relay-faults.js';
 
 /**
+ * The control service: what a responder or operator does to a send (cancel, pause, resume), each
+ * behind the same permission check and audit. Pause and resume go to the pause-resume service
+ * (a relay fault's resume to relay-faults); cancel is done here.
+ *
  * The irreversible cancel. One transaction: permission from the operators table, the rows locked
  * (deployments first, as every ledger writer does), a conditional status change that a racing
  * cancel loses (and is told who won), the cascade, the books (O(1): "never sent" is arithmetic on
@@ -61,7 +65,7 @@ const reviveDates = (o: ControlOutcome): ControlOutcome => {
   return copy as ControlOutcome;
 };
 
-export function createCancellationService(deps: {
+export function createControlService(deps: {
   database: DatabaseHandle;
   announcer: StopAnnouncer;
   pauseResume: ReturnType<typeof createPauseResume>;
@@ -232,4 +236,4 @@ export function createCancellationService(deps: {
   }
 }
 
-export type CancellationService = ReturnType<typeof createCancellationService>;
+export type ControlService = ReturnType<typeof createControlService>;

@@ -1,11 +1,11 @@
 import path from 'node:path';
-import type { Config } from './config.js';
-import { startEmbeddedPostgres } from './lib/embedded/postgres.js';
-import { startEmbeddedRedis } from './lib/embedded/redis.js';
-import type { Logger } from './lib/logger.js';
+import type { Config } from '../config.js';
+import { startEmbeddedPostgres } from '../lib/embedded/postgres.js';
+import { startEmbeddedRedis } from '../lib/embedded/redis.js';
+import type { Logger } from '../lib/logger.js';
 
 /**
- * Where Postgres and Redis are: the configured URLs, or servers embedded under DATA_DIR so that
+ * Part of the composition root. Where Postgres and Redis are: the configured URLs, or servers embedded under DATA_DIR so that
  * `npm start` works on a bare machine. Embedded servers started here are stopped by `stop()`.
  */
 export interface Infrastructure {

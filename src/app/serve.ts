@@ -1,123 +1,42 @@
-import { loadConfig, type Config } from './config.js';
-import type { Policy } from './domain/thresholds.js';
-import { createAlertPolicyService } from './services/alerts/policy.js';
-import { createAlertReader } from './services/alerts/reader.js';
-import { openDatabase, type DatabaseHandle } from './db/client.js';
-import { runMigrations } from './db/migrate.js';
-import { createHttpServer, listen } from './http/server.js';
-import { dependencyChecks } from './http/readiness.js';
-import { registerWebhookRoutes } from './http/webhooks/routes.js';
-import { createCertificateStore } from './http/webhooks/sns-certificates.js';
-import { createSubscriptionConfirmer } from './http/webhooks/sns.js';
-import { resolveInfrastructure, type Infrastructure } from './infrastructure.js';
-import { DependencyMisconfigured, reachable } from './lib/dependency-errors.js';
-import type { Logger } from './lib/logger.js';
-import { createAccessService } from './services/access.js';
-import { createAudienceWorkerPool } from './services/campaigns/audience-workers.js';
-import { createCampaignCreator } from './services/campaigns/create-campaign.js';
-import { createLockService } from './services/campaigns/locks.js';
-import { createStatusService } from './services/status.js';
-import type { BatchJob } from './queue/jobs.js';
-import { createQueues } from './queue/queues.js';
-import { createRedis, evictionPolicy, whenReady } from './queue/redis.js';
-import { startSendingRuntime, type SendingRuntime } from './queue/runtime.js';
-import { createStopAnnouncer, type StopAnnouncer } from './queue/stop-signal.js';
-import { createPauseResume } from './services/sending/pause-resume.js';
-import { createRelayFaults } from './services/sending/relay-faults.js';
-import { createCancellationService } from './services/cancellation.js';
-import { runningEmbeddedRedis } from './lib/embedded/redis.js';
-import path from 'node:path';
-import type { JobQueue } from './services/sending/scheduler.js';
-import { silentLogger } from './lib/logger.js';
-import { createMetrics, type Metrics } from './lib/metrics.js';
-import { registerMetricsRoute, registerSharedGauges, timedCancels } from './http/metrics.js';
-import type { FastifyInstance } from 'fastify';
-import { runEvery } from './lib/periodic.js';
-import { createAlertMonitor, policyFromConfig } from './services/alerts/monitor.js';
-import { createFeedbackIngestor } from './services/feedback/ingest.js';
-import { createRelayReadiness, type RelayReadiness } from './mail/relay-readiness.js';
-import { parseSmtpUrl } from './mail/smtp-url.js';
-import { createSmtpTransport, smtpTimeouts } from './mail/transport.js';
 import { webApi } from '@slack/bolt';
-import { checkSlackToken, createSlackApp, type SlackApp } from './slack/app.js';
-import { registerSlackRoute } from './slack/front-door.js';
-import { createSharedReplayGuard } from './slack/replay-guard.js';
-import { createSeenKeys } from './queue/seen-keys.js';
-import { createNotifier, type Notifier } from './slack/notifier.js';
-import { createLogWriter, createWebWriter, webApiOptions, type SlackWriter } from './slack/writer.js';
+import type { FastifyInstance } from 'fastify';
+import type { ServeRole } from '../cli/context.js';
+import type { Config } from '../config.js';
+import { openDatabase } from '../db/client.js';
+import { runMigrations } from '../db/migrate.js';
+import { registerMetricsRoute, registerSharedGauges } from '../http/metrics.js';
+import { dependencyChecks } from '../http/readiness.js';
+import { createHttpServer, listen } from '../http/server.js';
+import { registerWebhookRoutes } from '../http/webhooks/routes.js';
+import { createCertificateStore } from '../http/webhooks/sns-certificates.js';
+import { createSubscriptionConfirmer } from '../http/webhooks/sns.js';
+import { DependencyMisconfigured, reachable } from '../lib/dependency-errors.js';
+import type { Logger } from '../lib/logger.js';
+import { createMetrics, type Metrics } from '../lib/metrics.js';
+import { runEvery } from '../lib/periodic.js';
+import { parseSmtpUrl } from '../lib/smtp-url.js';
+import { createRelayReadiness, type RelayReadiness } from '../mail/relay-readiness.js';
+import { createSmtpTransport, smtpTimeouts } from '../mail/transport.js';
+import { createQueues } from '../queue/queues.js';
+import { createRedis, evictionPolicy, whenReady } from '../queue/redis.js';
+import { createSeenKeys } from '../queue/seen-keys.js';
+import { createStopAnnouncer } from '../queue/stop-signal.js';
+import { createAlertMonitor, policyFromConfig } from '../services/alerts/monitor.js';
+import { createFeedbackIngestor } from '../services/feedback/ingest.js';
+import { checkSlackToken, createSlackApp, type SlackApp } from '../slack/app.js';
+import { registerSlackRoute } from '../slack/front-door.js';
+import { createNotifier, type Notifier } from '../slack/notifier.js';
+import { createSharedReplayGuard } from '../slack/replay-guard.js';
+import { createLogWriter, createWebWriter, webApiOptions, type SlackWriter } from '../slack/writer.js';
+import { resolveInfrastructure, type Infrastructure } from './infrastructure.js';
+import { startSendingRuntime, type SendingRuntime } from './sending-runtime.js';
+import { buildServices, type Services } from './services.js';
 
 /**
- * The composition root: the one place that turns configuration into connected adapters and
- * wires them into services. Nothing else constructs a client.
+ * `serve`: by role, the HTTP server (web), the sending runtime (worker), or both, with the
+ * clients they need. Part of the composition root (src/app/), the only place that connects
+ * clients and builds services.
  */
-export type Role = 'all' | 'web' | 'worker';
-
-export interface SendingLinks {
-  announcer: StopAnnouncer;
-  /** The alert policy defaults from configuration (per-campaign overrides go on top). */
-  alertDefaults?: Policy;
-  metrics?: Metrics;
-  batchQueue?: JobQueue<BatchJob>;
-  logger?: Logger;
-}
-
-export function buildServices(database: DatabaseHandle, links: SendingLinks = { announcer: createStopAnnouncer({ redis: undefined, prefix: '', logger: silentLogger }) }, clock: () => Date = () => new Date()) {
-  const audienceWorkers = createAudienceWorkerPool();
-  const sending = createPauseResume({ database, announcer: links.announcer, batchQueue: links.batchQueue });
-  const relayFaults = createRelayFaults({ database, pauseResume: sending, logger: links.logger ?? silentLogger });
-  const control = createCancellationService({ database, announcer: links.announcer, pauseResume: sending, relayFaults, logger: links.logger ?? silentLogger });
-  return {
-    control: links.metrics ? timedCancels(control, links.metrics) : control,
-    createCampaign: createCampaignCreator({ database, clock, validateBlock: audienceWorkers.validate }),
-    locks: createLockService({ db: database.db, clock }),
-    status: createStatusService({ db: database.db }),
-    access: createAccessService({ db: database.db, clock }),
-    alerts: createAlertReader({ sql: database.sql }),
-    alertPolicy: createAlertPolicyService({ database, defaults: links.alertDefaults ?? policyFromConfig(loadConfig({}).alerts) }),
-    /** Lets go of what the services hold themselves (worker threads); not the database. */
-    close: () => audienceWorkers.close(),
-  };
-}
-export type Services = ReturnType<typeof buildServices>;
-
-/**
- * For one-shot CLI commands: the database (migrated), the services, and a way to let go. A stop
- * (cancel, pause) is also announced on Redis when one is configured or the embedded one is
- * running; otherwise workers see it at their next poll of Postgres.
- */
-export async function openCommandContext(config: Config, logger: Logger) {
-  const infrastructure = await resolveInfrastructure(config, logger, { redis: false });
-  let database: DatabaseHandle | undefined;
-  let redis: ReturnType<typeof createRedis> | undefined;
-  try {
-    await reachable('Postgres', 'DATABASE_URL', () => runMigrations(infrastructure.databaseUrl));
-    database = await reachable('Postgres', 'DATABASE_URL', () => openDatabase(infrastructure.databaseUrl, { max: 4, applicationName: 'campaign-guard-cli' }));
-    const redisUrl = config.redisUrl ?? (await runningEmbeddedRedis(path.join(config.dataDir, 'redis')));
-    if (redisUrl) {
-      redis = createRedis(redisUrl, 'cli', silentLogger);
-      await whenReady(redis, 1000).catch(() => logger.warn('Redis is not reachable: workers will see stops at their next poll of Postgres'));
-    }
-    const announcer = createStopAnnouncer({ redis: redis?.status === 'ready' ? redis : undefined, prefix: config.redisPrefix, logger });
-    const services = buildServices(database, { announcer, logger, alertDefaults: policyFromConfig(config.alerts) });
-    const opened = database;
-    return {
-      services,
-      database: opened,
-      close: async () => {
-        await services.close();
-        redis?.disconnect();
-        await opened.close();
-        await infrastructure.stop();
-      },
-    };
-  } catch (error) {
-    redis?.disconnect();
-    await database?.close().catch(() => undefined);
-    await infrastructure.stop().catch(() => undefined);
-    throw error;
-  }
-}
-
 export interface RunningApp {
   /** Where this process answers HTTP: PORT (web, all), or a worker's HEALTH_PORT (health and metrics only). */
   url: string;
@@ -163,7 +82,7 @@ export interface SlackTuning {
  * Slack: the outbox notifier runs with the workers (it logs messages when Slack is off); the Bolt
  * app runs where the HTTP server does (its route, or a Socket Mode connection).
  */
-export async function startApp(config: Config, logger: Logger, options: { role: Role; slack?: SlackTuning; slackOffWriter?: SlackWriter }): Promise<RunningApp> {
+export async function startApp(config: Config, logger: Logger, options: { role: ServeRole; slack?: SlackTuning; slackOffWriter?: SlackWriter }): Promise<RunningApp> {
   // A Slack token Slack refuses stops the start before anything else starts.
   const slackAuth = config.slack.mode === 'off' ? undefined : await checkSlackToken(config.slack);
   const infrastructure = await resolveInfrastructure(config, logger, { redis: true });
@@ -210,7 +129,7 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
         database,
         policy: policyFromConfig(config.alerts),
         windowSeconds: config.alerts.windowSeconds,
-        pauseResume: createPauseResume({ database, announcer, batchQueue: queues.batches }),
+        pauseResume: services.pauseResume,
         logger,
       });
       const tick = async () => {

@@ -1,4 +1,4 @@
-import { mergeValues, renderHeader, renderText } from '../domain/merge.js';
+import { mergeValues, renderHeader, renderText } from './merge.js';
 
 /**
  * One recipient's message. The Message-ID and the X-Campaign-Guard-Delivery header are derived

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../src/config.js';
-import { parseSmtpUrl } from '../../../src/mail/smtp-url.js';
+import { loadConfig } from '../../src/config.js';
+import { ConfigError } from '../../src/lib/config-error.js';
+import { parseSmtpUrl } from '../../src/lib/smtp-url.js';
 
 /**
  * SMTP_URL is read as nodemailer reads it (scheme, credentials, its option names in the query),
