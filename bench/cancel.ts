@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { Queue } from 'bullmq';
 import { loadConfig } from '../src/config.js';
 import type { DatabaseHandle } from '../src/db/client.js';
-import { startBatch } from '../src/db/queries/sending.js';
+import { startBatch } from '../src/db/queries/batch-start.js';
 import { createLogger } from '../src/lib/logger.js';
 import { sleep } from '../src/lib/processes.js';
 import { startSmtpSink } from '../src/mail/sink.js';

@@ -9,8 +9,9 @@
 import { Readable } from 'node:stream';
 import { loadConfig } from '../src/config.js';
 import type { DatabaseHandle } from '../src/db/client.js';
-import { parseFieldLine } from '../src/db/queries/audience.js';
-import { contentForDeployment, settleAndClaim, startBatch } from '../src/db/queries/sending.js';
+import { parseFieldLine } from '../src/db/field-line.js';
+import { contentForDeployment, startBatch } from '../src/db/queries/batch-start.js';
+import { settleAndClaim } from '../src/db/queries/claims.js';
 import { createLogger } from '../src/lib/logger.js';
 import { sleep } from '../src/lib/processes.js';
 import { buildMessage } from '../src/domain/message.js';

@@ -1,4 +1,5 @@
 import type { DeliveryCounts } from '../domain/counts.js';
+import { STATUS } from '../domain/lifecycle.js';
 import type { SendPace } from '../domain/send-pace.js';
 import type { ActiveDeployment, DeploymentRates, DeploymentReport, StatusReport } from '../services/status.js';
 
@@ -50,7 +51,7 @@ function deploymentLines(d: DeploymentReport, indent: string): string[] {
   if (d.cancelledAt) {
     lines.push(`${indent}  cancelled by ${d.cancelledBy} at ${when(d.cancelledAt)}${d.cancelReason ? ` — ${d.cancelReason}` : ''}`);
   }
-  if (d.pausedAt && d.status === 'paused') lines.push(`${indent}  paused by ${d.pausedBy} at ${when(d.pausedAt)}`);
+  if (d.pausedAt && d.status === STATUS.paused) lines.push(`${indent}  paused by ${d.pausedBy} at ${when(d.pausedAt)}`);
   if (d.batches.length > 1) {
     for (const b of d.batches) {
       lines.push(`${indent}  batch ${b.position} ${b.id}  ${b.status.toUpperCase()}  send at ${when(b.sendAt)}  ${countsLine(b.counts)}`);

@@ -13,8 +13,6 @@ export interface CancelCounts {
   neverSent: number;
 }
 
-export type ControlAction = 'cancel' | 'pause' | 'resume';
-
 export type ControlOutcome =
   | { outcome: 'cancelled'; target: string; deploymentIds: string[]; counts: CancelCounts; at: Date; lockOverride?: { holder: string; since: Date | null } }
   /** Everything left was already in flight: nothing to stop, the deployment completes. */

@@ -1,3 +1,4 @@
+import type { DeliveryStatus } from './deliveries.js';
 import type { FeedbackEvent } from './feedback.js';
 
 /**
@@ -5,7 +6,8 @@ import type { FeedbackEvent } from './feedback.js';
  * by a bounce ends bounced and counts once; a retried or duplicated event finds nothing left to
  * change. Pure: the ingestion service reads the rows, asks this, and writes the answer.
  */
-export type LedgerStatus = 'pending' | 'claimed' | 'sent' | 'failed' | 'bounced' | 'unknown' | 'cancelled';
+/** A ledger row's status, as feedback sees it: the delivery statuses of domain/deliveries. */
+export type LedgerStatus = DeliveryStatus;
 
 export interface LedgerRow {
   deploymentId: string;

@@ -21,6 +21,12 @@ export const DEPLOYMENT_STATUSES = [
 ] as const;
 export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
 
+/**
+ * Each status by name, for code that must name one (SQL, renderers): campaigns and batches use the
+ * same words, so one map serves all three, and a misspelt status does not compile.
+ */
+export const STATUS = Object.fromEntries(DEPLOYMENT_STATUSES.map((s) => [s, s])) as { readonly [S in DeploymentStatus]: S };
+
 /** A campaign has no prefetch of its own: it follows its deployments (campaignStatusFromDeployments). */
 export const CAMPAIGN_STATUSES = [
   'draft',
@@ -32,7 +38,9 @@ export const CAMPAIGN_STATUSES = [
 ] as const satisfies readonly DeploymentStatus[];
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
 
+/** `draft`: a batch of a draft deployment, planned but without a send time yet. */
 export const BATCH_STATUSES = [
+  'draft',
   'scheduled',
   'sending',
   'paused',
@@ -86,6 +94,15 @@ export const RESUMABLE = {
   single: ['paused'],
   multi: ['paused'],
 } as const satisfies PerKind;
+
+/** A deployment whose audience is still to be prefetched, or being prefetched: its batches wait. */
+export const AWAITING_PREFETCH = ['scheduled', 'prefetching'] as const satisfies readonly DeploymentStatus[];
+
+/** A deployment whose batches may start: prefetched (the first one starts it sending), or sending. */
+export const MAY_START_BATCHES = ['prefetched', 'sending'] as const satisfies readonly DeploymentStatus[];
+
+/** A batch that has begun sending (and so its deployment's send time came): a resume goes back to sending. */
+export const STARTED_BATCH_STATUSES = ['sending', 'completed'] as const satisfies readonly BatchStatus[];
 
 /** Where a paused deployment may go back to; which one is decided by resumeTarget(). */
 export const RESUME_TARGETS = ['scheduled', 'prefetched', 'sending'] as const satisfies readonly DeploymentStatus[];
@@ -151,6 +168,17 @@ export function nextDeploymentStatus(
   if (!targets) return null;
   if (action === 'resume' && facts) return resumeTarget(facts);
   return targets[0] ?? null;
+}
+
+/** The statuses from which `action` is allowed, in the table's order. */
+export function statusesAllowing(action: Action): DeploymentStatus[] {
+  return DEPLOYMENT_STATUSES.filter((status) => DEPLOYMENT_TRANSITIONS[status][action] !== undefined);
+}
+
+/** Where `action` leads: one status for every action but `resume` (see resumeTarget). */
+export function targetOf(action: Exclude<Action, 'resume'>): DeploymentStatus {
+  const [target] = DEPLOYMENT_STATUSES.flatMap((status) => DEPLOYMENT_TRANSITIONS[status][action] ?? []);
+  return target!;
 }
 
 export function isTerminal(status: DeploymentStatus): status is TerminalStatus {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { SqlExecutor } from '../db/client.js';
 import { openAlertCounts } from '../db/queries/alerts.js';
+import { outboxLagSeconds, pendingOutboxCount } from '../db/queries/slack-outbox.js';
 import { LEVELS, METRICS } from '../domain/thresholds.js';
 import type { Metrics } from '../lib/metrics.js';
 import type { ControlService } from '../services/control.js';
@@ -31,9 +32,7 @@ export function registerSharedGauges(metrics: Metrics, deps: { queues: Record<'p
     }
   });
   metrics.gauge('campaign_guard_slack_outbox_lag_seconds', 'Age of the oldest Slack message not delivered yet (0 when none waits)', [], async (set) => {
-    const [row] = await deps.sql<{ lag: number | null }[]>`
-      select extract(epoch from now() - min(created_at))::float8 as lag from slack_outbox where status = 'pending'`;
-    set({}, row?.lag ?? 0);
+    set({}, await outboxLagSeconds(deps.sql));
   });
   metrics.gauge(
     'campaign_guard_alerts_open',
@@ -47,8 +46,7 @@ export function registerSharedGauges(metrics: Metrics, deps: { queues: Record<'p
     },
   );
   metrics.gauge('campaign_guard_slack_outbox_pending', 'Slack messages not delivered yet', [], async (set) => {
-    const [row] = await deps.sql<{ pending: number }[]>`select count(*)::int as pending from slack_outbox where status = 'pending'`;
-    set({}, row?.pending ?? 0);
+    set({}, await pendingOutboxCount(deps.sql));
   });
 }
 

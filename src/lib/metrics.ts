@@ -6,8 +6,6 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
  * depths and how long the oldest Slack message has waited. Counters are this process's own; the
  * gauges read shared state (Redis, Postgres) when scraped.
  */
-export type HandOffOutcome = 'sent' | 'bounced' | 'failed' | 'unknown' | 'released';
-
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'campaign_guard_' });

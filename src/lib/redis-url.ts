@@ -21,8 +21,6 @@ export type RedisTarget =
   | ({ kind: 'sentinel'; sentinels: RedisNode[]; name: string; db: number; sentinelPassword: string | undefined } & Credentials)
   | ({ kind: 'cluster'; nodes: RedisNode[] } & Credentials);
 
-export type RedisTargetKind = RedisTarget['kind'];
-
 const SERVER_EXAMPLE = 'redis://host:6379';
 const FORMS = `must be a URL like ${SERVER_EXAMPLE}, redis+sentinel://host1:26379,host2:26379/mymaster or redis+cluster://host1:7000,host2:7001`;
 const MULTI = /^(rediss?)\+(sentinel|cluster):\/\/(?:([^@/?#]*)@)?([^/?#]*)([^?#]*)(?:\?([^#]*))?$/;

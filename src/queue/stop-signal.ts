@@ -1,6 +1,7 @@
 import type { RedisClient } from './redis.js';
 import type { SqlExecutor } from '../db/client.js';
-import { statusesOf } from '../db/queries/sending.js';
+import { statusesOf } from '../db/queries/deployments.js';
+import { STATUS } from '../domain/lifecycle.js';
 import type { Logger } from '../lib/logger.js';
 import { causeOf, createLogLimiter } from '../lib/log-limiter.js';
 import type { StopAnnouncer, StopState, StopWatcher } from '../services/ports.js';
@@ -64,7 +65,7 @@ export function createStopWatcher(deps: {
       const ids = [...watched.keys()];
       for (const row of await statusesOf(deps.sql, ids)) {
         if ((lastMessage.get(row.id) ?? 0) > startedAt) continue;
-        if (row.status === 'sending') stopped.delete(row.id);
+        if (row.status === STATUS.sending) stopped.delete(row.id);
         else {
           stopped.add(row.id);
           if (row.stopped_at !== null && !stoppedAt.has(row.id)) stoppedAt.set(row.id, Number(row.stopped_at));

@@ -1,10 +1,10 @@
 import { ok, refused, type Result } from '../domain/result.js';
+import { ROLES } from '../domain/roles.js';
 import type { Database } from '../db/client.js';
 import { recordAudit } from '../db/queries/audit.js';
 import { deleteOperator, findOperator, listOperators, upsertOperator, type OperatorRow, type Role } from '../db/queries/operators.js';
 
 /** Who may act: grants and revocations are audited; the role is read on every action. */
-export const ROLES = ['viewer', 'responder', 'admin'] as const;
 export const USER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 
 export type AccessRefusal = 'invalid_user' | 'invalid_role' | 'not_found';

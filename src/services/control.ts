@@ -1,23 +1,16 @@
 import { addCounts, countsAtCommit, describeOutcome, type ControlOutcome } from '../domain/cancel-outcome.js';
-import { canCancel, canCancelBatch, type BatchStatus, type CampaignStatus, type DeploymentStatus } from '../domain/lifecycle.js';
+import { canCancel, canCancelBatch, isTerminal, STATUS, type BatchStatus, type CampaignStatus, type DeploymentStatus } from '../domain/lifecycle.js';
 import type { DatabaseHandle, SqlExecutor } from '../db/client.js';
-import {
-  auditByRequestKey,
-  cancelBatchRow,
-  cancelCampaignRow,
-  cancelDeployments,
-  lockBatch,
-  lockCampaign,
-  lockDeployments,
-  markLedgerCancelled,
-  reportSettledCancel,
-  type LockedDeployment,
-} from '../db/queries/cancellation.js';
+import { cancelBatchRow, deploymentOfBatch, whoCancelled, cancelCampaignRow, cancelDeployments, lockBatch, markLedgerCancelled, reportSettledCancel } from '../db/queries/cancellation.js';
+import { lockCampaign, lockDeployments, type LockedDeployment } from '../db/queries/deployment-locks.js';
+import { auditByRequestKey, recordDone, recordRefusal } from '../db/queries/audit.js';
+import { operatorRole } from '../db/queries/operators.js';
 import { enqueueAlertEdits, enqueueCancelConfirmation } from '../db/queries/slack-outbox.js';
+import { CONTROL_ROLES_IN_WORDS, mayControl } from '../domain/roles.js';
 import { ID_PATTERN, idKind } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
 import type { StopAnnouncer } from './ports.js';
-import { closeFinishedWork } from './sending/books.js';
+import { closeFinishedWork } from './sending/completion.js';
 import type { createPauseResume } from './sending/pause-resume.js';
 import type { RelayFaults } from './sending/relay-faults.js';
 
@@ -48,7 +41,6 @@ export interface ControlRequest {
   giveUp?: { afterMs: number; signal: AbortSignal };
 }
 
-const CANCEL_ROLES = new Set(['responder', 'admin']);
 /**
  * A reason is kept as one line of at most 500 characters (code points) before it reaches the
  * audit log, the logs or Slack: control characters (C0, DEL, C1), line and paragraph separators
@@ -86,10 +78,10 @@ export function createControlService(deps: {
 
   async function permitted(tx: SqlExecutor, actor: string, target: string, action: string): Promise<ControlOutcome | undefined> {
     // On the transaction's own connection: a second one per cancel could exhaust the pool.
-    const [operator] = await tx<{ role: string }[]>`select role from operators where user_id = ${actor}`;
-    if (operator && CANCEL_ROLES.has(operator.role)) return undefined;
-    const why = operator ? `${actor} is a ${operator.role}; only responders and admins may ${action}.` : `${actor} has no access; ask an admin for the responder role.`;
-    await tx`insert into audit_log (actor, action, target_type, target_id, outcome, reason) values (${actor}, ${action}, ${idKind(target) ?? 'unknown'}, ${target}, 'refused', ${why})`;
+    const role = await operatorRole(tx, actor);
+    if (mayControl(role)) return undefined;
+    const why = role ? `${actor} is a ${role}; only ${CONTROL_ROLES_IN_WORDS} may ${action}.` : `${actor} has no access; ask an admin for the responder role.`;
+    await recordRefusal(tx, { actor, action, target, why });
     return { outcome: 'not_permitted', target, why };
   }
 
@@ -102,9 +94,9 @@ export function createControlService(deps: {
     let deployments: LockedDeployment[];
     let batch: Awaited<ReturnType<typeof lockBatch>>;
     if (kind === 'batch') {
-      const [row] = await tx<{ deployment_id: string }[]>`select deployment_id from batches where id = ${target}`;
-      if (!row) return { outcome: { outcome: 'not_found', target }, stopped: [] };
-      deployments = await lockDeployments(tx, { deploymentId: row.deployment_id });
+      const deploymentId = await deploymentOfBatch(tx, target);
+      if (!deploymentId) return { outcome: { outcome: 'not_found', target }, stopped: [] };
+      deployments = await lockDeployments(tx, { deploymentId });
       batch = await lockBatch(tx, target);
     } else if (kind === 'deployment') {
       deployments = await lockDeployments(tx, { deploymentId: target });
@@ -153,10 +145,10 @@ export function createControlService(deps: {
       outcome = { outcome: 'cancelled', target, deploymentIds: [], counts: { contacted: 0, inFlight: 0, neverSent }, at: new Date(), ...(lockOverride ? { lockOverride } : {}) };
       batchDone = { id: target, deploymentId: batch!.deployment_id };
     } else {
-      const live = deployments.filter((d) => !['completed', 'cancelled'].includes(d.status));
+      const live = deployments.filter((d) => !isTerminal(d.status as DeploymentStatus));
       const liveCounts = addCounts(live.map(counterCounts));
       // Everything left already on the wire: nothing to stop; it completes (DESIGN §1).
-      if (liveCounts.neverSent === 0 && live.every((d) => d.status === 'sending')) {
+      if (liveCounts.neverSent === 0 && live.every((d) => d.status === STATUS.sending)) {
         return { outcome: { outcome: 'nothing_left', target, counts }, stopped: [] };
       }
       stopped = live.map((d) => d.id);
@@ -165,9 +157,7 @@ export function createControlService(deps: {
       outcome = { outcome: 'cancelled', target, deploymentIds: stopped, counts, at: new Date(), ...(lockOverride ? { lockOverride } : {}) };
     }
 
-    await tx`
-      insert into audit_log (actor, action, target_type, target_id, outcome, reason, details, request_key)
-      values (${actor}, 'cancel', ${kind}, ${target}, 'ok', ${reason}, ${JSON.stringify({ outcome, lockOverride: lockOverride ?? null, counts })}::jsonb, ${request.requestKey ?? null})`;
+    await recordDone(tx, { actor, action: 'cancel', targetType: kind, targetId: target, reason, details: { outcome, lockOverride: lockOverride ?? null, counts }, requestKey: request.requestKey ?? null });
     // Slack, in this transaction: every alert message of what stopped is edited (buttons gone),
     // the confirmation goes to each alert's thread (or the alert channel), then the settled
     // counts of deployments with nothing in flight. The notifier sends them in this order.
@@ -239,7 +229,7 @@ export function createControlService(deps: {
     if (result.ok) return { outcome: action === 'pause' ? 'paused' : 'resumed', target, deploymentIds: result.value.deploymentIds };
     if (result.code === 'not_found') return { outcome: 'not_found', target };
     if (result.code === 'already_cancelled') {
-      const [row] = await sql<{ cancelled_by: string | null; cancelled_at: string | null }[]>`select cancelled_by, cancelled_at from deployments where id = ${target} or campaign_id = ${target} limit 1`;
+      const row = await whoCancelled(sql, target);
       return { outcome: 'already_cancelled', target, by: row?.cancelled_by ?? null, at: row?.cancelled_at ? new Date(row.cancelled_at) : null };
     }
     return { outcome: 'not_allowed', target, status: result.code, why: result.reason };

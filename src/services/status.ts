@@ -1,5 +1,5 @@
 import { countsFrom, sumCounts, type DeliveryCounts } from '../domain/counts.js';
-import type { CampaignStatus, DeploymentStatus, Kind } from '../domain/lifecycle.js';
+import { STATUS, type CampaignStatus, type DeploymentStatus, type Kind } from '../domain/lifecycle.js';
 import { ok, refused, type Result } from '../domain/result.js';
 import { sendPace, type SendPace } from '../domain/send-pace.js';
 import { sendPriorityLabel } from '../domain/send-weight.js';
@@ -153,7 +153,7 @@ export function createStatusService(deps: { db: Executor; clock?: () => Date }) 
 
   /** The sending ones' own rates over the last minute, from the monitor's snapshots. */
   async function handOffRates(rows: DeploymentRow[], now: Date): Promise<HandOffRates> {
-    const sending = new Map(rows.filter((d) => d.status === 'sending').map((d) => [d.id, d]));
+    const sending = new Map(rows.filter((d) => d.status === STATUS.sending).map((d) => [d.id, d]));
     const rates: HandOffRates = new Map();
     for (const sample of await oldestRecentSamples(db, [...sending.keys()], RATE_WINDOW_SECONDS)) {
       const d = sending.get(sample.deploymentId)!;

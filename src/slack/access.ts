@@ -1,5 +1,7 @@
 import type { SqlExecutor } from '../db/client.js';
-import { operatorRole, recordSlackRefusal } from '../db/queries/slack-outbox.js';
+import { recordRefusal } from '../db/queries/audit.js';
+import { operatorRole } from '../db/queries/operators.js';
+import { CONTROL_ROLES_IN_WORDS, mayControl } from '../domain/roles.js';
 import type { Logger } from '../lib/logger.js';
 import { channelVerdict, type Place } from './channels.js';
 import type { SlackProfile, UserDirectory } from './directory.js';
@@ -19,8 +21,6 @@ export type { Place } from './channels.js';
 export type Need = 'view' | 'control';
 export type Refusal = { ok: false; text: string };
 export type GateVerdict = { ok: true; role: string } | Refusal;
-
-const CONTROL_ROLES = new Set(['responder', 'admin']);
 
 export interface Gate {
   check(identity: SlackIdentity, need: Need, action: string, target: string | null, place: Place): Promise<GateVerdict>;
@@ -42,7 +42,7 @@ export function createGate(deps: {
   let homeTeam: string | undefined;
   const refuse = async (identity: SlackIdentity, action: string, target: string | null, why: string, text: string): Promise<Refusal> => {
     try {
-      await recordSlackRefusal(deps.sql, { actor: identity.userId, team: identity.teamId, action: `slack.${action}`, target, why });
+      await recordRefusal(deps.sql, { actor: identity.userId, team: identity.teamId, action: `slack.${action}`, target, why, via: 'slack' });
     } catch (error) {
       deps.logger.warn({ err: error, action }, 'could not audit a refused Slack request');
     }
@@ -77,8 +77,8 @@ export function createGate(deps: {
       if (!role) {
         return refuse(identity, action, target, 'no operator role', `:no_entry: You have no access to Campaign Guard, so nothing was changed. Ask an admin to run \`campaign-guard access grant ${identity.userId} --role responder\`.`);
       }
-      if (need === 'control' && !CONTROL_ROLES.has(role)) {
-        return refuse(identity, action, target, `role ${role} may not ${action}`, `:no_entry: You are a ${role}; only responders and admins may ${action}. Nothing was changed.`);
+      if (need === 'control' && !mayControl(role)) {
+        return refuse(identity, action, target, `role ${role} may not ${action}`, `:no_entry: You are a ${role}; only ${CONTROL_ROLES_IN_WORDS} may ${action}. Nothing was changed.`);
       }
       if (need === 'control' && deps.directory) {
         // undefined: Slack could not answer; the operators table above decided (see directory.ts).

@@ -43,7 +43,7 @@ export interface NotifierOptions {
 }
 
 type Plan =
-  | { do: 'send'; op: 'post' | 'update' | 'ephemeral'; channel: string; ts?: string; threadTs?: string; user?: string; message: RenderedMessage; setsAlertMessage: boolean }
+  | { do: 'send'; op: 'post' | 'update'; channel: string; ts?: string; threadTs?: string; message: RenderedMessage; setsAlertMessage: boolean }
   | { do: 'wait'; seconds: number; why: string }
   | { do: 'supersede'; by: number }
   | { do: 'fail'; why: string };
@@ -88,11 +88,6 @@ export function createNotifier(options: NotifierOptions) {
       if (newer) return { do: 'supersede', by: newer.id };
     }
     const payload = row.payload as { type?: string; alertId?: string };
-    if (row.kind === 'ephemeral') {
-      if (!row.channel || !row.user_id) return { do: 'fail', why: 'ephemeral row without channel or user' };
-      const text = String((payload as { text?: unknown }).text ?? '');
-      return { do: 'send', op: 'ephemeral', channel: row.channel, user: row.user_id, message: { text, blocks: [] }, setsAlertMessage: false };
-    }
     if (payload.type === 'alert') {
       const view = await loadAlertView(sql, row.alert_id ?? String(payload.alertId));
       if (!view) return { do: 'fail', why: 'alert not found' };
@@ -153,8 +148,7 @@ export function createNotifier(options: NotifierOptions) {
     try {
       let ts: string | null = p.ts ?? null;
       if (p.op === 'post') ts = (await writer.post({ channel: p.channel, text: p.message.text, blocks: p.message.blocks, threadTs: p.threadTs })).ts;
-      else if (p.op === 'update') await writer.update({ channel: p.channel, ts: p.ts!, text: p.message.text, blocks: p.message.blocks });
-      else await writer.ephemeral({ channel: p.channel, user: p.user!, text: p.message.text });
+      else await writer.update({ channel: p.channel, ts: p.ts!, text: p.message.text, blocks: p.message.blocks });
       try {
         await markDelivered(row, p.setsAlertMessage, p.channel, ts);
       } catch (error) {

@@ -39,8 +39,5 @@ export function createPrintWriter(write: (text: string) => void, options: { held
     async update(m) {
       box('Slack message edited in place', readable(m.blocks, m.text));
     },
-    async ephemeral(m) {
-      box(`Slack message only ${m.user} can see`, readable(m.blocks, m.text));
-    },
   };
 }

@@ -17,7 +17,6 @@ export interface Message {
 export interface SlackWriter {
   post(message: Message): Promise<{ channel: string; ts: string }>;
   update(message: Message & { ts: string }): Promise<void>;
-  ephemeral(message: Message & { user: string }): Promise<void>;
 }
 
 export type WriteFailure =
@@ -58,9 +57,6 @@ export function createWebWriter(client: webApi.WebClient): SlackWriter {
     async update(m) {
       await client.chat.update({ channel: m.channel, ts: m.ts, text: m.text, blocks: m.blocks ?? [] });
     },
-    async ephemeral(m) {
-      await client.chat.postEphemeral({ channel: m.channel, user: m.user, text: m.text, blocks: m.blocks });
-    },
   };
 }
 
@@ -76,9 +72,6 @@ export function createLogWriter(logger: Logger): SlackWriter {
     },
     async update(m) {
       log.info({ slack: 'update', channel: m.channel, ts: m.ts, text: m.text }, 'slack message edit (Slack is off)');
-    },
-    async ephemeral(m) {
-      log.info({ slack: 'ephemeral', channel: m.channel, user: m.user, text: m.text }, 'slack ephemeral message (Slack is off)');
     },
   };
 }

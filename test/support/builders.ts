@@ -39,9 +39,3 @@ export async function createCampaignOrThrow(database: DatabaseHandle, overrides:
   return outcome.value;
 }
 
-/**
- * The SQL reading of a stored field line (see parseFieldLine): a JSON array, or "," and plain
- * values. `regexp_split_to_array` keeps a single empty value, which `string_to_array` would drop.
- */
-export const audienceFieldsJson = (column: string) =>
-  `case when left(${column}, 1) = ',' then to_json(regexp_split_to_array(substr(${column}, 2), ',')) else (${column})::json end`;

@@ -1,5 +1,5 @@
 import { loadConfig, type Config } from '../../src/config.js';
-import { startBatch } from '../../src/db/queries/sending.js';
+import { startBatch } from '../../src/db/queries/batch-start.js';
 import { createLogger, type Logger } from '../../src/lib/logger.js';
 import { createQueues } from '../../src/queue/queues.js';
 import type { Transport } from '../../src/services/ports.js';

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { Option, type Command } from 'commander';
-import { ROLES } from '../../services/access.js';
+import { ROLES } from '../../domain/roles.js';
 import { EXIT, CommandError } from '../errors.js';
 import { printJson, withServices, type CommandRoot } from '../context.js';
 

@@ -1,10 +1,21 @@
+import { ALERT_STATE, RECENT_ALERT_HOURS, WATCHED_STATUSES } from '../../domain/alert-states.js';
+import { DELIVERY } from '../../domain/deliveries.js';
 import type { Level, Metric } from '../../domain/thresholds.js';
 import type { SqlExecutor } from '../client.js';
+import { sqlList, sqlValue } from '../sql-values.js';
 
 /**
  * The alert monitor's SQL. A tick reads a handful of small rows per watched deployment (counters,
  * a baseline a window ago, the watch state) and writes only what changed.
  */
+/**
+ * The alerts `a` whose message a change of their deployment still concerns: open ones, and those
+ * resolved (or opened) within RECENT_ALERT_HOURS. Their messages are edited and their threads
+ * get the cancel replies.
+ */
+export const recentAlert = (sql: SqlExecutor) =>
+  sql`(a.state = ${sqlValue(sql, ALERT_STATE.open)} or coalesce(a.resolved_at, a.opened_at) > now() - make_interval(hours => ${RECENT_ALERT_HOURS}))`;
+
 export interface WatchedDeployment {
   id: string;
   campaign_id: string;
@@ -26,16 +37,16 @@ export interface WatchedDeployment {
 export async function watchedDeployments(sql: SqlExecutor, windowSeconds: number, previous: string[]): Promise<WatchedDeployment[]> {
   return sql<WatchedDeployment[]>`
     with ids as (
-      select id from deployments where status in ('sending', 'paused')
+      select id from deployments where status in ${sqlList(sql, WATCHED_STATUSES)}
       union select id from deployments where feedback_at > now() - make_interval(secs => ${windowSeconds})
-      union select deployment_id from alerts where state = 'open'
+      union select deployment_id from alerts where state = ${sqlValue(sql, ALERT_STATE.open)}
       union select deployment_id from alert_watches where level <> 'ok' or candidate is not null
       union select unnest(${sql.array(previous)}::text[])
     )
     select d.id, d.campaign_id, d.status, d.total_count, d.sent_count, d.bounced_count, d.failed_count, d.unknown_count, d.complaint_count, c.alert_policy
     from ids join deployments d on d.id = ids.id join campaigns c on c.id = d.campaign_id
     -- An ended deployment that has heard nothing for a day is done being watched, open alert or not.
-    where d.status in ('sending', 'paused') or greatest(d.feedback_at, d.completed_at, d.cancelled_at, d.updated_at) > now() - interval '1 day'`;
+    where d.status in ${sqlList(sql, WATCHED_STATUSES)} or greatest(d.feedback_at, d.completed_at, d.cancelled_at, d.updated_at) > now() - interval '1 day'`;
 }
 
 export interface SampleRow {
@@ -99,7 +110,7 @@ export async function saveWatches(sql: SqlExecutor, rows: { deploymentId: string
 export async function topBouncingDomains(sql: SqlExecutor, deploymentId: string, limit = 5): Promise<{ domain: string; count: number }[]> {
   return sql<{ domain: string; count: number }[]>`
     select lower(split_part(email, '@', 2)) as domain, count(*)::int as count
-    from (select email from deliveries where deployment_id = ${deploymentId} and status = 'bounced' order by seq desc limit 20000) b
+    from (select email from deliveries where deployment_id = ${deploymentId} and status = ${sqlValue(sql, DELIVERY.bounced)} order by seq desc limit 20000) b
     group by 1 order by 2 desc, 1 limit ${limit}`;
 }
 
@@ -124,15 +135,15 @@ export async function escalateAlert(sql: SqlExecutor, deploymentId: string, fact
   const [row] = await sql<{ id: string }[]>`
     update alerts set severity = ${facts.severity}, rate = ${facts.rate}, sample = ${facts.sample}, threshold = ${facts.threshold},
       stats = ${JSON.stringify(facts.stats)}::jsonb, top_domains = ${JSON.stringify(facts.topDomains)}::jsonb, escalated_at = now(), updated_at = now()
-    where deployment_id = ${deploymentId} and metric = ${facts.metric} and state = 'open'
+    where deployment_id = ${deploymentId} and metric = ${facts.metric} and state = ${sqlValue(sql, ALERT_STATE.open)}
     returning id`;
   return row?.id;
 }
 
 export async function resolveAlert(sql: SqlExecutor, deploymentId: string, metric: Metric, rate: number, sample: number, stats: Record<string, unknown>): Promise<{ id: string; severity: string } | undefined> {
   const [row] = await sql<{ id: string; severity: string }[]>`
-    update alerts set state = 'resolved', rate = ${rate}, sample = ${sample}, stats = ${JSON.stringify(stats)}::jsonb, resolved_at = now(), updated_at = now()
-    where deployment_id = ${deploymentId} and metric = ${metric} and state = 'open'
+    update alerts set state = ${sqlValue(sql, ALERT_STATE.resolved)}, rate = ${rate}, sample = ${sample}, stats = ${JSON.stringify(stats)}::jsonb, resolved_at = now(), updated_at = now()
+    where deployment_id = ${deploymentId} and metric = ${metric} and state = ${sqlValue(sql, ALERT_STATE.open)}
     returning id, severity`;
   return row;
 }
@@ -144,5 +155,5 @@ export async function markAutoPaused(sql: SqlExecutor, alertId: string, note: st
 /** Open alerts by metric and severity (the `campaign_guard_alerts_open` gauge). */
 export async function openAlertCounts(sql: SqlExecutor): Promise<{ metric: string; severity: string; open: number }[]> {
   return sql<{ metric: string; severity: string; open: number }[]>`
-    select metric, severity, count(*)::int as open from alerts where state = 'open' group by metric, severity`;
+    select metric, severity, count(*)::int as open from alerts where state = ${sqlValue(sql, ALERT_STATE.open)} group by metric, severity`;
 }

@@ -1,59 +1,40 @@
+import { DELIVERY } from '../../domain/deliveries.js';
+import { STATUS, TERMINAL_STATUSES, targetOf } from '../../domain/lifecycle.js';
 import type { SqlExecutor } from '../client.js';
-
-// JSON goes in as text with a cast: drizzle replaces this client's json serializers.
-
-/** The cancel path's SQL: O(1) in audience size inside the transaction; the ledger follows later. */
-export interface LockedDeployment {
-  id: string;
-  campaign_id: string;
-  name: string;
-  status: string;
-  total_count: number;
-  in_flight_count: number;
-  sent_count: number;
-  bounced_count: number;
-  failed_count: number;
-  unknown_count: number;
-  cancelled_count: number;
-  cancelled_by: string | null;
-  cancelled_at: string | null;
-  paused_by: string | null;
-}
+import { sqlList, sqlValue } from '../sql-values.js';
+import { recentAlert } from './alerts.js';
 
 /**
- * Locks one deployment, some, or all of a campaign's, always in id order: pause, resume, cancel
- * and provider feedback all lock through here, so no two of them can deadlock.
+ * The cancel path's SQL: O(1) in audience size inside the transaction; the ledger follows later.
+ * JSON goes in as text with a cast: drizzle replaces this client's json serializers.
  */
-export async function lockDeployments(sql: SqlExecutor, where: { deploymentId?: string; campaignId?: string; deploymentIds?: string[] }): Promise<LockedDeployment[]> {
-  if (where.deploymentIds) {
-    if (where.deploymentIds.length === 0) return [];
-    return sql<LockedDeployment[]>`select * from deployments where id = any(${sql.array(where.deploymentIds)}::text[]) order by id for update`;
-  }
-  return where.deploymentId
-    ? sql<LockedDeployment[]>`select * from deployments where id = ${where.deploymentId} for update`
-    : sql<LockedDeployment[]>`select * from deployments where campaign_id = ${where.campaignId!} order by id for update`;
+
+/** The deployment a batch belongs to, read before its deployment is locked (deployment first, always). */
+export async function deploymentOfBatch(sql: SqlExecutor, batchId: string): Promise<string | undefined> {
+  const [row] = await sql<{ deployment_id: string }[]>`select deployment_id from batches where id = ${batchId}`;
+  return row?.deployment_id;
 }
 
-export async function lockCampaign(sql: SqlExecutor, campaignId: string) {
-  const [row] = await sql<{ id: string; name: string; kind: 'single' | 'multi'; status: string; locked_by: string | null; locked_at: string | null; cancelled_by: string | null; cancelled_at: string | null }[]>`
-    select id, name, kind, status, locked_by, locked_at, cancelled_by, cancelled_at from campaigns where id = ${campaignId} for update`;
+/** Who cancelled a deployment, or the campaign's first deployment, and when. */
+export async function whoCancelled(sql: SqlExecutor, target: string) {
+  const [row] = await sql<{ cancelled_by: string | null; cancelled_at: string | null }[]>`select cancelled_by, cancelled_at from deployments where id = ${target} or campaign_id = ${target} limit 1`;
   return row;
 }
 
 /** Everything not yet sent or in flight becomes `cancelled` in the books, at once. */
 export async function cancelDeployments(sql: SqlExecutor, ids: string[], actor: string, reason: string | null): Promise<void> {
   await sql`
-    update deployments set status = 'cancelled', cancelled_by = ${actor}, cancelled_at = now(), cancel_reason = ${reason}, updated_at = now(),
+    update deployments set status = ${sqlValue(sql, targetOf('cancel'))}, cancelled_by = ${actor}, cancelled_at = now(), cancel_reason = ${reason}, updated_at = now(),
       cancelled_count = greatest(0, total_count - sent_count - bounced_count - failed_count - unknown_count - in_flight_count)
     where id = any(${sql.array(ids)}::text[])`;
   await sql`
-    update batches set status = 'cancelled', cancelled_by = ${actor}, cancelled_at = now(), updated_at = now(),
+    update batches set status = ${sqlValue(sql, STATUS.cancelled)}, cancelled_by = ${actor}, cancelled_at = now(), updated_at = now(),
       cancelled_count = greatest(0, total_count - sent_count - bounced_count - failed_count - unknown_count - in_flight_count)
-    where deployment_id = any(${sql.array(ids)}::text[]) and status not in ('completed', 'cancelled')`;
+    where deployment_id = any(${sql.array(ids)}::text[]) and status not in ${sqlList(sql, TERMINAL_STATUSES)}`;
 }
 
 export async function cancelCampaignRow(sql: SqlExecutor, campaignId: string, actor: string, reason: string | null): Promise<void> {
-  await sql`update campaigns set status = 'cancelled', cancelled_by = ${actor}, cancelled_at = now(), cancel_reason = ${reason}, updated_at = now() where id = ${campaignId}`;
+  await sql`update campaigns set status = ${sqlValue(sql, STATUS.cancelled)}, cancelled_by = ${actor}, cancelled_at = now(), cancel_reason = ${reason}, updated_at = now() where id = ${campaignId}`;
 }
 
 export async function lockBatch(sql: SqlExecutor, batchId: string) {
@@ -65,16 +46,11 @@ export async function lockBatch(sql: SqlExecutor, batchId: string) {
 /** A batch that has not started: all of it will never be sent; the deployment's books follow. */
 export async function cancelBatchRow(sql: SqlExecutor, batchId: string, deploymentId: string, actor: string): Promise<number> {
   const [row] = await sql<{ n: number }[]>`
-    update batches set status = 'cancelled', cancelled_by = ${actor}, cancelled_at = now(), updated_at = now(),
+    update batches set status = ${sqlValue(sql, STATUS.cancelled)}, cancelled_by = ${actor}, cancelled_at = now(), updated_at = now(),
       cancelled_count = greatest(0, total_count - sent_count - bounced_count - failed_count - unknown_count - in_flight_count)
     where id = ${batchId} returning cancelled_count as n`;
   await sql`update deployments set cancelled_count = cancelled_count + ${row!.n}, updated_at = now() where id = ${deploymentId}`;
   return row!.n;
-}
-
-export async function auditByRequestKey(sql: SqlExecutor, requestKey: string) {
-  const [row] = await sql<{ details: Record<string, unknown> }[]>`select details from audit_log where request_key = ${requestKey}`;
-  return row;
 }
 
 /**
@@ -83,8 +59,8 @@ export async function auditByRequestKey(sql: SqlExecutor, requestKey: string) {
  */
 export async function markPendingCancelled(sql: SqlExecutor, deploymentId: string, batchId: string | null, fromSeq: number, toSeq: number): Promise<number> {
   const rows = await sql`
-    update deliveries set status = 'cancelled', updated_at = now()
-    where deployment_id = ${deploymentId} and seq between ${fromSeq} and ${toSeq} and status = 'pending'
+    update deliveries set status = ${sqlValue(sql, DELIVERY.cancelled)}, updated_at = now()
+    where deployment_id = ${deploymentId} and seq between ${fromSeq} and ${toSeq} and status = ${sqlValue(sql, DELIVERY.pending)}
       and (${batchId}::text is null or batch_id = ${batchId})
     returning 1`;
   return rows.length;
@@ -103,10 +79,10 @@ export async function reportSettledCancel(sql: SqlExecutor, deploymentId: string
         'type', 'cancel_settled', 'deploymentId', id, 'campaignId', campaign_id,
         'sent', sent_count, 'bounced', bounced_count, 'failed', failed_count, 'unknown', unknown_count,
         'neverSent', cancelled_count, 'total', total_count)::jsonb as payload
-      from deployments where id = ${deploymentId} and status = 'cancelled' and in_flight_count = 0
+      from deployments where id = ${deploymentId} and status = ${sqlValue(sql, STATUS.cancelled)} and in_flight_count = 0
     ), threads as (
       select a.id from alerts a
-      where a.deployment_id = ${deploymentId} and (a.state = 'open' or coalesce(a.resolved_at, a.opened_at) > now() - interval '1 day')
+      where a.deployment_id = ${deploymentId} and ${recentAlert(sql)}
     )
     insert into slack_outbox (kind, dedupe_key, alert_id, payload)
     select 'thread_reply', 'cancel-settled:' || s.id || ':' || t.id, t.id, s.payload from settled s cross join threads t
@@ -123,7 +99,7 @@ export async function closeCancelledLedger(sql: SqlExecutor, deploymentId: strin
 export async function cancelledLedgersLeftOpen(sql: SqlExecutor, olderThanSeconds: number, limit = 10) {
   return sql<{ id: string }[]>`
     select id from deployments
-    where status = 'cancelled' and not ledger_closed and cancelled_at < now() - make_interval(secs => ${olderThanSeconds})
+    where status = ${sqlValue(sql, STATUS.cancelled)} and not ledger_closed and cancelled_at < now() - make_interval(secs => ${olderThanSeconds})
     order by cancelled_at limit ${limit}`;
 }
 

@@ -1,6 +1,6 @@
 import { and, asc, eq, gte, inArray, sql } from 'drizzle-orm';
 import { ACTIVE_DEPLOYMENT_STATUSES } from '../../domain/lifecycle.js';
-import type { Executor } from '../client.js';
+import type { Executor, SqlExecutor } from '../client.js';
 import { campaigns, deploymentSamples, deployments } from '../schema/index.js';
 
 export type DeploymentRow = typeof deployments.$inferSelect;
@@ -54,4 +54,17 @@ export async function oldestRecentSamples(db: Executor, ids: string[], seconds: 
     .from(deploymentSamples)
     .where(and(inArray(deploymentSamples.deploymentId, ids), gte(deploymentSamples.takenAt, sql`now() - make_interval(secs => ${seconds})`)))
     .orderBy(deploymentSamples.deploymentId, asc(deploymentSamples.takenAt));
+}
+
+/** Each deployment's status and, if stopped, when (ms since the epoch): what the stop watcher reads. */
+export async function statusesOf(sql: SqlExecutor, deploymentIds: string[]) {
+  if (deploymentIds.length === 0) return [];
+  return sql<{ id: string; status: string; stopped_at: string | null }[]>`
+    select id, status, (extract(epoch from coalesce(cancelled_at, paused_at)) * 1000)::bigint as stopped_at
+    from deployments where id = any(${sql.array(deploymentIds)}::text[])`;
+}
+
+export async function deploymentStatus(sql: SqlExecutor, deploymentId: string): Promise<string | undefined> {
+  const [row] = await sql<{ status: string }[]>`select status from deployments where id = ${deploymentId}`;
+  return row?.status;
 }

@@ -1,5 +1,7 @@
 import type { CounterDelta, Disposition, LedgerRow, LedgerStatus, RowChange } from '../../domain/feedback-effects.js';
+import { DELIVERY } from '../../domain/deliveries.js';
 import type { SqlExecutor } from '../client.js';
+import { sqlValue } from '../sql-values.js';
 
 /**
  * Provider feedback's SQL: everything set-based (arrays as parameters), so a batch of thousands
@@ -110,6 +112,6 @@ export async function orphansToRetry(sql: SqlExecutor, limit: number) {
     select p.id, p.payload from provider_events p
     join deliveries d on d.deployment_id = p.deployment_id and d.seq = p.seq
     where p.disposition = 'orphan' and p.deployment_id is not null and p.received_at > now() - interval '7 days'
-      and d.status <> 'claimed'
+      and d.status <> ${sqlValue(sql, DELIVERY.claimed)}
     order by p.id limit ${limit}`;
 }

@@ -1,6 +1,11 @@
 import { asc, eq } from 'drizzle-orm';
-import type { Executor } from '../client.js';
+import type { Executor, SqlExecutor } from '../client.js';
 import { operators } from '../schema/index.js';
+
+/**
+ * The operators table: grants and revocations (CLI), and the role read on every action (Slack's
+ * gate and the control service), in plain SQL there since it is on every request's path.
+ */
 
 export type OperatorRow = typeof operators.$inferSelect;
 export type Role = OperatorRow['role'];
@@ -33,4 +38,10 @@ export async function findOperator(db: Executor, userId: string): Promise<Operat
 
 export async function listOperators(db: Executor): Promise<OperatorRow[]> {
   return db.select().from(operators).orderBy(asc(operators.userId));
+}
+
+/** The operator's role; on a transaction's own connection when given one (a second connection per cancel could exhaust the pool). */
+export async function operatorRole(sql: SqlExecutor, userId: string): Promise<string | undefined> {
+  const [row] = await sql<{ role: string }[]>`select role from operators where user_id = ${userId}`;
+  return row?.role;
 }

@@ -1,5 +1,7 @@
 import { RELAY_FAULT_OPEN, RELAY_FAULT_RESUMED, type RelayFaultState } from '../../domain/relay-fault-states.js';
+import { STATUS } from '../../domain/lifecycle.js';
 import type { SqlExecutor } from '../client.js';
+import { sqlValue } from '../sql-values.js';
 
 /**
  * The relay-fault records' SQL: at most one open fault (a unique index), taken under a
@@ -27,7 +29,7 @@ export async function recordRelayFault(sql: SqlExecutor, candidateId: string, ca
   const [open] = await sql<{ id: string }[]>`
     update relay_faults set cause = ${cause}, updated_at = now(),
       deployment_ids = array(select distinct unnest(deployment_ids || ${sql.array(deploymentIds)}::text[]) order by 1)
-    where state = ${RELAY_FAULT_OPEN} returning id`;
+    where state = ${sqlValue(sql, RELAY_FAULT_OPEN)} returning id`;
   if (open) return { id: open.id, opened: false };
   await sql`insert into relay_faults (id, cause, deployment_ids) values (${candidateId}, ${cause}, ${sql.array(deploymentIds)}::text[])`;
   return { id: candidateId, opened: true };
@@ -41,13 +43,13 @@ export async function relayFaultById(sql: SqlExecutor, id: string): Promise<Rela
 /** Closes an open fault; undefined if it was not open (someone resumed it first). */
 export async function closeRelayFault(sql: SqlExecutor, id: string, actor: string): Promise<{ id: string } | undefined> {
   const [row] = await sql<{ id: string }[]>`
-    update relay_faults set state = ${RELAY_FAULT_RESUMED}, resumed_by = ${actor}, resumed_at = now(), updated_at = now()
-    where id = ${id} and state = ${RELAY_FAULT_OPEN} returning id`;
+    update relay_faults set state = ${sqlValue(sql, RELAY_FAULT_RESUMED)}, resumed_by = ${actor}, resumed_at = now(), updated_at = now()
+    where id = ${id} and state = ${sqlValue(sql, RELAY_FAULT_OPEN)} returning id`;
   return row;
 }
 
-export async function sendingDeploymentIds(sql: SqlExecutor, sending: string): Promise<string[]> {
-  const rows = await sql<{ id: string }[]>`select id from deployments where status = ${sending} order by id`;
+export async function sendingDeploymentIds(sql: SqlExecutor): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`select id from deployments where status = ${sqlValue(sql, STATUS.sending)} order by id`;
   return rows.map((r) => r.id);
 }
 

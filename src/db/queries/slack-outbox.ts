@@ -1,5 +1,10 @@
 import type postgres from 'postgres';
+import type { AlertState } from '../../domain/alert-states.js';
+import { TERMINAL_STATUSES } from '../../domain/lifecycle.js';
+import { OUTBOX_STATUS } from '../../domain/outbox-states.js';
 import type { SqlExecutor } from '../client.js';
+import { sqlList, sqlValue } from '../sql-values.js';
+import { recentAlert } from './alerts.js';
 
 /**
  * The Slack adapter's SQL: outbox delivery (claim with a lease, mark delivered with the stored ts
@@ -8,7 +13,7 @@ import type { SqlExecutor } from '../client.js';
  */
 export interface OutboxRow {
   id: number;
-  kind: 'post' | 'update' | 'thread_reply' | 'ephemeral';
+  kind: 'post' | 'update' | 'thread_reply';
   dedupe_key: string;
   alert_id: string | null;
   channel: string | null;
@@ -18,9 +23,6 @@ export interface OutboxRow {
   attempts: number;
 }
 
-/** Alerts whose message a change of their deployment should edit: open ones, and recent ones. */
-const recentAlert = (sql: SqlExecutor) => sql`(a.state = 'open' or coalesce(a.resolved_at, a.opened_at) > now() - interval '1 day')`;
-
 /**
  * Claims due rows: each is leased (next_attempt_at moves past the lease) by the statement that
  * selects it with SKIP LOCKED, so two notifiers never hold the same row.
@@ -28,7 +30,7 @@ const recentAlert = (sql: SqlExecutor) => sql`(a.state = 'open' or coalesce(a.re
 export async function claimDueOutbox(sql: SqlExecutor, limit: number, leaseSeconds: number): Promise<OutboxRow[]> {
   const rows = await sql<OutboxRow[]>`
     update slack_outbox o set attempts = o.attempts + 1, next_attempt_at = now() + make_interval(secs => ${leaseSeconds})
-    from (select id from slack_outbox where status = 'pending' and next_attempt_at <= now() order by id limit ${limit} for update skip locked) due
+    from (select id from slack_outbox where status = ${sqlValue(sql, OUTBOX_STATUS.pending)} and next_attempt_at <= now() order by id limit ${limit} for update skip locked) due
     where o.id = due.id
     returning o.id, o.kind, o.dedupe_key, o.alert_id, o.channel, o.thread_ts, o.user_id, o.payload, o.attempts`;
   return [...rows].sort((a, b) => a.id - b.id);
@@ -37,7 +39,7 @@ export async function claimDueOutbox(sql: SqlExecutor, limit: number, leaseSecon
 /** Delivered: the ts is stored with the delivery, and an alert's first post gives the alert its message. */
 export async function markOutboxDelivered(sql: postgres.Sql, row: { id: number; alertId: string | null; setsAlertMessage: boolean }, channel: string, ts: string | null): Promise<void> {
   await sql.begin(async (tx) => {
-    await tx`update slack_outbox set status = 'delivered', channel = ${channel}, delivered_ts = ${ts}, delivered_at = now(), last_error = null where id = ${row.id}`;
+    await tx`update slack_outbox set status = ${sqlValue(tx, OUTBOX_STATUS.delivered)}, channel = ${channel}, delivered_ts = ${ts}, delivered_at = now(), last_error = null where id = ${row.id}`;
     if (row.setsAlertMessage && row.alertId && ts) {
       // alert_id names an alert or a relay fault: the message belongs to whichever has that id.
       await tx`update alerts set slack_channel = ${channel}, slack_ts = ${ts} where id = ${row.alertId} and slack_ts is null`;
@@ -51,17 +53,17 @@ export async function rescheduleOutbox(sql: SqlExecutor, id: number, delaySecond
   await sql`
     update slack_outbox set next_attempt_at = now() + make_interval(secs => ${delaySeconds}), last_error = coalesce(${error}, last_error),
       attempts = case when ${countsAsAttempt} then attempts else greatest(0, attempts - 1) end
-    where id = ${id} and status = 'pending'`;
+    where id = ${id} and status = ${sqlValue(sql, OUTBOX_STATUS.pending)}`;
 }
 
 export async function failOutbox(sql: SqlExecutor, id: number, error: string): Promise<void> {
-  await sql`update slack_outbox set status = 'failed', last_error = ${error} where id = ${id}`;
+  await sql`update slack_outbox set status = ${sqlValue(sql, OUTBOX_STATUS.failed)}, last_error = ${error} where id = ${id}`;
 }
 
 /** An older undelivered row for the same alert: messages of one alert go out in order. */
 export async function olderPendingForAlert(sql: SqlExecutor, alertId: string, id: number): Promise<{ id: number; status: string } | undefined> {
   const [row] = await sql<{ id: number; status: string }[]>`
-    select id, status from slack_outbox where alert_id = ${alertId} and id < ${id} and status = 'pending' order by id limit 1`;
+    select id, status from slack_outbox where alert_id = ${alertId} and id < ${id} and status = ${sqlValue(sql, OUTBOX_STATUS.pending)} order by id limit 1`;
   return row;
 }
 
@@ -71,12 +73,25 @@ export async function olderPendingForAlert(sql: SqlExecutor, alertId: string, id
  */
 export async function newerPendingEdit(sql: SqlExecutor, alertId: string, id: number): Promise<{ id: number } | undefined> {
   const [row] = await sql<{ id: number }[]>`
-    select id from slack_outbox where alert_id = ${alertId} and kind = 'update' and id > ${id} and status = 'pending' order by id desc limit 1`;
+    select id from slack_outbox where alert_id = ${alertId} and kind = 'update' and id > ${id} and status = ${sqlValue(sql, OUTBOX_STATUS.pending)} order by id desc limit 1`;
   return row;
 }
 
 export async function supersedeOutbox(sql: SqlExecutor, id: number, byId: number): Promise<void> {
-  await sql`update slack_outbox set status = 'superseded', last_error = ${`superseded by outbox row ${byId}`} where id = ${id} and status = 'pending'`;
+  await sql`update slack_outbox set status = ${sqlValue(sql, OUTBOX_STATUS.superseded)}, last_error = ${`superseded by outbox row ${byId}`}
+    where id = ${id} and status = ${sqlValue(sql, OUTBOX_STATUS.pending)}`;
+}
+
+/** Seconds the oldest undelivered row has waited; 0 when none waits. */
+export async function outboxLagSeconds(sql: SqlExecutor): Promise<number> {
+  const [row] = await sql<{ lag: number | null }[]>`
+    select extract(epoch from now() - min(created_at))::float8 as lag from slack_outbox where status = ${sqlValue(sql, OUTBOX_STATUS.pending)}`;
+  return row?.lag ?? 0;
+}
+
+export async function pendingOutboxCount(sql: SqlExecutor): Promise<number> {
+  const [row] = await sql<{ pending: number }[]>`select count(*)::int as pending from slack_outbox where status = ${sqlValue(sql, OUTBOX_STATUS.pending)}`;
+  return row?.pending ?? 0;
 }
 
 export interface AlertView {
@@ -84,7 +99,7 @@ export interface AlertView {
   deployment_id: string;
   metric: 'bounce' | 'error' | 'complaint';
   severity: 'warning' | 'critical';
-  state: 'open' | 'resolved';
+  state: AlertState;
   rate: number;
   sample: number;
   threshold: number;
@@ -139,7 +154,7 @@ export async function staleAlertMessage(sql: SqlExecutor, channel: string, ts: s
     where a.slack_channel = ${channel} and a.slack_ts = ${ts}
       and not exists (
         select 1 from slack_outbox o
-        where o.alert_id = a.id and o.status <> 'failed' and d.status in ('cancelled', 'completed')
+        where o.alert_id = a.id and o.status <> ${sqlValue(sql, OUTBOX_STATUS.failed)} and d.status in ${sqlList(sql, TERMINAL_STATUSES)}
           and o.created_at >= coalesce(d.cancelled_at, d.completed_at))
     limit 1`;
   return row;
@@ -191,33 +206,12 @@ export async function enqueueDeploymentFault(sql: SqlExecutor, deploymentId: str
     on conflict (dedupe_key) do nothing`;
 }
 
-/** A row the notifier renders from the request itself (an ephemeral answer that could not be sent at once). */
-export async function enqueueEphemeral(sql: SqlExecutor, message: { dedupeKey: string; channel: string; userId: string; text: string }): Promise<void> {
-  await sql`
-    insert into slack_outbox (kind, dedupe_key, channel, user_id, payload)
-    values ('ephemeral', ${message.dedupeKey}, ${message.channel}, ${message.userId}, ${JSON.stringify({ type: 'text', text: message.text })}::jsonb)
-    on conflict (dedupe_key) do nothing`;
-}
-
-export async function recordSlackRefusal(sql: SqlExecutor, entry: { actor: string; team: string | null; action: string; target: string | null; why: string }): Promise<void> {
-  const kind = entry.target?.startsWith('dep_') ? 'deployment' : entry.target?.startsWith('cmp_') ? 'campaign' : entry.target ? 'unknown' : null;
-  await sql`
-    insert into audit_log (actor, actor_team, action, target_type, target_id, outcome, reason, details)
-    values (${entry.actor}, ${entry.team}, ${entry.action}, ${kind}, ${entry.target}, 'refused', ${entry.why}, ${JSON.stringify({ via: 'slack' })}::jsonb)`;
-}
-
 /** An edit of one alert message (a stale click showed it is out of date). */
 export async function enqueueAlertRefresh(sql: SqlExecutor, alertId: string): Promise<void> {
   await sql`
     insert into slack_outbox (kind, dedupe_key, alert_id, payload)
     values ('update', ${`alert:${alertId}:refresh:${Date.now()}`}, ${alertId}, ${JSON.stringify({ type: 'alert', alertId, change: 'refresh' })}::jsonb)
     on conflict (dedupe_key) do nothing`;
-}
-
-/** The operator's role, on the hot path of every Slack request (plain SQL: no query builder). */
-export async function operatorRole(sql: SqlExecutor, userId: string): Promise<string | undefined> {
-  const [row] = await sql<{ role: string }[]>`select role from operators where user_id = ${userId}`;
-  return row?.role;
 }
 
 /** The monitor's outbox row for an alert change, in the transaction of the change; the notifier renders it. */

@@ -1,5 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { check, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { ALERT_STATE, ALERT_STATES } from '../../domain/alert-states.js';
+import { quotedValues } from '../sql-values.js';
 import { deployments } from './deployments.js';
 
 /** One record per (deployment, metric) spike; escalation and resolution update it in place. */
@@ -12,7 +14,7 @@ export const alerts = pgTable(
       .references(() => deployments.id),
     metric: text('metric').notNull(),
     severity: text('severity').notNull(),
-    state: text('state').notNull().default('open'),
+    state: text('state').notNull().default(ALERT_STATE.open),
     rate: doublePrecision('rate').notNull(),
     sample: integer('sample').notNull(),
     threshold: doublePrecision('threshold').notNull(),
@@ -30,8 +32,8 @@ export const alerts = pgTable(
   (t) => [
     check('alerts_metric_check', sql`${t.metric} in ('bounce', 'error', 'complaint')`),
     check('alerts_severity_check', sql`${t.severity} in ('warning', 'critical')`),
-    check('alerts_state_check', sql`${t.state} in ('open', 'resolved')`),
-    uniqueIndex('alerts_open_key').on(t.deploymentId, t.metric).where(sql`${t.state} = 'open'`),
+    check('alerts_state_check', sql`${t.state} in (${sql.raw(quotedValues(ALERT_STATES))})`),
+    uniqueIndex('alerts_open_key').on(t.deploymentId, t.metric).where(sql`${t.state} = ${sql.raw(quotedValues([ALERT_STATE.open]))}`),
     index('alerts_deployment_idx').on(t.deploymentId),
   ],
 );

@@ -1,5 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { check, index, integer, pgTable, text, timestamp, unique } from 'drizzle-orm/pg-core';
+import { BATCH_STATUSES, STATUS } from '../../domain/lifecycle.js';
+import { quotedValues } from '../sql-values.js';
 import { deliveryCounters } from './counters.js';
 import { deployments } from './deployments.js';
 
@@ -29,9 +31,9 @@ export const batches = pgTable(
   (t) => [
     check(
       'batches_status_check',
-      sql`${t.status} in ('draft', 'scheduled', 'sending', 'paused', 'completed', 'cancelled')`,
+      sql`${t.status} in (${sql.raw(quotedValues(BATCH_STATUSES))})`,
     ),
     unique('batches_deployment_position_key').on(t.deploymentId, t.position),
-    index('batches_send_at_idx').on(t.sendAt).where(sql`${t.status} = 'scheduled'`),
+    index('batches_send_at_idx').on(t.sendAt).where(sql`${t.status} = ${sql.raw(quotedValues([STATUS.scheduled]))}`),
   ],
 );

@@ -1,6 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { check, doublePrecision, index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { CAMPAIGN_STATUSES } from '../../domain/lifecycle.js';
 import { DEFAULT_SEND_WEIGHT } from '../../domain/send-weight.js';
+import { quotedValues } from '../sql-values.js';
 
 export const campaigns = pgTable(
   'campaigns',
@@ -32,7 +34,7 @@ export const campaigns = pgTable(
     check('campaigns_kind_check', sql`${t.kind} in ('single', 'multi')`),
     check(
       'campaigns_status_check',
-      sql`${t.status} in ('draft', 'scheduled', 'sending', 'paused', 'completed', 'cancelled')`,
+      sql`${t.status} in (${sql.raw(quotedValues(CAMPAIGN_STATUSES))})`,
     ),
     check('campaigns_send_weight_check', sql`${t.sendWeight} > 0`),
     index('campaigns_name_idx').on(sql`lower(${t.name})`),

@@ -1,5 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { check, index, integer, pgTable, primaryKey, smallint, text, timestamp } from 'drizzle-orm/pg-core';
+import { DELIVERY, DELIVERY_STATUSES } from '../../domain/deliveries.js';
+import { quotedValues } from '../sql-values.js';
 
 /**
  * The per-recipient ledger: pending → claimed → sent | failed | bounced | unknown | cancelled.
@@ -16,10 +18,10 @@ export const deliveries = pgTable(
     email: text('email').notNull(),
     /**
      * Merge-field values, in the order of campaigns.field_names, as the audience line stores them
-     * (a JSON array, or "," and plain comma-separated values); read by `parseFieldLine`.
+     * (a JSON array, or "," and plain comma-separated values): the format of db/field-line.ts.
      */
     fields: text('fields').notNull(),
-    status: text('status').notNull().default('pending'),
+    status: text('status').notNull().default(DELIVERY.pending),
     attempts: smallint('attempts').notNull().default(0),
     claimedBy: text('claimed_by'),
     claimExpiresAt: timestamp('claim_expires_at', { withTimezone: true }),
@@ -36,11 +38,11 @@ export const deliveries = pgTable(
     primaryKey({ name: 'deliveries_pkey', columns: [t.deploymentId, t.seq] }),
     check(
       'deliveries_status_check',
-      sql`${t.status} in ('pending', 'claimed', 'sent', 'failed', 'bounced', 'unknown', 'cancelled')`,
+      sql`${t.status} in (${sql.raw(quotedValues(DELIVERY_STATUSES))})`,
     ),
     // Claiming needs no index of its own: a send job claims within a range of ~250 seqs, which
     // the primary key serves; one index fewer makes prefetch a third faster.
     // The lease sweeper and the lease heartbeat look only at claimed rows.
-    index('deliveries_claimed_idx').on(t.claimedBy, t.claimExpiresAt).where(sql`${t.status} = 'claimed'`),
+    index('deliveries_claimed_idx').on(t.claimedBy, t.claimExpiresAt).where(sql`${t.status} = ${sql.raw(quotedValues([DELIVERY.claimed]))}`),
   ],
 );

@@ -1,5 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { boolean, check, index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { ACTIVE_DEPLOYMENT_STATUSES, DEPLOYMENT_STATUSES } from '../../domain/lifecycle.js';
+import { quotedValues } from '../sql-values.js';
 import { campaigns } from './campaigns.js';
 import { deliveryCounters } from './counters.js';
 
@@ -44,14 +46,14 @@ export const deployments = pgTable(
   (t) => [
     check(
       'deployments_status_check',
-      sql`${t.status} in ('draft', 'scheduled', 'prefetching', 'prefetched', 'sending', 'paused', 'completed', 'cancelled')`,
+      sql`${t.status} in (${sql.raw(quotedValues(DEPLOYMENT_STATUSES))})`,
     ),
     index('deployments_campaign_idx').on(t.campaignId, t.position),
     index('deployments_name_idx').on(sql`lower(${t.name})`),
     // The activity monitor lists only live deployments; this stays tiny however many have ended.
     index('deployments_active_idx')
       .on(t.status, t.sendAt)
-      .where(sql`${t.status} in ('scheduled', 'prefetching', 'prefetched', 'sending', 'paused')`),
+      .where(sql`${t.status} in (${sql.raw(quotedValues(ACTIVE_DEPLOYMENT_STATUSES))})`),
     // Ended deployments still get provider feedback (late bounces, complaints); the monitor finds them here.
     index('deployments_feedback_idx').on(t.feedbackAt).where(sql`${t.feedbackAt} is not null`),
   ],

@@ -1,6 +1,7 @@
-import { RELAY_FAULT_OPEN } from '../../domain/relay-fault-states.js';
 import { sql } from 'drizzle-orm';
 import { check, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { RELAY_FAULT_OPEN, RELAY_FAULT_STATES } from '../../domain/relay-fault-states.js';
+import { quotedValues } from '../sql-values.js';
 
 /**
  * A fault of the SMTP relay as a whole that paused the sending deployments: one record (and one
@@ -24,7 +25,7 @@ export const relayFaults = pgTable(
     slackTs: text('slack_ts'),
   },
   (t) => [
-    check('relay_faults_state_check', sql`${t.state} in ('open', 'resumed')`),
-    uniqueIndex('relay_faults_open_key').on(t.state).where(sql`${t.state} = 'open'`),
+    check('relay_faults_state_check', sql`${t.state} in (${sql.raw(quotedValues(RELAY_FAULT_STATES))})`),
+    uniqueIndex('relay_faults_open_key').on(t.state).where(sql`${t.state} = ${sql.raw(quotedValues([RELAY_FAULT_OPEN]))}`),
   ],
 );

@@ -1,5 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { bigserial, check, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { OUTBOX_STATUS, OUTBOX_STATUSES } from '../../domain/outbox-states.js';
+import { quotedValues } from '../sql-values.js';
 
 /**
  * Slack messages written in the same transaction as the change they report, delivered by a
@@ -17,7 +19,7 @@ export const slackOutbox = pgTable(
     threadTs: text('thread_ts'),
     userId: text('user_id'),
     payload: jsonb('payload').notNull(),
-    status: text('status').notNull().default('pending'),
+    status: text('status').notNull().default(OUTBOX_STATUS.pending),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
     lastError: text('last_error'),
@@ -27,7 +29,7 @@ export const slackOutbox = pgTable(
   },
   (t) => [
     check('slack_outbox_kind_check', sql`${t.kind} in ('post', 'update', 'thread_reply', 'ephemeral')`),
-    check('slack_outbox_status_check', sql`${t.status} in ('pending', 'delivered', 'superseded', 'failed')`),
-    index('slack_outbox_due_idx').on(t.nextAttemptAt, t.id).where(sql`${t.status} = 'pending'`),
+    check('slack_outbox_status_check', sql`${t.status} in (${sql.raw(quotedValues(OUTBOX_STATUSES))})`),
+    index('slack_outbox_due_idx').on(t.nextAttemptAt, t.id).where(sql`${t.status} = ${sql.raw(quotedValues([OUTBOX_STATUS.pending]))}`),
   ],
 );

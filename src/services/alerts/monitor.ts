@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { WATCHED_STATUSES } from '../../domain/alert-states.js';
+import { PAUSABLE } from '../../domain/lifecycle.js';
 import {
   applyOverride,
   evaluate,
@@ -119,7 +121,7 @@ export function createAlertMonitor(deps: {
     if (!lock!.locked) return { changes: [], autoPause: [] };
     const now = new Date(lock!.now);
     const rows = await watchedDeployments(tx, deps.windowSeconds, previous);
-    previous = rows.filter((r) => r.status === 'sending' || r.status === 'paused').map((r) => r.id);
+    previous = rows.filter((r) => (WATCHED_STATUSES as readonly string[]).includes(r.status)).map((r) => r.id);
     if (rows.length === 0) return { changes: [], autoPause: [] };
     const ids = rows.map((r) => r.id);
     const base = new Map((await baselines(tx, ids, deps.windowSeconds)).map((b) => [b.deployment_id, totals({ sent: b.sent, bounced: b.bounced, failed: b.errors, unknown: 0, complaints: b.complaints })]));
@@ -163,7 +165,7 @@ export function createAlertMonitor(deps: {
         await enqueueAlertChange(tx, alertId, change, change === 'opened' ? `alert:${alertId}:opened` : `alert:${alertId}:escalated:${severity}`);
         const done: AlertChange = { alertId, deploymentId: row.id, metric, change, severity, rate: obs.rate, sample: obs.sample };
         changes.push(done);
-        if (severity === 'critical' && policy.autoPauseOnCritical && ['scheduled', 'prefetching', 'prefetched', 'sending'].includes(row.status)) autoPause.push(done);
+        if (severity === 'critical' && policy.autoPauseOnCritical && (PAUSABLE.single as readonly string[]).includes(row.status)) autoPause.push(done);
       }
     }
     await saveWatches(tx, changedWatches);

@@ -1,6 +1,7 @@
 import { ok, refused, type Result } from '../../domain/result.js';
 import { applyOverride, METRICS, type Policy, type PolicyOverride } from '../../domain/thresholds.js';
 import type { DatabaseHandle, SqlExecutor } from '../../db/client.js';
+import { recordDone } from '../../db/queries/audit.js';
 import { ID_PATTERN } from '../../lib/ids.js';
 import { parsePolicyOverride } from './monitor.js';
 
@@ -64,8 +65,7 @@ export function createAlertPolicyService(deps: { database: DatabaseHandle; defau
         const applied = applyOverride(deps.defaults, checked.override);
         if (!applied.ok) return refused('invalid_policy', applied.reason);
         await tx`update campaigns set alert_policy = ${next === null ? null : JSON.stringify(next)}::jsonb, updated_at = now() where id = ${campaignId}`;
-        await tx`insert into audit_log (actor, action, target_type, target_id, outcome, details)
-          values (${actor}, 'campaign.alert_policy', 'campaign', ${campaignId}, 'ok', ${JSON.stringify({ override: next })}::jsonb)`;
+        await recordDone(tx, { actor, action: 'campaign.alert_policy', targetType: 'campaign', targetId: campaignId, reason: null, details: { override: next }, requestKey: null });
         return ok(view(campaignId, checked.override));
       })) as Result<PolicyView, PolicyRefusal>;
     },

@@ -6,26 +6,13 @@ import type { Writable } from 'node:stream';
  * recipients of one deployment, already joined by the validator; the writer numbers chunks and
  * recipients (seq) per deployment, in file order.
  */
-// eslint-disable-next-line no-control-regex
-export const NEEDS_JSON_ESCAPE = /["\\\u0000-\u001f\u2028\u2029]/;
-
-/** A JSON array of strings, without JSON.stringify's per-call cost in the common case. */
-export function jsonStrings(values: string[]): string {
-  let json = '[';
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i]!;
-    json += (i ? ',' : '') + (NEEDS_JSON_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`);
-  }
-  return `${json}]`;
-}
-
 export function createChunkWriter(copy: Writable, deploymentIds: string[]) {
   const nextChunk = deploymentIds.map(() => 0);
   const seqs = deploymentIds.map(() => 0);
   let pending = '';
 
   return {
-    /** Adds `count` recipients to a deployment: addresses and COPY-escaped field JSON, joined by `\n`. */
+    /** Adds `count` recipients to a deployment: addresses and COPY-escaped field lines (db/field-line), joined by `\n`. */
     addPiece(deployment: number, count: number, emails: string, fields: string) {
       pending += `${deploymentIds[deployment]}\t${nextChunk[deployment]!++}\t${seqs[deployment]! + 1}\t${count}\t${emails}\t${fields}\n`;
       seqs[deployment]! += count;

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import { AudienceFileError, dedupeKey, layoutOf, SEPARATOR, type HeaderLayout, type ValidatedBlock } from './audience-rows.js';
+import { COPY_LINE_SEPARATOR as SEPARATOR } from '../../db/field-line.js';
+import { AudienceFileError, dedupeKey, layoutOf, type HeaderLayout, type ValidatedBlock } from './audience-rows.js';
 import { validateInline, type BlockValidator } from './audience-workers.js';
 import { csvBlocks, firstBoundary } from './csv-blocks.js';
 import { CsvSyntaxError, parseCsvText } from './csv-records.js';

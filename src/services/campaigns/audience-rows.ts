@@ -1,5 +1,5 @@
+import { COPY_LINE_SEPARATOR, encodeFieldLine } from '../../db/field-line.js';
 import { checkEmail } from '../../domain/email.js';
-import { jsonStrings } from './audience-chunks.js';
 import { parseCsvText, splitLine } from './csv-records.js';
 
 /**
@@ -29,9 +29,9 @@ export interface HeaderLayout {
 
 /**
  * Up to CHUNK_SIZE valid rows of one group, in file order, already in COPY text: addresses and
- * merge-field values each joined by the COPY escape `\n`. A row's values are a JSON array, or,
- * for the common row with nothing to escape, a comma followed by the values as they were in the
- * file (see `parseFieldLine` in db/queries/audience.ts, which reads both). A group is a spread class
+ * merge-field lines each joined by the COPY escape `\n`. A row's line is in the format of
+ * db/field-line.ts: JSON, or for the common row with nothing to escape the values as they were
+ * in the file after a comma. A group is a spread class
  * (line number mod K, turned into a deployment by the reader, which knows absolute line numbers)
  * or, for rows with a `deployment` column, K + that deployment.
  */
@@ -64,7 +64,6 @@ export interface ValidatedBlock {
 }
 
 export const CHUNK_SIZE = 100;
-export const SEPARATOR = '\\n';
 
 const FIELD_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 
@@ -208,8 +207,8 @@ export function validateBlock(text: string, layout: HeaderLayout, deploymentCoun
       open.set(group, { group, count: 1, emails: address, fields, rowIndexes: [row] });
       return;
     }
-    piece.emails += SEPARATOR + address;
-    piece.fields += SEPARATOR + fields;
+    piece.emails += COPY_LINE_SEPARATOR + address;
+    piece.fields += COPY_LINE_SEPARATOR + fields;
     piece.rowIndexes.push(row);
     if (++piece.count === CHUNK_SIZE) close(piece);
   };
@@ -232,7 +231,7 @@ export function validateBlock(text: string, layout: HeaderLayout, deploymentCoun
         pinned = n - 1;
       }
     }
-    accept(lineNo, check.address, check.key, pinned, jsonStrings(layout.fieldColumns.map((column) => fields[column.index]!)), false);
+    accept(lineNo, check.address, check.key, pinned, encodeFieldLine(layout.fieldColumns.map((column) => fields[column.index]!)), false);
   };
 
   const commaAt: number[] = [];
@@ -257,8 +256,9 @@ export function validateBlock(text: string, layout: HeaderLayout, deploymentCoun
     const check = checkEmail(source.slice(start, commas === 0 ? end : commaAt[0]));
     if (!check.ok) return invalid(lineNo, check.problem);
     if (commas === 0) return accept(lineNo, check.address, check.key, -1, '[]', false);
-    if (escapes) return accept(lineNo, check.address, check.key, -1, jsonStrings(source.slice(commaAt[0]! + 1, end).split(',')), false);
-    // No quotes, backslashes or control characters: keep the values as they are, comma first.
+    if (escapes) return accept(lineNo, check.address, check.key, -1, encodeFieldLine(source.slice(commaAt[0]! + 1, end).split(',')), false);
+    // No quotes, backslashes or control characters: keep the values as they are, from the comma
+    // after the address on (the plain form of db/field-line.ts).
     accept(lineNo, check.address, check.key, -1, source.slice(commaAt[0]!, end), true);
   };
 

@@ -1,5 +1,6 @@
 /**
- * A streaming RFC 4180 CSV reader tuned for audience files. Lines without quotes (nearly all of
+ * An RFC 4180 CSV parser tuned for audience files, run on one block of whole records at a time
+ * (csv-blocks.ts cuts the file into blocks). Lines without quotes (nearly all of
  * them) are handed over as offsets into the decoded text, so a caller on a fast path never has to
  * split or copy them; records with quoted fields, doubled quotes or line breaks inside quotes go
  * through a small state machine and are handed over as fields. csv-parse is correct but costs
@@ -20,37 +21,11 @@ export interface CsvHandler {
   line(text: string, start: number, end: number, lineNo: number): void;
   /** A record that had quoted fields, starting on line `lineNo`. */
   record(fields: string[], lineNo: number): void;
-  /** Called after each input block: the place to apply backpressure. */
-  afterBlock?(): Promise<void>;
 }
 
 export interface CsvReaderOptions {
   /** A record longer than this is refused, so one endless quoted field cannot exhaust memory. */
   maxRecordChars?: number;
-}
-
-export async function readCsv(chunks: AsyncIterable<Buffer | string>, handler: CsvHandler, options: CsvReaderOptions = {}): Promise<void> {
-  const maxRecord = options.maxRecordChars ?? 64 * 1024;
-  const decoder = new TextDecoder('utf-8', { fatal: false });
-  let text = '';
-  let lineNo = 1;
-  let first = true;
-
-  for await (const chunk of chunks) {
-    text += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
-    if (first && text.length > 0) {
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-      first = false;
-    }
-    const { consumed, lines } = parseComplete(text, lineNo, false, maxRecord, handler);
-    text = text.slice(consumed);
-    lineNo += lines;
-    if (text.length > maxRecord) throw new CsvSyntaxError(`a record is longer than ${maxRecord} characters (unclosed quote?)`, lineNo);
-    await handler.afterBlock?.();
-  }
-  text += decoder.decode();
-  parseComplete(text, lineNo, true, maxRecord, handler);
-  await handler.afterBlock?.();
 }
 
 export const splitLine = (text: string, start: number, end: number) => text.slice(start, end).split(',');
@@ -147,6 +122,6 @@ function parseQuotedRecord(text: string, start: number, line: number, final: boo
 }
 
 /** Parses a complete text (a block cut at a record boundary); returns how many lines it spans. */
-export function parseCsvText(text: string, startLine: number, handler: Omit<CsvHandler, 'afterBlock'>, options: CsvReaderOptions = {}): number {
-  return parseComplete(text, startLine, true, options.maxRecordChars ?? 64 * 1024, handler as CsvHandler).lines;
+export function parseCsvText(text: string, startLine: number, handler: CsvHandler, options: CsvReaderOptions = {}): number {
+  return parseComplete(text, startLine, true, options.maxRecordChars ?? 64 * 1024, handler).lines;
 }

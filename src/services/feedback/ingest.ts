@@ -1,7 +1,7 @@
 import { feedbackEffects, rowKey, type Disposition } from '../../domain/feedback-effects.js';
 import type { FeedbackEvent, FeedbackProvider, ParsedFeedback, QuarantinedInput } from '../../domain/feedback.js';
 import type { DatabaseHandle, SqlExecutor } from '../../db/client.js';
-import { lockDeployments } from '../../db/queries/cancellation.js';
+import { lockDeployments } from '../../db/queries/deployment-locks.js';
 import { ledgerRowsFor, orphansToRetry, recordFeedback, setDispositions, type NewProviderEvent } from '../../db/queries/feedback.js';
 import type { Logger } from '../../lib/logger.js';
 import { parseDeliveryTag } from '../../domain/message.js';

@@ -1,8 +1,11 @@
 import type postgres from 'postgres';
-import { firstPendingSeq, markBatchTriggered, startBatch } from '../../db/queries/sending.js';
+import { AWAITING_PREFETCH } from '../../domain/lifecycle.js';
+import { firstPendingSeq, startBatch } from '../../db/queries/batch-start.js';
+import { deploymentStatus } from '../../db/queries/deployments.js';
+import { markBatchTriggered } from '../../db/queries/send-scheduling.js';
 import { RECIPIENTS_PER_SEND_JOB, SEND_JOBS_AHEAD, sendJobsFor, type BatchJob } from '../../domain/send-jobs.js';
 import type { SendQueue } from '../ports.js';
-import { closeFinishedWork } from './books.js';
+import { closeFinishedWork } from './completion.js';
 
 /**
  * A batch's trigger, at its send time: starts the batch if its deployment may send, and queues
@@ -15,8 +18,8 @@ export type BatchOutcome = { started: false; reason: 'not-ready' | 'not-sendable
 
 export function createBatchProcessor(deps: { sql: postgres.Sql; sendQueue: Pick<SendQueue, 'addBulk'> }) {
   return async function trigger(job: BatchJob): Promise<BatchOutcome> {
-    const [state] = await deps.sql<{ status: string }[]>`select status from deployments where id = ${job.deploymentId}`;
-    if (state && ['scheduled', 'prefetching'].includes(state.status)) return { started: false, reason: 'not-ready' };
+    const status = await deploymentStatus(deps.sql, job.deploymentId);
+    if (status && (AWAITING_PREFETCH as readonly string[]).includes(status)) return { started: false, reason: 'not-ready' };
     const batch = await startBatch(deps.sql, job.batchId);
     if (!batch) return { started: false, reason: 'not-sendable' };
     const from = batch.last_seq >= batch.first_seq ? await firstPendingSeq(deps.sql, { deploymentId: batch.deployment_id, batchId: job.batchId, fromSeq: batch.first_seq, toSeq: batch.last_seq }) : undefined;

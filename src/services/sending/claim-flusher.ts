@@ -1,5 +1,5 @@
 import type { SqlExecutor } from '../../db/client.js';
-import { settleAndClaim, type SettledRow } from '../../db/queries/sending.js';
+import { settleAndClaim, type SettledRow } from '../../db/queries/claims.js';
 import type { Logger } from '../../lib/logger.js';
 import { sleep } from '../../lib/processes.js';
 

@@ -1,7 +1,8 @@
 import type { DatabaseHandle } from '../../db/client.js';
 import { cancelledLedgersLeftOpen, markLedgerCancelled, reportSettledCancel } from '../../db/queries/cancellation.js';
-import { deploymentsWithExpiredClaims, expireClaims, lockDeployment, renewLeases } from '../../db/queries/sending.js';
-import { closeFinishedWork } from './books.js';
+import { lockDeployment } from '../../db/queries/deployment-locks.js';
+import { deploymentsWithExpiredClaims, expireClaims, renewLeases } from '../../db/queries/leases.js';
+import { closeFinishedWork } from './completion.js';
 
 /** Keeps this worker's claims alive, and turns dead workers' expired claims into `unknown`. */
 export function createLeaseKeeper(deps: { database: DatabaseHandle; workerId: string; leaseSeconds: number }) {

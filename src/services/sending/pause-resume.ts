@@ -1,13 +1,22 @@
-import { canPause, canResume, resumeTarget, type DeploymentStatus, type LifecycleRefusal } from '../../domain/lifecycle.js';
+import {
+  canPause,
+  canResume,
+  nextDeploymentStatus,
+  PAUSABLE,
+  STATUS,
+  type DeploymentStatus,
+  type LifecycleRefusal,
+} from '../../domain/lifecycle.js';
 import { ok, refused, type Result } from '../../domain/result.js';
 import type postgres from 'postgres';
 import { inTransaction, type DatabaseHandle, type SqlExecutor } from '../../db/client.js';
-import { recordAudit } from '../../db/queries/audit.js';
-import { auditByRequestKey, lockDeployments } from '../../db/queries/cancellation.js';
+import { auditByRequestKey, recordAudit } from '../../db/queries/audit.js';
+import { lockDeployments } from '../../db/queries/deployment-locks.js';
+import { pauseDeployments, resumeDeployment, resumeFacts, sendingBatchIds } from '../../db/queries/pauses.js';
 import { enqueueAlertEdits, enqueueDeploymentFault } from '../../db/queries/slack-outbox.js';
 import { jobIds, type BatchJob } from '../../domain/send-jobs.js';
 import type { BatchQueue, StopAnnouncer } from '../ports.js';
-import { refreshCampaignStatus } from './books.js';
+import { refreshCampaignStatus } from './completion.js';
 
 /**
  * Pause and resume, the reversible tools. A pause is one conditional update in Postgres (after
@@ -58,8 +67,6 @@ export interface ControlOptions {
 const auditTarget = (target: PauseTarget) => ({ targetType: target.deploymentId ? 'deployment' : 'campaign', targetId: target.deploymentId ?? target.campaignId ?? '' });
 const campaignsOf = (rows: { campaign_id: string }[]) => [...new Set(rows.map((r) => r.campaign_id))];
 
-const PAUSABLE_DEPLOYMENT: DeploymentStatus[] = ['scheduled', 'prefetching', 'prefetched', 'sending'];
-
 export function createPauseResume(deps: { database: DatabaseHandle; announcer: StopAnnouncer; batchQueue?: BatchQueue }) {
   return {
     /**
@@ -74,13 +81,13 @@ export function createPauseResume(deps: { database: DatabaseHandle; announcer: S
         if (rows.length === 0) return refused('not_found', 'No such deployment or campaign.');
         const replay = await replayOf(sql, requestKey);
         if (replay) return ok(replay);
-        const pausable = rows.filter((r) => PAUSABLE_DEPLOYMENT.includes(r.status as DeploymentStatus));
+        const pausable = rows.filter((r) => (PAUSABLE.single as readonly string[]).includes(r.status));
         if (pausable.length === 0) {
           const check = canPause('single', (rows[0]!.status as DeploymentStatus));
           return check.ok ? refused('not_cancellable', 'Nothing to pause.') : check;
         }
         const ids = pausable.map((r) => r.id);
-        await sql`update deployments set status = 'paused', paused_by = ${actor}, paused_at = now(), updated_at = now() where id = any(${sql.array(ids)}::text[])`;
+        await pauseDeployments(sql, ids, actor);
         for (const campaignId of campaignsOf(pausable)) await refreshCampaignStatus(sql, campaignId);
         await enqueueAlertEdits(sql, ids, 'paused');
         for (const id of fault ? ids : []) await enqueueDeploymentFault(sql, id, fault!);
@@ -100,21 +107,17 @@ export function createPauseResume(deps: { database: DatabaseHandle; announcer: S
         if (rows.length === 0) return refused('not_found', 'No such deployment or campaign.');
         const replay = await replayOf(sql, requestKey);
         if (replay) return ok(replay);
-        const paused = rows.filter((r) => r.status === 'paused' && (target.pausedBy === undefined || r.paused_by === target.pausedBy));
+        const paused = rows.filter((r) => r.status === STATUS.paused && (target.pausedBy === undefined || r.paused_by === target.pausedBy));
         if (paused.length === 0) {
           const check = canResume('single', (rows[0]!.status as DeploymentStatus));
           return check.ok ? refused('not_paused', 'It is not paused.') : check;
         }
         for (const row of paused) {
-          const [facts] = await sql<{ prefetched: boolean; started: boolean; generation: number }[]>`
-            select d.prefetched_count >= d.total_count as prefetched, d.generation + 1 as generation,
-              exists (select 1 from batches b where b.deployment_id = d.id and b.status in ('sending', 'completed')) as started
-            from deployments d where d.id = ${row.id}`;
-          const status = resumeTarget({ prefetched: facts!.prefetched, sendAtReached: facts!.started });
-          await sql`update deployments set status = ${status}, generation = ${facts!.generation}, paused_by = null, paused_at = null, updated_at = now() where id = ${row.id}`;
-          if (status === 'sending') {
-            const sending = await sql<{ id: string }[]>`select id from batches where deployment_id = ${row.id} and status = 'sending'`;
-            for (const b of sending) retrigger.push({ batchId: b.id, deploymentId: row.id, generation: facts!.generation });
+          const facts = await resumeFacts(sql, row.id);
+          const status = nextDeploymentStatus(STATUS.paused, 'resume', { prefetched: facts.prefetched, sendAtReached: facts.started })!;
+          await resumeDeployment(sql, row.id, status, facts.generation);
+          if (status === STATUS.sending) {
+            for (const batchId of await sendingBatchIds(sql, row.id)) retrigger.push({ batchId, deploymentId: row.id, generation: facts.generation });
           }
         }
         for (const campaignId of campaignsOf(paused)) await refreshCampaignStatus(sql, campaignId);

@@ -1,5 +1,5 @@
 import type { SqlExecutor } from '../../db/client.js';
-import { beginPrefetch, finishPrefetch, prefetchNextChunks } from '../../db/queries/sending.js';
+import { beginPrefetch, finishPrefetch, prefetchNextChunks } from '../../db/queries/prefetch.js';
 import type { Logger } from '../../lib/logger.js';
 
 /**

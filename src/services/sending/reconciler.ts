@@ -1,4 +1,7 @@
+import { DELIVERY } from '../../domain/deliveries.js';
+import { STATUS } from '../../domain/lifecycle.js';
 import type { SqlExecutor } from '../../db/client.js';
+import { sqlValue } from '../../db/sql-values.js';
 import { jobIds, RECIPIENTS_PER_SEND_JOB, SEND_JOBS_AHEAD, sendJobsFor } from '../../domain/send-jobs.js';
 import type { SendQueue } from '../ports.js';
 
@@ -27,7 +30,7 @@ export function createSendReconciler(deps: { sql: SqlExecutor; sendQueue: SendQu
     const rows = await deps.sql<{ from_seq: number }[]>`
       select distinct ${batch.first_seq}::int + ((seq - ${batch.first_seq}::int) / ${RECIPIENTS_PER_SEND_JOB}::int) * ${RECIPIENTS_PER_SEND_JOB}::int as from_seq
       from deliveries
-      where deployment_id = ${batch.deployment_id} and seq between ${batch.first_seq} and ${batch.last_seq} and batch_id = ${batch.id} and status = 'pending'
+      where deployment_id = ${batch.deployment_id} and seq between ${batch.first_seq} and ${batch.last_seq} and batch_id = ${batch.id} and status = ${sqlValue(deps.sql, DELIVERY.pending)}
       order by 1`;
     return rows.map((r) => r.from_seq);
   }
@@ -38,7 +41,7 @@ export function createSendReconciler(deps: { sql: SqlExecutor; sendQueue: SendQu
       select b.id, b.deployment_id, b.first_seq, b.last_seq, d.generation,
         b.sent_count + b.bounced_count + b.failed_count + b.unknown_count + b.cancelled_count as done
       from batches b join deployments d on d.id = b.deployment_id
-      where b.status = 'sending' and d.status = 'sending' and b.triggered_generation >= d.generation
+      where b.status = ${sqlValue(deps.sql, STATUS.sending)} and d.status = ${sqlValue(deps.sql, STATUS.sending)} and b.triggered_generation >= d.generation
         and b.in_flight_count = 0 and b.sent_count + b.bounced_count + b.failed_count + b.unknown_count + b.cancelled_count < b.total_count`;
     const stalled = batches.filter((b) => lastSeen.get(b.id) === b.done);
     lastSeen.clear();

@@ -1,6 +1,5 @@
 import { RELAY_FAULT_OPEN } from '../../domain/relay-fault-states.js';
 import type { ControlOutcome } from '../../domain/cancel-outcome.js';
-import type { DeploymentStatus } from '../../domain/lifecycle.js';
 import type { DatabaseHandle } from '../../db/client.js';
 import { closeRelayFault, recordRelayFault, relayFaultById, sendingDeploymentIds } from '../../db/queries/relay-faults.js';
 import { enqueueRelayFaultMessage } from '../../db/queries/slack-outbox.js';
@@ -17,7 +16,6 @@ import type { createPauseResume } from './pause-resume.js';
  * resumes what the fault paused and is still paused by it, and closes the record; a relay still
  * failing pauses them again, with a new alert.
  */
-const SENDING: DeploymentStatus = 'sending';
 
 export interface RelayFaultPause {
   faultId: string;
@@ -33,7 +31,7 @@ export function createRelayFaults(deps: { database: DatabaseHandle; pauseResume:
   return {
     /** Pauses every sending deployment for a relay fault that persists; undefined when nothing was sending. */
     async pauseSending(cause: string): Promise<RelayFaultPause | undefined> {
-      const sending = await sendingDeploymentIds(sql, SENDING);
+      const sending = await sendingDeploymentIds(sql);
       let recorded: { id: string; opened: boolean } | undefined;
       const outcome = await deps.pauseResume.pause({ deploymentIds: sending }, SYSTEM_ACTOR, {
         within: async (tx, ids) => {

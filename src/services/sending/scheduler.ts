@@ -1,5 +1,5 @@
 import type { SqlExecutor } from '../../db/client.js';
-import { batchesDueForTrigger, deploymentsDueForPrefetch } from '../../db/queries/sending.js';
+import { batchesDueForTrigger, deploymentsDueForPrefetch } from '../../db/queries/send-scheduling.js';
 import { jobIds } from '../../domain/send-jobs.js';
 import type { BatchQueue, PrefetchQueue } from '../ports.js';
 

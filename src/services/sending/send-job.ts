@@ -1,14 +1,15 @@
 import { finalStatus } from '../../domain/smtp.js';
 import type { DatabaseHandle } from '../../db/client.js';
-import { parseFieldLine } from '../../db/queries/audience.js';
+import { parseFieldLine } from '../../db/field-line.js';
 import { reportSettledCancel } from '../../db/queries/cancellation.js';
-import { contentForDeployment, pendingInRange, type ClaimedRow } from '../../db/queries/sending.js';
+import { contentForDeployment, pendingInRange } from '../../db/queries/batch-start.js';
+import type { ClaimedRow } from '../../db/queries/claims.js';
 import type { Failpoint } from '../../domain/failpoints.js';
 import type { Logger } from '../../lib/logger.js';
 import { sleep } from '../../lib/processes.js';
 import { buildMessage, type CampaignContent } from '../../domain/message.js';
 import { successorOf, type SendJob } from '../../domain/send-jobs.js';
-import { closeFinishedWork } from './books.js';
+import { closeFinishedWork } from './completion.js';
 import { createBatchFlushers, type JobLanes } from './batch-flushers.js';
 import type { RateLimiter, SendQueue, StopWatcher, Transport } from '../ports.js';
 import { createLaneSlots } from './lane-slots.js';

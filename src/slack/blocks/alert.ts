@@ -1,4 +1,5 @@
-import { canCancel, type CampaignStatus, type DeploymentStatus } from '../../domain/lifecycle.js';
+import { ALERT_STATE } from '../../domain/alert-states.js';
+import { ACTIVE_DEPLOYMENT_STATUSES, canCancel, canPause, canResume, STATUS, type CampaignStatus, type DeploymentStatus } from '../../domain/lifecycle.js';
 import type { AlertView } from '../../db/queries/slack-outbox.js';
 import { ACTIONS, buttonValue } from '../button-value.js';
 import { actorMention, clip, count, escape, percent, slackDate } from '../format.js';
@@ -10,7 +11,6 @@ import { button, context, section, type Block } from './common.js';
  * still work. Once the deployment has ended there are none.
  */
 const METRICS = { bounce: 'Bounce rate', error: 'Error rate', complaint: 'Complaint rate' } as const;
-const PAUSABLE: DeploymentStatus[] = ['scheduled', 'prefetching', 'prefetched', 'sending'];
 
 export interface RenderedMessage {
   text: string;
@@ -25,13 +25,13 @@ function rateText(stat: AlertView['stats'][string]): string {
 
 export function alertButtons(a: Pick<AlertView, 'deployment_id' | 'deployment_status' | 'campaign_kind' | 'campaign_status'>): Block | undefined {
   const status = a.deployment_status as DeploymentStatus;
-  if (status === 'completed' || status === 'cancelled' || status === 'draft') return undefined;
+  if (!(ACTIVE_DEPLOYMENT_STATUSES as readonly string[]).includes(status)) return undefined;
   const value = buttonValue(a.deployment_id);
   const cancellable = a.campaign_kind === 'multi' ? canCancel('multi', a.campaign_status as CampaignStatus).ok : canCancel('single', status).ok;
   const elements = [
     ...(cancellable ? [button(a.campaign_kind === 'multi' ? 'Cancel campaign' : 'Cancel deployment', ACTIONS.cancel, value, 'danger')] : []),
-    ...(PAUSABLE.includes(status) ? [button('Pause', ACTIONS.pause, value)] : []),
-    ...(status === 'paused' ? [button('Resume', ACTIONS.resume, value, 'primary')] : []),
+    ...(canPause('single', status).ok ? [button('Pause', ACTIONS.pause, value)] : []),
+    ...(canResume('single', status).ok ? [button('Resume', ACTIONS.resume, value, 'primary')] : []),
     button('Status', ACTIONS.status, value),
   ];
   return { type: 'actions', block_id: 'deployment_actions', elements };
@@ -41,9 +41,9 @@ export function renderAlert(a: AlertView): RenderedMessage {
   const metric = METRICS[a.metric] ?? 'Rate';
   const names = `*${escape(a.campaign_name)}* / ${escape(a.deployment_name)} (\`${a.deployment_id}\`)`;
   const plainNames = `${a.campaign_name} (${a.deployment_id})`;
-  const icon = a.state === 'resolved' ? ':white_check_mark:' : a.severity === 'critical' ? ':rotating_light:' : ':warning:';
+  const icon = a.state === ALERT_STATE.resolved ? ':white_check_mark:' : a.severity === 'critical' ? ':rotating_light:' : ':warning:';
   const headline =
-    a.state === 'resolved'
+    a.state === ALERT_STATE.resolved
       ? `${icon} ${metric} back to normal on ${names}`
       : `${icon} *${metric} ${percent(a.rate)}* (${a.severity}, threshold ${percent(a.threshold)}) on ${names}`;
 
@@ -62,11 +62,11 @@ export function renderAlert(a: AlertView): RenderedMessage {
   if (a.auto_paused) blocks.push(context(`:pause_button: Auto-paused: ${escape(a.auto_paused)}. Resume or cancel below.`));
 
   let outcome: string | undefined;
-  if (a.deployment_status === 'cancelled') {
+  if (a.deployment_status === STATUS.cancelled) {
     outcome = `:no_entry: *Cancelled* by ${actorMention(a.cancelled_by)} at ${slackDate(a.cancelled_at)}. ${count(a.cancelled_count)} will never be sent.${a.cancel_reason ? ` Reason: ${escape(a.cancel_reason)}` : ''}`;
-  } else if (a.deployment_status === 'completed') {
+  } else if (a.deployment_status === STATUS.completed) {
     outcome = `:checkered_flag: *Completed* at ${slackDate(a.completed_at)}: ${count(answered)} sent. Nothing left to stop.`;
-  } else if (a.deployment_status === 'paused') {
+  } else if (a.deployment_status === STATUS.paused) {
     outcome = `:pause_button: *Paused* by ${actorMention(a.paused_by)} at ${slackDate(a.paused_at)}.`;
   }
   if (outcome) blocks.push(section(clip(outcome), 'alert_outcome'));
@@ -74,7 +74,7 @@ export function renderAlert(a: AlertView): RenderedMessage {
   if (actions) blocks.push(actions);
   blocks.push(context(`Alert \`${a.id}\` · ${a.metric} · opened ${slackDate(a.opened_at)}${a.resolved_at ? ` · resolved ${slackDate(a.resolved_at)}` : ''}`));
 
-  const state = a.deployment_status === 'cancelled' ? ` cancelled by ${a.cancelled_by ?? 'someone'}` : a.state === 'resolved' ? ' resolved' : '';
+  const state = a.deployment_status === STATUS.cancelled ? ` cancelled by ${a.cancelled_by ?? 'someone'}` : a.state === ALERT_STATE.resolved ? ' resolved' : '';
   const text = `${metric} ${percent(a.rate)} (${a.severity}) on ${plainNames}${state}`;
   return { text: escape(text), blocks };
 }

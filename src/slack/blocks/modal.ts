@@ -1,5 +1,6 @@
 import type { types } from '@slack/bolt';
 import { countsAtCommit, addCounts } from '../../domain/cancel-outcome.js';
+import { ACTIVE_DEPLOYMENT_STATUSES } from '../../domain/lifecycle.js';
 import type { StatusReport } from '../../services/status.js';
 import { CANCEL_CALLBACK } from '../button-value.js';
 import { actorMention, clip, count, escape, plain, slackDate } from '../format.js';
@@ -27,12 +28,10 @@ export function confirmationMatches(typed: string | null | undefined): boolean {
   return (typed ?? '').normalize('NFKC').trim().toUpperCase() === CONFIRM_WORD;
 }
 
-const LIVE = ['scheduled', 'prefetching', 'prefetched', 'sending', 'paused'];
-
 export function cancelModal(report: StatusReport, privateMetadata: string, initialReason: string | null = null): types.ModalView {
   const campaign = report.type === 'campaign' ? report : report.campaign;
   const all = report.type === 'campaign' ? report.deployments : [report.deployment];
-  const stopping = all.filter((d) => LIVE.includes(d.status));
+  const stopping = all.filter((d) => (ACTIVE_DEPLOYMENT_STATUSES as readonly string[]).includes(d.status));
   const totals = addCounts(stopping.map((d) => countsAtCommit(d.counts)));
   const what = campaign.kind === 'multi' ? `campaign *${escape(campaign.name)}* (\`${campaign.id}\`) and every one of its deployments` : `*${escape(campaign.name)}* (\`${all[0]!.id}\`)`;
   const blocks: Block[] = [

@@ -1,4 +1,5 @@
 import { sumCounts } from '../../domain/counts.js';
+import { ACTIVE_DEPLOYMENT_STATUSES, STATUS } from '../../domain/lifecycle.js';
 import type { SendPace } from '../../domain/send-pace.js';
 import type { ActiveDeployment, CampaignReport, DeploymentReport, StatusReport } from '../../services/status.js';
 import { ACTIONS, buttonValue } from '../button-value.js';
@@ -31,9 +32,9 @@ export function renderActive(rows: ActiveDeployment[]): RenderedMessage {
 }
 
 function endedLine(d: DeploymentReport): string | undefined {
-  if (d.status === 'cancelled') return `Cancelled by ${actorMention(d.cancelledBy)} at ${slackDate(d.cancelledAt)}${d.cancelReason ? ` — ${escape(d.cancelReason)}` : ''}`;
-  if (d.status === 'paused') return `Paused by ${actorMention(d.pausedBy)} at ${slackDate(d.pausedAt)}`;
-  if (d.status === 'completed') return `Completed at ${slackDate(d.completedAt)}`;
+  if (d.status === STATUS.cancelled) return `Cancelled by ${actorMention(d.cancelledBy)} at ${slackDate(d.cancelledAt)}${d.cancelReason ? ` — ${escape(d.cancelReason)}` : ''}`;
+  if (d.status === STATUS.paused) return `Paused by ${actorMention(d.pausedBy)} at ${slackDate(d.pausedAt)}`;
+  if (d.status === STATUS.completed) return `Completed at ${slackDate(d.completedAt)}`;
   return undefined;
 }
 
@@ -66,7 +67,7 @@ export function renderReport(report: StatusReport, options: { buttons?: boolean;
     section(clip(`*${escape(campaign.name)}* (\`${campaign.id}\`, ${campaign.kind}, priority ${campaign.priority}) is *${campaign.status}*${campaign.lockedBy ? ` · edit lock held by ${actorMention(campaign.lockedBy)}` : ''}`)),
   ];
   if (options.buttons) {
-    const live = deployments.find((d) => !['completed', 'cancelled', 'draft'].includes(d.status));
+    const live = deployments.find((d) => (ACTIVE_DEPLOYMENT_STATUSES as readonly string[]).includes(d.status));
     if (live) blocks.push({ type: 'actions', block_id: 'campaign_actions', elements: [button(campaign.kind === 'multi' ? 'Cancel campaign' : 'Cancel deployment', ACTIONS.cancel, buttonValue(live.id), 'danger')] });
   }
   const room = (options.maxBlocks ?? SLACK_LIMITS.messageBlocks) - blocks.length;

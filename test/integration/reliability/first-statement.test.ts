@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase, openDatabase } from '../../../src/db/client.js';
-import { statusesOf } from '../../../src/db/queries/sending.js';
+import { statusesOf } from '../../../src/db/queries/deployments.js';
 import { createCampaignOrThrow } from '../../support/builders.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 

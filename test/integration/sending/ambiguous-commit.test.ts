@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlExecutor } from '../../../src/db/client.js';
 import { cancelDeployments, markLedgerCancelled } from '../../../src/db/queries/cancellation.js';
-import { settleAndClaim } from '../../../src/db/queries/sending.js';
+import { settleAndClaim } from '../../../src/db/queries/claims.js';
 import { startSmtpSink, type SmtpSink } from '../../../src/mail/sink.js';
 import { createSmtpTransport } from '../../../src/mail/transport.js';
 import { createRateLimiter } from '../../../src/queue/rate-limiter.js';
@@ -29,10 +29,13 @@ afterAll(async () => {
   await db.drop();
 });
 
-/** A send job's statement that claims rows: its claiming part is a fragment of its own, left out when it claims nothing. */
+/**
+ * A send job's statement that claims rows: its claiming part is a fragment of its own, left out
+ * when it claims nothing; only a claim counts an attempt.
+ */
 function claimsRows(args: unknown[]): boolean {
   const text = (strings: unknown) => (Array.isArray(strings) ? strings.join('') : '');
-  return text(args[0]).includes('claimed as (') && args.slice(1).some((value) => text((value as { strings?: unknown } | null)?.strings).includes("set status = 'claimed'"));
+  return text(args[0]).includes('claimed as (') && args.slice(1).some((value) => text((value as { strings?: unknown } | null)?.strings).includes('attempts = attempts + 1'));
 }
 
 /** The database as the worker sees it, except that the answers of the chosen claims are lost after they commit. */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
-import { audienceCsv, audienceFieldsJson, createCampaign, createCampaignOrThrow, csv } from '../../support/builders.js';
+import { fieldLineAsJsonSql } from '../../../src/db/field-line.js';
+import { audienceCsv, createCampaign, createCampaignOrThrow, csv } from '../../support/builders.js';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -13,7 +14,7 @@ afterAll(async () => {
 /** The audience of a deployment as prefetch will see it: one row per recipient, in seq order. */
 async function audienceOf(deploymentId: string) {
   return db.sql<{ seq: number; email: string; fields: string[] }[]>`
-    select c.first_seq + r.ord::int - 1 as seq, r.email, ${db.sql.unsafe(audienceFieldsJson('r.fields'))} as fields
+    select c.first_seq + r.ord::int - 1 as seq, r.email, ${db.sql.unsafe(fieldLineAsJsonSql('r.fields'))} as fields
     from audience_chunks c,
          rows from (string_to_table(c.emails, e'\\n'), string_to_table(c.fields, e'\\n')) with ordinality as r(email, fields, ord)
     where c.deployment_id = ${deploymentId}

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   ACTIONS,
   ACTIVE_DEPLOYMENT_STATUSES,
+  AWAITING_PREFETCH,
+  MAY_START_BATCHES,
   BATCH_STATUSES,
   CAMPAIGN_STATUSES,
   CANCELLABLE,
@@ -19,6 +21,9 @@ import {
   isTerminal,
   nextDeploymentStatus,
   resumeTarget,
+  statusesAllowing,
+  STATUS,
+  targetOf,
   type Action,
   type BatchStatus,
   type CampaignStatus,
@@ -135,6 +140,7 @@ describe('cancel / pause / resume for a responder', () => {
 
 describe('cancelling a batch on its own', () => {
   const rows: readonly (readonly [BatchStatus, Expected])[] = [
+    ['draft', 'not_started'],
     ['scheduled', 'ok'],
     ['sending', 'batch_started'],
     ['paused', 'batch_started'],
@@ -208,6 +214,35 @@ describe('deployment transitions', () => {
     const from = (action: Action) => DEPLOYMENT_STATUSES.filter((s) => DEPLOYMENT_TRANSITIONS[s][action]);
     expect(from('cancel')).toEqual(CANCELLABLE.single);
     expect(from('pause')).toEqual(PAUSABLE.single);
+    expect(statusesAllowing('cancel')).toEqual(CANCELLABLE.single);
+    expect(statusesAllowing('pause')).toEqual(PAUSABLE.single);
+    expect(statusesAllowing('startSending')).toEqual(['prefetched']);
+  });
+
+  it('a deployment awaits prefetch until it is prefetched, and its batches start once it is', () => {
+    expect(AWAITING_PREFETCH).toEqual([...statusesAllowing('startPrefetch'), targetOf('startPrefetch')]);
+    expect(MAY_START_BATCHES).toEqual([...statusesAllowing('startSending'), targetOf('startSending')]);
+  });
+
+  it('targetOf names the one status each action but resume leads to', () => {
+    expect(targetOf('startPrefetch')).toBe('prefetching');
+    expect(targetOf('finishPrefetch')).toBe('prefetched');
+    expect(targetOf('startSending')).toBe('sending');
+    expect(targetOf('complete')).toBe('completed');
+    expect(targetOf('pause')).toBe('paused');
+    expect(targetOf('cancel')).toBe('cancelled');
+  });
+});
+
+describe('statuses by name', () => {
+  it('STATUS names every deployment status, each as itself', () => {
+    expect(Object.values(STATUS)).toEqual([...DEPLOYMENT_STATUSES]);
+    for (const [name, status] of Object.entries(STATUS)) expect(status).toBe(name);
+  });
+
+  it('campaign and batch statuses are deployment statuses; a batch may be a draft like its deployment', () => {
+    for (const s of [...CAMPAIGN_STATUSES, ...BATCH_STATUSES]) expect(DEPLOYMENT_STATUSES).toContain(s);
+    expect(BATCH_STATUSES).toContain('draft');
   });
 });
 

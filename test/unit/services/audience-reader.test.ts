@@ -148,7 +148,7 @@ describe('key set', () => {
 
 describe('stored field lines', () => {
   it('reads both forms back, keeping empty values', async () => {
-    const { parseFieldLine } = await import('../../../src/db/queries/audience.js');
+    const { parseFieldLine } = await import('../../../src/db/field-line.js');
     expect(parseFieldLine(',Ann,,Oslo')).toEqual(['Ann', '', 'Oslo']);
     expect(parseFieldLine(',')).toEqual(['']);
     expect(parseFieldLine('["a, b","say \\"hi\\""]')).toEqual(['a, b', 'say "hi"']);

@@ -1,19 +1,15 @@
 import { campaignStatusFromDeployments, type DeploymentStatus } from '../../domain/lifecycle.js';
 import type { SqlExecutor } from '../../db/client.js';
-import {
-  completeBatchIfDone,
-  completeDeploymentIfDone,
-  deploymentStatuses,
-  lockDeployment,
-  setCampaignStatus,
-} from '../../db/queries/sending.js';
-import { lockCampaign } from '../../db/queries/cancellation.js';
+import { completeBatchIfDone, completeDeploymentIfDone, deploymentStatuses, setCampaignStatus } from '../../db/queries/completion.js';
+import { lockCampaign, lockDeployment } from '../../db/queries/deployment-locks.js';
 import { enqueueAlertEdits } from '../../db/queries/slack-outbox.js';
 
 /**
- * After settled rows: a batch with nothing left completes, a deployment whose batches are all
- * done completes, and its campaign's status follows its deployments.
+ * Completion of sent work: once rows settle, a batch with nothing left completes, a deployment
+ * whose batches are all done completes, and its campaign's status follows its deployments.
  */
+
+/** After settled rows (a send job, the lease sweeper, a cancelled batch): completes what is done. */
 export async function closeFinishedWork(sql: SqlExecutor, batch: { id: string; deploymentId: string }): Promise<void> {
   await lockDeployment(sql, batch.deploymentId);
   if (!(await completeBatchIfDone(sql, batch.id))) return;
