@@ -4,7 +4,7 @@ import { DEPLOYMENT_STATUSES, type DeploymentStatus } from '../domain/lifecycle.
 import { OUTBOX_STATUSES, type OutboxStatus } from '../domain/outbox-states.js';
 import { RELAY_FAULT_STATES, type RelayFaultState } from '../domain/relay-fault-states.js';
 import { ROLES, type Role } from '../domain/roles.js';
-import type { SqlExecutor } from './client.js';
+import type postgres from 'postgres';
 
 /**
  * Statuses, states and roles from domain/ written into SQL as literals. A literal, not a parameter: the
@@ -27,6 +27,9 @@ export function quotedValues(values: readonly StoredValue[]): string {
 }
 
 /** `'a'`, for `status = ${sqlValue(sql, STATUS.sending)}`. */
+// The pool or a transaction (client.ts's SqlExecutor, spelled out: the schema uses this file, and client.ts the schema).
+type SqlExecutor = postgres.Sql | postgres.TransactionSql;
+
 export const sqlValue = (sql: SqlExecutor, value: StoredValue) => sql.unsafe(quotedValues([value]));
 
 /** `('a', 'b')`, for `status in ${sqlList(sql, PAUSABLE.single)}` (or `not in`). */

@@ -33,6 +33,9 @@ const report: StatusReport = {
 
 const down = () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
 const never = () => new Promise<never>(() => undefined);
+// A pool whose database is down: a query fails when it runs (awaited), and a fragment (unsafe) is
+// lazy like postgres.js's, failing only if it is run on its own.
+const downSql = Object.assign(() => down(), { unsafe: () => ({ then: (onOk: () => unknown, onError: (e: unknown) => unknown) => down().then(onOk, onError) }) });
 const allow: Gate = { check: async () => ({ ok: true, role: 'responder' }), recordRefusal: async () => undefined, setHomeTeam: () => undefined };
 
 async function appWith(overrides: Partial<ListenerDeps>) {
@@ -120,7 +123,7 @@ describe('listeners when things go wrong', () => {
 
   it('a submit that loses the race is told who won, inline', async () => {
     const lost: ControlOutcome = { outcome: 'already_cancelled', target: DEP, by: 'U0BOB00001', at: new Date('2026-01-01T00:00:00Z') };
-    const receiver = await appWith({ control: { cancel: async () => lost, pause: down, resume: down }, sql: { unsafe: down } as never });
+    const receiver = await appWith({ control: { cancel: async () => lost, pause: down, resume: down }, sql: downSql as never });
     const answer = await receiver.dispatch({ body: submission });
     expect(answer).toMatchObject({ response: { response_action: 'errors', errors: { reason: `${DEP} was already cancelled by U0BOB00001 at 2026-01-01T00:00:00Z. Cancelled is final.` } } });
   });
