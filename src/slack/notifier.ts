@@ -79,6 +79,14 @@ export function createNotifier(options: NotifierOptions) {
     return true;
   }
 
+  /** A message that is edited in place (an alert's, a relay fault's): posted once, then every change edits it. */
+  function ownMessagePlan(row: OutboxRow, view: { slack_ts: string | null; slack_channel: string | null }, message: RenderedMessage, what: string): Plan {
+    if (view.slack_ts && view.slack_channel) return { do: 'send', op: 'update', channel: view.slack_channel, ts: view.slack_ts, message, setsAlertMessage: false };
+    if (row.kind !== 'post') return { do: 'fail', why: `${what} was never posted` };
+    if (!options.alertChannel) return { do: 'fail', why: 'SLACK_ALERT_CHANNEL is not set' };
+    return { do: 'send', op: 'post', channel: options.alertChannel, message, setsAlertMessage: true };
+  }
+
   async function plan(row: OutboxRow): Promise<Plan> {
     if (row.alert_id) {
       const older = await olderPendingForAlert(sql, row.alert_id, row.id);
@@ -90,21 +98,11 @@ export function createNotifier(options: NotifierOptions) {
     const payload = row.payload as { type?: string; alertId?: string };
     if (payload.type === 'alert') {
       const view = await loadAlertView(sql, row.alert_id ?? String(payload.alertId));
-      if (!view) return { do: 'fail', why: 'alert not found' };
-      const message = renderAlert(view);
-      if (view.slack_ts && view.slack_channel) return { do: 'send', op: 'update', channel: view.slack_channel, ts: view.slack_ts, message, setsAlertMessage: false };
-      if (row.kind !== 'post') return { do: 'fail', why: 'the alert message was never posted' };
-      if (!options.alertChannel) return { do: 'fail', why: 'SLACK_ALERT_CHANNEL is not set' };
-      return { do: 'send', op: 'post', channel: options.alertChannel, message, setsAlertMessage: true };
+      return view ? ownMessagePlan(row, view, renderAlert(view), 'the alert message') : { do: 'fail', why: 'alert not found' };
     }
     if (payload.type === 'relay_fault') {
       const view = await loadRelayFaultView(sql, row.alert_id ?? String((payload as { faultId?: unknown }).faultId));
-      if (!view) return { do: 'fail', why: 'relay fault not found' };
-      const message = renderRelayFault(view);
-      if (view.slack_ts && view.slack_channel) return { do: 'send', op: 'update', channel: view.slack_channel, ts: view.slack_ts, message, setsAlertMessage: false };
-      if (row.kind !== 'post') return { do: 'fail', why: 'the relay fault message was never posted' };
-      if (!options.alertChannel) return { do: 'fail', why: 'SLACK_ALERT_CHANNEL is not set' };
-      return { do: 'send', op: 'post', channel: options.alertChannel, message, setsAlertMessage: true };
+      return view ? ownMessagePlan(row, view, renderRelayFault(view), 'the relay fault message') : { do: 'fail', why: 'relay fault not found' };
     }
     let message: RenderedMessage;
     if (payload.type === 'cancel_confirmation') message = renderCancelConfirmation(row.payload as unknown as CancelConfirmationPayload);
