@@ -2,6 +2,7 @@ import { ALERT_STATES, type AlertState } from '../domain/alert-states.js';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../domain/deliveries.js';
 import { DEPLOYMENT_STATUSES, type DeploymentStatus } from '../domain/lifecycle.js';
 import { OUTBOX_STATUSES, type OutboxStatus } from '../domain/outbox-states.js';
+import { PAGER_ACTIONS, PAGER_DESTINATIONS, type PagerAction, type PagerDestination } from '../domain/pager-events.js';
 import { RELAY_FAULT_STATES, type RelayFaultState } from '../domain/relay-fault-states.js';
 import { ROLES, type Role } from '../domain/roles.js';
 import type postgres from 'postgres';
@@ -13,9 +14,9 @@ import type postgres from 'postgres';
  * values of the domain sets are accepted (checked again at run time), so nothing else can be
  * spliced in. The schema's check constraints and partial indexes are rendered by the same code.
  */
-export type StoredValue = DeploymentStatus | DeliveryStatus | AlertState | OutboxStatus | RelayFaultState | Role;
+export type StoredValue = DeploymentStatus | DeliveryStatus | AlertState | OutboxStatus | RelayFaultState | Role | PagerAction | PagerDestination;
 
-const STORED: ReadonlySet<string> = new Set<string>([...DEPLOYMENT_STATUSES, ...DELIVERY_STATUSES, ...ALERT_STATES, ...OUTBOX_STATUSES, ...RELAY_FAULT_STATES, ...ROLES]);
+const STORED: ReadonlySet<string> = new Set<string>([...DEPLOYMENT_STATUSES, ...DELIVERY_STATUSES, ...ALERT_STATES, ...OUTBOX_STATUSES, ...RELAY_FAULT_STATES, ...ROLES, ...PAGER_ACTIONS, ...PAGER_DESTINATIONS]);
 
 /** `'a', 'b'`: the values as SQL string literals, comma-separated. */
 export function quotedValues(values: readonly StoredValue[]): string {

@@ -28,6 +28,14 @@ export const alerts = pgTable(
     escalatedAt: timestamp('escalated_at', { withTimezone: true }),
     resolvedAt: timestamp('resolved_at', { withTimezone: true }),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Who said "I'm on it" (a Slack user id, or the actor of a cancel, pause or resume), and when. */
+    acknowledgedBy: text('acknowledged_by'),
+    acknowledgedAt: timestamp('acknowledged_at', { withTimezone: true }),
+    /** A warning judged harmless for a while: no mention or escalation until then. */
+    snoozedUntil: timestamp('snoozed_until', { withTimezone: true }),
+    snoozedBy: text('snoozed_by'),
+    /** When nobody had acted within ALERT_ESCALATE_AFTER_SECONDS and it was re-announced (and paged). */
+    reannouncedAt: timestamp('reannounced_at', { withTimezone: true }),
   },
   (t) => [
     check('alerts_metric_check', sql`${t.metric} in ('bounce', 'error', 'complaint')`),

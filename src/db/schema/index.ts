@@ -11,3 +11,4 @@ export * from './operators.js';
 export * from './alert-watches.js';
 export * from './deployment-samples.js';
 export * from './relay-faults.js';
+export * from './pager-outbox.js';
