@@ -7,6 +7,7 @@ import { parseRedisUrl } from './lib/redis-url.js';
 import { alertsConfig, type AlertsConfig } from './config/alerts.js';
 import { checkSmtpUrl, redisPrefix } from './config/connections.js';
 import { envFileInUse } from './config/env-file.js';
+import { onCallConfig, onCallSchema, type OnCallConfig } from './config/on-call.js';
 import { slackConfig, type SlackConfig } from './config/slack.js';
 import { base64SpkiPublicKey, blankToUndefined, boolean, integer, optionalMatching, parsedUrl, positiveNumber, rate, urlWithProtocols } from './config/values.js';
 
@@ -66,6 +67,7 @@ const environmentSchema = z.object({
   ALERT_SUSTAIN_SECONDS: integer(0, 86_400, 15),
   ALERT_WINDOW_SECONDS: integer(10, 86_400, 300),
   AUTO_PAUSE_ON_CRITICAL: boolean(false),
+  ...onCallSchema,
   SES_TOPIC_ARNS: optionalMatching(
     /^arn:aws(-[a-z]+)*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(,arn:aws(-[a-z]+)*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256})*$/,
     'must be a comma-separated list of SNS topic ARNs like arn:aws:sns:us-east-1:123456789012:ses-feedback',
@@ -124,6 +126,8 @@ export interface Config {
     relayCheckTimeoutSeconds: number;
   };
   alerts: AlertsConfig;
+  /** Mentions, escalation, pagers and links of alerts (config/on-call.ts). */
+  onCall: OnCallConfig;
   /** Each provider webhook is off (404) until its secret or allowlist is set. */
   webhooks: {
     sesTopicArns: string[];
@@ -170,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       relayCheckTimeoutSeconds: e.RELAY_CHECK_TIMEOUT_SECONDS,
     },
     alerts,
+    onCall: onCallConfig(e),
     webhooks: {
       sesTopicArns: e.SES_TOPIC_ARNS ? e.SES_TOPIC_ARNS.split(',') : [],
       sendgridPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY?.replace(/\s+/g, ''),

@@ -113,6 +113,15 @@ const ALL_VARIABLES = [
   'ALERT_SUSTAIN_SECONDS',
   'ALERT_WINDOW_SECONDS',
   'AUTO_PAUSE_ON_CRITICAL',
+  'SLACK_ALERT_MENTION',
+  'SLACK_ALERT_MENTION_SEVERITY',
+  'ALERT_ESCALATE_AFTER_SECONDS',
+  'ALERT_RUNBOOK_URL',
+  'ALERT_DASHBOARD_URL',
+  'PAGERDUTY_ROUTING_KEY',
+  'PAGERDUTY_EVENTS_URL',
+  'ALERT_WEBHOOK_URL',
+  'ALERT_WEBHOOK_SECRET',
   'SES_TOPIC_ARNS',
   'SENDGRID_WEBHOOK_PUBLIC_KEY',
   'EVENTS_WEBHOOK_SECRET',
@@ -232,6 +241,21 @@ const INVALID: ReadonlyArray<readonly [variable: string, value: string]> = [
   ['EVENTS_WEBHOOK_SECRET', 'has a space in it but is long enough to pass the length'],
   ['AUTO_PAUSE_ON_CRITICAL', 'maybe'],
   ['AUTO_PAUSE_ON_CRITICAL', '2'],
+  ['SLACK_ALERT_MENTION', '@oncall'],
+  ['SLACK_ALERT_MENTION', '<!subteam^S0123456789'],
+  ['SLACK_ALERT_MENTION', 'S0123456789;U0123456789'],
+  ['SLACK_ALERT_MENTION_SEVERITY', 'info'],
+  ['ALERT_ESCALATE_AFTER_SECONDS', '-1'],
+  ['ALERT_ESCALATE_AFTER_SECONDS', '10m'],
+  ['ALERT_RUNBOOK_URL', 'wiki/runbook'],
+  ['ALERT_RUNBOOK_URL', 'https://wiki.example.com/{campaign}'],
+  ['ALERT_DASHBOARD_URL', 'ftp://grafana.example.com/d/x'],
+  ['ALERT_DASHBOARD_URL', 'https://grafana.example.com/d/x?var={deployment_id'],
+  ['PAGERDUTY_ROUTING_KEY', 'short'],
+  ['PAGERDUTY_ROUTING_KEY', 'R0' + 'x'.repeat(29) + '!'],
+  ['PAGERDUTY_EVENTS_URL', 'events.pagerduty.com/v2/enqueue'],
+  ['ALERT_WEBHOOK_URL', 'pager.example.com'],
+  ['ALERT_WEBHOOK_SECRET', 'short'],
   ['PREFETCH_LEAD_SECONDS', '-1'],
   ['PREFETCH_LEAD_SECONDS', String(7 * 86_400 + 1)],
   ['PREFETCH_LEAD_SECONDS', '5m'],
@@ -272,6 +296,45 @@ describe('loadConfig: provider webhooks', () => {
     expect(config.webhooks.sendgridPublicKey).toBe(key);
     expect(config.webhooks.eventsSecret).toBe('x'.repeat(32));
     expect(config.alerts.windowSeconds).toBe(300);
+  });
+});
+
+describe('loadConfig: on-call (mentions, escalation, pagers, links)', () => {
+  const KEY = 'R0123456789abcdefABCDEF012345678';
+  it('mentions nobody, escalates after 15 minutes and pages nothing by default', () => {
+    expect(loadConfig({}).onCall).toEqual({
+      mention: undefined,
+      mentionMinSeverity: 'warning',
+      escalateAfterSeconds: 900,
+      links: { runbook: undefined, dashboard: undefined },
+      pagerDuty: undefined,
+      webhook: undefined,
+      pagerDestinations: [],
+    });
+  });
+
+  it('writes bare ids as Slack mentions and keeps Slack\'s own forms', () => {
+    expect(loadConfig({ SLACK_ALERT_MENTION: 'S0123456789, U0123456789 <!subteam^S0AB12CD3|@oncall> @here' }).onCall.mention).toBe(
+      '<!subteam^S0123456789> <@U0123456789> <!subteam^S0AB12CD3|@oncall> <!here>',
+    );
+  });
+
+  it('takes PagerDuty with its default endpoint, and the webhook with its secret', () => {
+    const config = loadConfig({ PAGERDUTY_ROUTING_KEY: KEY, ALERT_WEBHOOK_URL: 'https://pager.example.com/in', ALERT_WEBHOOK_SECRET: 's'.repeat(32) });
+    expect(config.onCall.pagerDuty).toEqual({ routingKey: KEY, eventsUrl: 'https://events.pagerduty.com/v2/enqueue' });
+    expect(config.onCall.webhook).toEqual({ url: 'https://pager.example.com/in', secret: 's'.repeat(32) });
+    expect(config.onCall.pagerDestinations).toEqual(['pagerduty', 'webhook']);
+  });
+
+  it('refuses half a pager: a webhook URL without its secret and the reverse, an events URL without a routing key', () => {
+    expect(configError({ ALERT_WEBHOOK_URL: 'https://pager.example.com/in' }).variable).toBe('ALERT_WEBHOOK_SECRET');
+    expect(configError({ ALERT_WEBHOOK_SECRET: 's'.repeat(32) }).variable).toBe('ALERT_WEBHOOK_URL');
+    expect(configError({ PAGERDUTY_EVENTS_URL: 'http://127.0.0.1:9/v2/enqueue' }).variable).toBe('PAGERDUTY_ROUTING_KEY');
+  });
+
+  it('accepts link templates with the known placeholders', () => {
+    const config = loadConfig({ ALERT_RUNBOOK_URL: 'https://wiki.example.com/runbooks/bounces', ALERT_DASHBOARD_URL: 'https://grafana.example.com/d/s?var-c={campaign_id}&var-d={deployment_id}' });
+    expect(config.onCall.links.dashboard).toBe('https://grafana.example.com/d/s?var-c={campaign_id}&var-d={deployment_id}');
   });
 });
 
