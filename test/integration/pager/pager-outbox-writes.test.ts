@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { enqueuePagerEvents } from '../../../src/db/queries/pager-outbox.js';
+import { enqueuePagerFollowUp, enqueuePagerTrigger } from '../../../src/db/queries/pager-outbox.js';
 import { createCampaignOrThrow } from '../../support/builders.js';
 import { openAlertForTest } from '../../support/alerts.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
@@ -17,19 +17,20 @@ async function rows(alertId: string) {
 }
 
 describe('pager outbox rows an alert change writes', () => {
-  it('writes a trigger once per destination, and acknowledge/resolve only where a trigger was, never an acknowledge after a resolve', async () => {
+  it('writes a trigger once per destination, and acknowledge/resolve once, only where a trigger was, never an acknowledge after a resolve', async () => {
     const { deploymentIds } = await createCampaignOrThrow(db);
     const alertId = await openAlertForTest(db, deploymentIds[0]!);
     const other = await openAlertForTest(db, deploymentIds[0]!, { metric: 'error' });
 
-    await enqueuePagerEvents(db.sql, ['pagerduty'], { alertIds: [alertId] }, 'acknowledge');
+    await enqueuePagerFollowUp(db.sql, { alertIds: [alertId] }, 'acknowledge');
     expect(await rows(alertId)).toEqual([]);
 
-    await enqueuePagerEvents(db.sql, ['pagerduty', 'webhook'], { alertIds: [alertId] }, 'trigger');
-    await enqueuePagerEvents(db.sql, ['pagerduty', 'webhook'], { alertIds: [alertId] }, 'trigger');
-    await enqueuePagerEvents(db.sql, ['pagerduty', 'webhook'], { deploymentIds: [deploymentIds[0]!] }, 'resolve');
-    await enqueuePagerEvents(db.sql, ['pagerduty', 'webhook'], { alertIds: [alertId] }, 'acknowledge');
-    await enqueuePagerEvents(db.sql, [], { alertIds: [other] }, 'trigger');
+    await enqueuePagerTrigger(db.sql, ['pagerduty', 'webhook'], [alertId]);
+    await enqueuePagerTrigger(db.sql, ['pagerduty', 'webhook'], [alertId]);
+    await enqueuePagerFollowUp(db.sql, { deploymentIds: [deploymentIds[0]!] }, 'resolve');
+    await enqueuePagerFollowUp(db.sql, { alertIds: [alertId] }, 'acknowledge');
+    await enqueuePagerTrigger(db.sql, [], [other]);
+    await enqueuePagerFollowUp(db.sql, { deploymentIds: [deploymentIds[0]!] }, 'resolve');
 
     expect(await rows(alertId)).toEqual([
       { destination: 'pagerduty', action: 'trigger' },
