@@ -14,12 +14,23 @@ export type DescribeRefusal = (status: number, body: string) => string;
 
 const plainDetail: DescribeRefusal = (status, body) => `HTTP ${status}${body.trim() ? `: ${body.trim().slice(0, 300)}` : ''}`;
 
+/** A URL's user and password (https://user:pass@host/…) as Basic auth: fetch refuses a URL that carries them. */
+function withoutCredentials(url: string): { target: string; auth: Record<string, string> } {
+  const parsed = new URL(url);
+  if (!parsed.username && !parsed.password) return { target: url, auth: {} };
+  const credentials = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`;
+  parsed.username = '';
+  parsed.password = '';
+  return { target: parsed.toString(), auth: { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` } };
+}
+
 export async function postJson(url: string, body: string, headers: Record<string, string>, timeoutMs: number, describe: DescribeRefusal = plainDetail): Promise<SendOutcome> {
+  const { target, auth } = withoutCredentials(url);
   let response: Response;
   try {
-    response = await fetch(url, {
+    response = await fetch(target, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': 'campaign-guard', ...headers },
+      headers: { 'content-type': 'application/json', 'user-agent': 'campaign-guard', ...auth, ...headers },
       body,
       redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),

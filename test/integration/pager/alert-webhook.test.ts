@@ -134,6 +134,17 @@ describe('alert webhook', () => {
     expect(receiver.delivered().filter((b) => b.id === `pager:${alertId}:webhook:trigger`)).toHaveLength(1);
   }, 40_000);
 
+  it('a URL with a user and password sends them as Basic auth', async () => {
+    const { alertId } = await triggeredAlert();
+    const url = new URL(receiver.url);
+    url.username = 'pager';
+    url.password = 's3cret:with@odd';
+    await deliverer(url.toString()).runOnce();
+    expect(await rowsOf(alertId)).toMatchObject([{ status: 'delivered' }]);
+    const hook = receiver.received.find((r) => r.raw.includes(alertId))!;
+    expect(hook.headers.authorization).toBe(`Basic ${Buffer.from('pager:s3cret:with@odd').toString('base64')}`);
+  });
+
   it('a receiver refusing the event (404) fails it for good, logged; 408 and 429 are retried', async () => {
     const refused = await triggeredAlert();
     receiver.answerNext(404);
