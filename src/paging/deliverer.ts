@@ -3,8 +3,8 @@ import { claimDuePagerOutbox, failPagerRow, markPagerDelivered, pagerRowBlocker,
 import { loadAlertView } from '../db/queries/slack-outbox.js';
 import { OUTBOX_STATUS } from '../domain/outbox-states.js';
 import type { PagerAction, PagerDestination } from '../domain/pager-events.js';
-import { causeOf, createLogLimiter } from '../lib/log-limiter.js';
 import type { Logger } from '../lib/logger.js';
+import { createPollLoop, insist } from '../lib/poll-loop.js';
 import { describePagerEvent, type EventLinks, type PagerEvent } from './event.js';
 import type { SendOutcome } from './http.js';
 
@@ -39,8 +39,6 @@ export interface PagerDelivererOptions {
   batchSize?: number;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 export function createPagerDeliverer(options: PagerDelivererOptions) {
   const { sql } = options;
   const log = options.logger.child({ component: 'pager-deliverer' });
@@ -52,9 +50,6 @@ export function createPagerDeliverer(options: PagerDelivererOptions) {
   const backoffBase = options.backoffBaseSeconds ?? 1;
   const backoffCap = options.backoffCapSeconds ?? 300;
   const batchSize = options.batchSize ?? 20;
-  let running = false;
-  let loop: Promise<void> | undefined;
-  let wake: (() => void) | undefined;
   /** Rows a pager accepted whose delivery is not recorded yet (outbox id → the row). */
   const unrecorded = new Map<number, PagerOutboxRow>();
 
@@ -93,7 +88,8 @@ export function createPagerDeliverer(options: PagerDelivererOptions) {
     const outcome = await senders.get(row.destination)!.send(event);
     if (outcome.kind === 'delivered') {
       try {
-        await recordDelivered(row);
+        // The pager has the event: losing this write would send it again, so insist a little.
+        await insist(() => markPagerDelivered(sql, row.id));
         settled(row, 'delivered');
         log.info({ outboxId: row.id, alertId: row.alert_id, destination: row.destination, action: row.action }, 'pager event delivered');
       } catch (error) {
@@ -111,20 +107,9 @@ export function createPagerDeliverer(options: PagerDelivererOptions) {
     await reschedulePagerRow(sql, row.id, delay, outcome.detail, true);
   }
 
-  async function recordDelivered(row: PagerOutboxRow) {
-    // The pager has the event: losing this write would send it again, so insist a little.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await markPagerDelivered(sql, row.id);
-      } catch (error) {
-        if (attempt >= 5) throw error;
-        await sleep(200 * attempt);
-      }
-    }
-  }
-
   /** One pass: claims due rows and delivers them in order; returns how many were claimed. */
   async function runOnce(): Promise<number> {
+    // Before claiming: an event a pager has must be recorded before its lease can hand it out again.
     if (!(await recordUnrecorded())) return 0;
     const rows = await claimDuePagerOutbox(sql, destinations, batchSize, leaseSeconds);
     for (const row of rows) {
@@ -138,40 +123,14 @@ export function createPagerDeliverer(options: PagerDelivererOptions) {
     return rows.length;
   }
 
+  const loop = createPollLoop(runOnce, { pollMs, logger: log, failure: 'pager outbox poll failed' });
   return {
     runOnce,
-    start() {
-      if (running) return;
-      running = true;
-      const pollFailures = createLogLimiter(log);
-      loop = (async () => {
-        while (running) {
-          let claimed = 0;
-          try {
-            claimed = await runOnce();
-          } catch (error) {
-            pollFailures.warn(causeOf(error), { err: error }, 'pager outbox poll failed');
-          }
-          if (claimed === 0 && running) {
-            await new Promise<void>((resolve) => {
-              const timer = setTimeout(resolve, pollMs);
-              wake = () => {
-                clearTimeout(timer);
-                resolve();
-              };
-            });
-            wake = undefined;
-          }
-        }
-      })();
-    },
-    kick() {
-      wake?.();
-    },
+    start: loop.start,
+    /** Something was just written: look now rather than at the next poll. */
+    kick: loop.kick,
     async stop() {
-      running = false;
-      wake?.();
-      await loop;
+      await loop.stop();
       if (!(await recordUnrecorded())) {
         // Their leases will run out and they would be sent again: say which, for the operator.
         log.error({ outboxIds: [...unrecorded.keys()], dedupeKeys: [...unrecorded.values()].map((r) => r.dedupe_key) }, 'stopping with pager events delivered but not recorded');

@@ -38,6 +38,17 @@ export interface EventLinks {
 /** PagerDuty's limit for payload.summary; the webhook keeps to it too. */
 export const SUMMARY_MAX = 1024;
 
+/** At most `max` UTF-16 units (JSON's and PagerDuty's count), cut between code points, with an ellipsis. */
+function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let kept = '';
+  for (const point of text) {
+    if (kept.length + point.length > max - 1) break;
+    kept += point;
+  }
+  return `${kept}…`;
+}
+
 export function slackPermalink(workspaceUrl: string, channel: string, ts: string): string {
   return `${workspaceUrl.endsWith('/') ? workspaceUrl : `${workspaceUrl}/`}archives/${channel}/p${ts.replace('.', '')}`;
 }
@@ -59,7 +70,7 @@ export function describePagerEvent(row: PagerOutboxRow, view: AlertView, links: 
   const metric = view.metric;
   const names = `${view.campaign_name} / ${view.deployment_name} (${view.deployment_id})`;
   const line = `${metric[0]!.toUpperCase()}${metric.slice(1)} rate ${percent(rate)} (${severity}, threshold ${percent(threshold)}) on ${names} — ${why(row.action, view, row)}`;
-  const summary = Array.from(line).length > SUMMARY_MAX ? `${Array.from(line).slice(0, SUMMARY_MAX - 1).join('')}…` : line;
+  const summary = cut(line, SUMMARY_MAX);
   const fill = { campaign_id: view.campaign_id, deployment_id: view.deployment_id, alert_id: view.id, metric };
   return {
     id: row.dedupe_key,
