@@ -14,12 +14,12 @@ import { DependencyMisconfigured, reachable } from '../lib/dependency-errors.js'
 import type { Logger } from '../lib/logger.js';
 import { createMetrics, type Metrics } from '../lib/metrics.js';
 import { runEvery } from '../lib/periodic.js';
-import { createPagerDeliverer, type PagerDeliverer } from '../paging/deliverer.js';
-import { createPagerDutySender } from '../paging/pagerduty.js';
-import { createWebhookSender } from '../paging/webhook.js';
 import { parseSmtpUrl } from '../lib/smtp-url.js';
 import { createRelayReadiness, type RelayReadiness } from '../mail/relay-readiness.js';
 import { createSmtpTransport, smtpTimeouts } from '../mail/transport.js';
+import { createPagerDeliverer, type PagerDeliverer } from '../paging/deliverer.js';
+import { createPagerDutySender } from '../paging/pagerduty.js';
+import { createWebhookSender } from '../paging/webhook.js';
 import { createQueues } from '../queue/queues.js';
 import { createRedis, evictionPolicy, whenReady } from '../queue/redis.js';
 import { createSeenKeys } from '../queue/seen-keys.js';
@@ -82,12 +82,6 @@ export interface SlackTuning {
   homeThrottleMs?: number;
 }
 
-/** Knobs for tests; production uses the defaults. */
-export interface PagerTuning {
-  pollMs?: number;
-  backoffBaseSeconds?: number;
-}
-
 /** A pager's answer is awaited this long before the attempt counts as failed and is retried. */
 const PAGER_TIMEOUT_MS = 10_000;
 
@@ -97,7 +91,7 @@ const PAGER_TIMEOUT_MS = 10_000;
  * app runs where the HTTP server does (its route, or a Socket Mode connection). The pager
  * deliverer runs with the workers when a pager is configured.
  */
-export async function startApp(config: Config, logger: Logger, options: { role: ServeRole; slack?: SlackTuning; slackOffWriter?: SlackWriter; pager?: PagerTuning }): Promise<RunningApp> {
+export async function startApp(config: Config, logger: Logger, options: { role: ServeRole; slack?: SlackTuning; slackOffWriter?: SlackWriter }): Promise<RunningApp> {
   // A Slack token Slack refuses stops the start before anything else starts.
   const slackAuth = config.slack.mode === 'off' ? undefined : await checkSlackToken(config.slack);
   const infrastructure = await resolveInfrastructure(config, logger, { redis: true });
@@ -187,8 +181,6 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
         links: { ...config.onCall.links, slackWorkspaceUrl: slackAuth?.url },
         logger,
         onSettled: (destination, action, outcome) => metrics.pagerEvents.inc({ destination, action, outcome }),
-        pollMs: options.pager?.pollMs,
-        backoffBaseSeconds: options.pager?.backoffBaseSeconds,
       });
       started.start();
       pager = started;

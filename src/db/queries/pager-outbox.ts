@@ -71,11 +71,6 @@ export async function claimDuePagerOutbox(sql: SqlExecutor, destinations: readon
   return [...rows].sort((a, b) => a.id - b.id);
 }
 
-/**
- * What holds a row back: an older pending row of the same alert and destination (it goes first),
- * or that alert's trigger at this destination failed for good (its acknowledge or resolve would
- * name an incident the pager never opened).
- */
 export interface PagerRowBlocker {
   id: number;
   status: OutboxStatus;
@@ -84,6 +79,11 @@ export interface PagerRowBlocker {
   due_in_seconds: number;
 }
 
+/**
+ * What holds a row back: an older pending row of the same alert and destination (it goes first),
+ * or that alert's trigger at this destination failed for good (its acknowledge or resolve would
+ * name an incident the pager never opened).
+ */
 export async function pagerRowBlocker(sql: SqlExecutor, row: { id: number; alert_id: string; destination: PagerDestination }): Promise<PagerRowBlocker | undefined> {
   const [blocker] = await sql<PagerRowBlocker[]>`
     select id, status, last_error, greatest(0, extract(epoch from next_attempt_at - now()))::float8 as due_in_seconds from pager_outbox
