@@ -6,7 +6,9 @@ import { lockCampaign, lockDeployments, type LockedDeployment } from '../db/quer
 import { auditByRequestKey, recordDone, recordRefusal } from '../db/queries/audit.js';
 import { operatorRole } from '../db/queries/operators.js';
 import { enqueueAlertEdits, enqueueCancelConfirmation } from '../db/queries/slack-outbox.js';
+import { acknowledgesAlerts } from '../domain/on-call.js';
 import { CONTROL_ROLES_IN_WORDS, mayControl } from '../domain/roles.js';
+import { acknowledgeAlerts } from '../db/queries/on-call.js';
 import { ID_PATTERN, idKind } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
 import type { StopAnnouncer } from './ports.js';
@@ -162,6 +164,8 @@ export function createControlService(deps: {
     // the confirmation goes to each alert's thread (or the alert channel), then the settled
     // counts of deployments with nothing in flight. The notifier sends them in this order.
     await enqueueAlertEdits(tx, stopped, 'cancelled');
+    // Cancelling is acting on the alerts: nobody is paged about them any more.
+    if (acknowledgesAlerts(actor)) await acknowledgeAlerts(tx, { deploymentIds: batchDone ? [batchDone.deploymentId] : stopped }, actor);
     await enqueueCancelConfirmation(tx, batchDone ? [batchDone.deploymentId] : stopped, target, {
       type: 'cancel_confirmation', campaignId: campaign.id, campaignName: campaign.name, target, actor, reason, outcome, text: describeOutcome(outcome),
     });

@@ -45,6 +45,7 @@ async function appWith(overrides: Partial<ListenerDeps>) {
   const deps: ListenerDeps = {
     control: { cancel: async () => ({ outcome: 'not_found', target: DEP }), pause: down, resume: down },
     status: { lookup: async () => ok(report), active: async () => [] },
+    onCall: { acknowledge: down, snooze: down },
     gate: allow,
     sql: undefined as never,
     logger: testLogger,
