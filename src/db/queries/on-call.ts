@@ -12,14 +12,15 @@ import { enqueuePagerFollowUp, enqueuePagerTrigger } from './pager-outbox.js';
  * nobody acted on (one conditional update, so it happens once across processes and restarts),
  * the on-call thread replies, and the open alerts with who is on them (App Home, `/campaign ack`).
  */
+/** Timestamps come back as ISO text (the client's date parsing is off) — read them with new Date(). */
 export interface OnCallRow {
   id: string;
   deployment_id: string;
   state: 'open' | 'resolved';
   severity: 'warning' | 'critical';
   acknowledged_by: string | null;
-  acknowledged_at: Date | null;
-  snoozed_until: Date | null;
+  acknowledged_at: Date | string | null;
+  snoozed_until: Date | string | null;
 }
 
 /** One alert, or the open alerts of one deployment, locked for the change. */

@@ -5,6 +5,7 @@ import {
   snoozeUntil,
   type AcknowledgeRefusal,
   type AlreadyAcknowledged,
+  type OnCallState,
   type SnoozeChoice,
   type SnoozeRefusal,
 } from '../../domain/on-call.js';
@@ -12,7 +13,7 @@ import { ok, refused, type Result } from '../../domain/result.js';
 import { CONTROL_ROLES_IN_WORDS } from '../../domain/roles.js';
 import type { DatabaseHandle, SqlExecutor } from '../../db/client.js';
 import { recordDone, recordRefusal } from '../../db/queries/audit.js';
-import { acknowledgeAlerts, lockAlertsForOnCall, markSnoozed } from '../../db/queries/on-call.js';
+import { acknowledgeAlerts, lockAlertsForOnCall, markSnoozed, type OnCallRow } from '../../db/queries/on-call.js';
 import { operatorRole } from '../../db/queries/operators.js';
 import { enqueueAlertChange } from '../../db/queries/slack-outbox.js';
 import { idKind } from '../../lib/ids.js';
@@ -34,6 +35,15 @@ export interface Snoozed {
   alertId: string;
   until: Date;
 }
+
+/** A row as the rules read it (postgres.js gives timestamps as text here). */
+const onCallState = (row: OnCallRow): OnCallState => ({
+  state: row.state,
+  severity: row.severity,
+  acknowledgedBy: row.acknowledged_by,
+  acknowledgedAt: row.acknowledged_at ? new Date(row.acknowledged_at) : null,
+  snoozedUntil: row.snoozed_until ? new Date(row.snoozed_until) : null,
+});
 
 export function createAcknowledgementService(deps: { database: DatabaseHandle; clock?: () => Date }) {
   const { sql } = deps.database;
@@ -57,9 +67,7 @@ export function createAcknowledgementService(deps: { database: DatabaseHandle; c
         if (rows.length === 0) return kind === 'alert' ? refused('not_found', `No alert ${target}.`) : refused('not_open', `${target} has no open alert.`);
         const why = await refusedRole(tx, actor, target, 'acknowledge');
         if (why) return refused('not_permitted', why);
-        const checks = rows.map((row) =>
-          canAcknowledge({ state: row.state, severity: row.severity, acknowledgedBy: row.acknowledged_by, acknowledgedAt: row.acknowledged_at, snoozedUntil: row.snoozed_until }),
-        );
+        const checks = rows.map((row) => canAcknowledge(onCallState(row)));
         const open = rows.filter((_, i) => checks[i]!.ok);
         if (open.length === 0) return checks[0] as AcknowledgeOutcome;
         const alertIds = await acknowledgeAlerts(tx, { alertIds: open.map((r) => r.id) }, actor);
@@ -79,7 +87,7 @@ export function createAcknowledgementService(deps: { database: DatabaseHandle; c
         if (!row) return refused('not_found', `No alert ${alertId}.`);
         const why = await refusedRole(tx, actor, alertId, 'snooze');
         if (why) return refused('not_permitted', why);
-        const check = canSnooze({ state: row.state, severity: row.severity, acknowledgedBy: row.acknowledged_by, acknowledgedAt: row.acknowledged_at, snoozedUntil: row.snoozed_until });
+        const check = canSnooze(onCallState(row));
         if (!check.ok) return check;
         const until = snoozeUntil(choice, clock());
         await markSnoozed(tx, alertId, until, actor);
