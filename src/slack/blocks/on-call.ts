@@ -56,11 +56,19 @@ export interface AlertLinks {
 }
 
 /**
+ * A link Slack takes: a button's url may have 3,000 characters, and both links must fit one
+ * context block's 3,000 once the deployment has ended. A longer one (a runaway template) is left out.
+ */
+const MAX_LINK = 1400;
+const fits = (url: string | undefined) => (url && url.length <= MAX_LINK && !/[<>|]/.test(url) ? url : undefined);
+
+/**
  * While the deployment is live: Acknowledge and Snooze while they can work, and the link buttons.
  * Once it has ended there is nothing left to act on: the links become plain links (a context
  * block), so the message keeps no buttons. undefined when there is nothing to show.
  */
-export function onCallActions(a: AlertOnCall, links: AlertLinks, live: boolean): Block | undefined {
+export function onCallActions(a: AlertOnCall, allLinks: AlertLinks, live: boolean): Block | undefined {
+  const links = { runbook: fits(allLinks.runbook), dashboard: fits(allLinks.dashboard) };
   if (!live) {
     const plain = [links.runbook && `<${links.runbook}|Runbook>`, links.dashboard && `<${links.dashboard}|Dashboard>`].filter(Boolean);
     return plain.length ? context(plain.join(' · ')) : undefined;
