@@ -109,7 +109,7 @@ describe('the on-call loop in Slack', () => {
       database: stack.db,
       policy: policyFromConfig({ bounceRate: { warn: 0.05, critical: 0.1 }, errorRate: { warn: 0.05, critical: 0.1 }, complaintRate: { warn: 0.001, critical: 0.003 }, minSample: 20, sustainSeconds: 0, autoPauseOnCritical: false }),
       windowSeconds: 300,
-      onCall: { mention: MENTION, escalateAfterSeconds: ESCALATE_AFTER, pagerDestinations: ['pagerduty'] },
+      onCall: { mention: MENTION, mentionMinSeverity: 'warning', escalateAfterSeconds: ESCALATE_AFTER, pagerDestinations: ['pagerduty'] },
       logger: testLogger,
     });
     let ticking = true;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { WATCHED_STATUSES } from '../../domain/alert-states.js';
-import { SYSTEM_ACTOR } from '../../domain/on-call.js';
+import { mentions, SYSTEM_ACTOR, type Severity } from '../../domain/on-call.js';
 import { PAUSABLE } from '../../domain/lifecycle.js';
 import {
   applyOverride,
@@ -100,7 +100,7 @@ export function createAlertMonitor(deps: {
   windowSeconds: number;
   pauseResume?: Pick<ReturnType<typeof createPauseResume>, 'pause'>;
   /** The on-call loop: the mention, and the re-announcement (and paging) of alerts nobody acted on. */
-  onCall?: { mention: string | undefined; escalateAfterSeconds: number; pagerDestinations: readonly PagerDestination[] };
+  onCall?: { mention: string | undefined; mentionMinSeverity: Severity; escalateAfterSeconds: number; pagerDestinations: readonly PagerDestination[] };
   logger: Logger;
 }): AlertMonitor {
   const { sql } = deps.database;
@@ -201,9 +201,11 @@ export function createAlertMonitor(deps: {
   /** Alerts nobody acknowledged in time: re-announced in their thread with the mention, and paged; once each. */
   async function reannounce(tx: SqlExecutor) {
     if (!deps.onCall) return;
-    const { escalateAfterSeconds, mention, pagerDestinations } = deps.onCall;
+    const { escalateAfterSeconds, mention, mentionMinSeverity, pagerDestinations } = deps.onCall;
     for (const alert of await claimReannouncements(tx, escalateAfterSeconds, pagerDestinations)) {
-      await enqueueOnCallReply(tx, { type: 'on_call_reply', reason: 'reannounced', alertId: alert.id, mention: mention ?? null, waitedSeconds: escalateAfterSeconds });
+      // A due alert is not snoozed, so only its severity decides whether it mentions.
+      const mentioned = mention && mentions(alert.severity, mentionMinSeverity, null, new Date()) ? mention : null;
+      await enqueueOnCallReply(tx, { type: 'on_call_reply', reason: 'reannounced', alertId: alert.id, mention: mentioned, waitedSeconds: escalateAfterSeconds });
       await enqueueAlertChange(tx, alert.id, 'reannounced', `alert:${alert.id}:reannounced:${Date.now()}`);
       log.warn({ alertId: alert.id, severity: alert.severity, escalateAfterSeconds, paged: pagerDestinations }, 'alert re-announced: nobody acknowledged it in time');
     }

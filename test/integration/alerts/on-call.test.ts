@@ -109,7 +109,7 @@ describe('re-announcing an alert nobody acknowledged', () => {
       database: db,
       policy: policyFromConfig(loadConfig({}).alerts),
       windowSeconds: 300,
-      onCall: { mention: '<!subteam^S0ONCALL01>', escalateAfterSeconds: 60, pagerDestinations: ['pagerduty', 'webhook'] },
+      onCall: { mention: '<!subteam^S0ONCALL01>', mentionMinSeverity: 'warning', escalateAfterSeconds: 60, pagerDestinations: ['pagerduty', 'webhook'] },
       logger: testLogger,
     });
     const notifier = createNotifier({ sql: db.sql, writer: createLogWriter(logger), alertChannel: 'log', logger: testLogger, pacingMs: 0 });
