@@ -3,7 +3,7 @@ import { parseButtonValue } from '../../button-value.js';
 import { acknowledgeMrkdwn } from '../../blocks/on-call.js';
 import { recentClicks } from '../repeats.js';
 import { DeadlineExceeded, UNAVAILABLE, withDeadline, type ListenerDeps } from '../support.js';
-import { clickContext, refuseUnreadableButton, replyToClicker, type ButtonArgs } from './reply.js';
+import { firstClick, refuseUnreadableButton, replyToClicker, type ButtonArgs } from './reply.js';
 
 /**
  * Acknowledge clicked ("I'm on it"): the gate checks who and where, the service records it (and
@@ -13,12 +13,11 @@ import { clickContext, refuseUnreadableButton, replyToClicker, type ButtonArgs }
 export function acknowledgeButton(deps: ListenerDeps) {
   const clicks = recentClicks();
   return async (args: ButtonArgs): Promise<void> => {
-    const { ack, body } = args;
-    await ack();
-    const { channel, ts, place } = clickContext(body);
-    const value = (args.action as { value?: unknown }).value;
-    if (clicks.repeated(`${body.user.id}:acknowledge:${String(value)}:${channel ?? body.view?.id ?? ''}:${ts ?? ''}`)) return;
-    const id = parseButtonValue(value);
+    const { body } = args;
+    const click = await firstClick(args, clicks, 'acknowledge');
+    if (!click) return;
+    const { place } = click;
+    const id = parseButtonValue(click.value);
     try {
       if (!id) return await refuseUnreadableButton(args, deps, 'acknowledge', 'Cannot acknowledge', 'Use `/campaign ack <alert id>`.');
       const identity = interactionIdentity(body);
