@@ -3,7 +3,7 @@ import { createAlertMonitor, policyFromConfig } from '../../src/services/alerts/
 import { openAlertForTest } from '../support/alerts.js';
 import { audienceCsv, createCampaignOrThrow } from '../support/builders.js';
 import { testLogger, waitFor } from '../support/sending.js';
-import { buttonClick, CHANNEL, selectPick, sendSigned, viewSubmission, type FakeCall } from '../support/slack.js';
+import { buttonClick, CHANNEL, commandBody, selectPick, sendSigned, viewSubmission, type FakeCall } from '../support/slack.js';
 import { startSlackStack, type SlackStack } from './harness.js';
 
 /**
@@ -52,6 +52,17 @@ async function postedAlert(name: string, severity: 'warning' | 'critical') {
   const ts = (await waitFor(async () => (await stack.db.sql`select slack_ts from alerts where id = ${alertId}`)[0]!.slack_ts as string | null, { what: 'the alert post' })) as string;
   const post = stack.slack.ok('chat.postMessage').find((c) => c.args.ts === undefined && blocksOf(c).includes(alertId))!;
   return { dep, alertId, ts, post };
+}
+
+let answers = 0;
+/** A /campaign command's answer: in the acknowledgement, or (a slow database) through its response_url. */
+async function command(text: string, user: string) {
+  const name = `on-call-${++answers}`;
+  const res = await sendSigned(stack.base, commandBody(text, user, { responseUrl: stack.slack.responseUrl(name) }));
+  expect(res.status).toBe(200);
+  const acked = res.json as { response_type?: string; text?: string } | undefined;
+  if (acked?.text) return acked;
+  return (await stack.slack.waitFor(() => stack.slack.responses.find((r) => r.path.endsWith(`/${name}`)), 5000, 'the answer through response_url')).body as { response_type?: string; text?: string };
 }
 
 async function ephemeralFor(user: string, includes: string) {
@@ -173,5 +184,13 @@ describe('the on-call loop in Slack', () => {
     const reannounced = await stack.slack.waitFor(() => threadReplies(ts).find((c) => String(c.args.text).includes('Nobody has acknowledged')), (ESCALATE_AFTER + 10) * 1000, 'the re-announcement');
     expect(String(reannounced.args.text)).toContain(MENTION);
     expect(reannounced.args.channel).toBe(CHANNEL);
+
+    // Bob takes it from the keyboard: /campaign ack <deployment id>, answered to him only.
+    const answer = await command(`ack ${dep}`, BOB);
+    expect(answer.response_type).toBe('ephemeral');
+    expect(JSON.stringify(answer)).toContain(`You acknowledged alert \`${alertId}\``);
+    expect((await stack.db.sql`select acknowledged_by from alerts where id = ${alertId}`)[0]!.acknowledged_by).toBe(BOB);
+    expect(JSON.stringify(await command(`ack ${alertId}`, ALICE))).toContain(`Already acknowledged by <@${BOB}>`);
+    expect(JSON.stringify(await command('ack cmp_0000000001', ALICE))).toContain('needs an alert id');
   }, 60_000);
 });

@@ -206,7 +206,7 @@ export function createAlertMonitor(deps: {
       // A due alert is not snoozed, so only its severity decides whether it mentions.
       const mentioned = mention && mentions(alert.severity, mentionMinSeverity, null, new Date()) ? mention : null;
       await enqueueOnCallReply(tx, { type: 'on_call_reply', reason: 'reannounced', alertId: alert.id, mention: mentioned, waitedSeconds: escalateAfterSeconds });
-      await enqueueAlertChange(tx, alert.id, 'reannounced', `alert:${alert.id}:reannounced:${Date.now()}`);
+      await enqueueAlertChange(tx, alert.id, 'reannounced', `alert:${alert.id}:reannounced:${alert.severity}`);
       log.warn({ alertId: alert.id, severity: alert.severity, escalateAfterSeconds, paged: pagerDestinations }, 'alert re-announced: nobody acknowledged it in time');
     }
   }
