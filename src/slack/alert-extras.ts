@@ -10,7 +10,7 @@ import type { AlertExtras } from './blocks/alert.js';
 
 /**
  * What an alert message shows beyond its own row, decided when it is delivered: the on-call
- * mention (by severity, not while snoozed), the runbook and dashboard links filled in with its
+ * mention (by severity, not while snoozed, not once acknowledged), the runbook and dashboard links filled in with its
  * ids, and the chart of its rate over the window (from the monitor's snapshots, against the
  * campaign's thresholds) ending now, or when the alert resolved or its deployment ended.
  */
@@ -26,7 +26,8 @@ export function createAlertExtras(sql: SqlExecutor, settings: AlertMessageSettin
     if (!settings) return { now };
     const { onCall } = settings;
     const snoozedUntil = view.snoozed_until ? new Date(view.snoozed_until) : null;
-    const mention = onCall.mention && mentions(view.severity, onCall.mentionMinSeverity, snoozedUntil, now) ? onCall.mention : undefined;
+    // Once someone is on it the message stops calling for the group (an edit notifies nobody anyway).
+    const mention = onCall.mention && !view.acknowledged_by && mentions(view.severity, onCall.mentionMinSeverity, snoozedUntil, now) ? onCall.mention : undefined;
     const values = { campaign_id: view.campaign_id, deployment_id: view.deployment_id, alert_id: view.id, metric: view.metric };
     const links = {
       ...(onCall.links.runbook ? { runbook: fillLinkTemplate(onCall.links.runbook, values) } : {}),

@@ -86,6 +86,7 @@ describe('the on-call loop in Slack', () => {
     const edit = await stack.slack.waitFor(() => stack.slack.ok('chat.update').find((c) => c.args.ts === ts && blocksOf(c).includes('Acknowledged by')), 10_000, 'the edit');
     expect(blocksOf(edit)).toContain(`Acknowledged by <@${ALICE}> at <!date^`);
     expect(blocksOf(edit)).not.toContain('acknowledge_alert');
+    expect(blocksOf(edit)).not.toContain(MENTION);
     // Acknowledging locks nothing: Cancel is still on it.
     expect(blocksOf(edit)).toContain('cancel_deployment');
 
