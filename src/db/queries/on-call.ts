@@ -1,4 +1,4 @@
-import { ALERT_STATE } from '../../domain/alert-states.js';
+import { ALERT_STATE, RECENT_ALERT_HOURS } from '../../domain/alert-states.js';
 import { ACTIVE_DEPLOYMENT_STATUSES } from '../../domain/lifecycle.js';
 import { PAGER_ACTION, type PagerDestination } from '../../domain/pager-events.js';
 import type { CounterSnapshot } from '../../domain/rate-chart.js';
@@ -122,13 +122,18 @@ export interface OpenAlertOnCall {
   reannounced_at: Date | null;
 }
 
-/** The open alerts with who is on them, critical first, then oldest first. */
+/**
+ * The open alerts with who is on them, critical first, then oldest first: of live deployments,
+ * and of ended ones only within RECENT_ALERT_HOURS of the alert's last change (an ended
+ * deployment's alert that never resolved is not someone's job for ever).
+ */
 export async function openAlertsOnCall(sql: SqlExecutor, limit = 20): Promise<OpenAlertOnCall[]> {
   return sql<OpenAlertOnCall[]>`
     select a.id, a.deployment_id, d.name as deployment_name, c.name as campaign_name, a.metric, a.severity, a.rate, a.opened_at,
       a.acknowledged_by, a.acknowledged_at, a.snoozed_until, a.snoozed_by, a.reannounced_at
     from alerts a join deployments d on d.id = a.deployment_id join campaigns c on c.id = d.campaign_id
     where a.state = ${sqlValue(sql, ALERT_STATE.open)}
+      and (d.status in ${sqlList(sql, ACTIVE_DEPLOYMENT_STATUSES)} or a.updated_at > now() - make_interval(hours => ${RECENT_ALERT_HOURS}))
     order by (a.severity = 'critical') desc, a.opened_at
     limit ${limit}`;
 }

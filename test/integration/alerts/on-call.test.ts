@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../../src/domain/on-call.js';
+import { openAlertsOnCall } from '../../../src/db/queries/on-call.js';
 import { enqueuePagerTrigger } from '../../../src/db/queries/pager-outbox.js';
 import type { StopAnnouncer } from '../../../src/services/ports.js';
 import { createAcknowledgementService } from '../../../src/services/alerts/acknowledgement.js';
@@ -73,6 +74,26 @@ describe('acknowledging an alert', () => {
     await db.sql`update alerts set state = 'resolved', resolved_at = now() where id = ${critical}`;
     expect(await service.snooze(critical, '2h', 'U0ALICE001')).toMatchObject({ ok: false, code: 'not_open' });
     expect((await alertRow(critical)).snoozed_until).toBeNull();
+  });
+});
+
+describe('who is on the open alerts (App Home)', () => {
+  it("lists live deployments' open alerts with who is on them, critical first; an ended deployment's only while recent", async () => {
+    const live = await openAlertForTest(db, (await later()).deploymentIds[0]!, { severity: 'critical' });
+    const endedDep = (await later()).deploymentIds[0]!;
+    const recentEnded = await openAlertForTest(db, endedDep);
+    const staleDep = (await later()).deploymentIds[0]!;
+    const stale = await openAlertForTest(db, staleDep);
+    await db.sql`update deployments set status = 'completed', completed_at = now() where id in ${db.sql([endedDep, staleDep])}`;
+    await db.sql`update alerts set updated_at = now() - interval '25 hours' where id = ${stale}`;
+    await createAcknowledgementService({ database: db }).acknowledge(live, 'U0ALICE001');
+    const listed = await openAlertsOnCall(db.sql, 1000);
+    const ids = listed.map((a) => a.id);
+    expect(ids).toContain(live);
+    expect(ids).toContain(recentEnded);
+    expect(ids).not.toContain(stale);
+    expect(listed.find((a) => a.id === live)).toMatchObject({ severity: 'critical', acknowledged_by: 'U0ALICE001' });
+    expect(ids.indexOf(live)).toBeLessThan(ids.indexOf(recentEnded));
   });
 });
 
