@@ -122,6 +122,38 @@ describe('acting on a send acknowledges its alerts', () => {
   });
 });
 
+describe('the alert message as delivered', () => {
+  it("draws the rate from the monitor's snapshots against the campaign's thresholds, fills in the links, and mentions by severity", async () => {
+    const { deploymentIds, campaignId } = await later();
+    const dep = deploymentIds[0]!;
+    await db.sql`update campaigns set alert_policy = ${JSON.stringify({ thresholds: { bounce: { warn: 0.03, critical: 0.08 } } })}::jsonb where id = ${campaignId}`;
+    // 100 answers every 30 s for 5 minutes; bounces climbing from 0 to 9 per 100.
+    for (let i = 0; i <= 10; i++) {
+      const answered = i * 100;
+      const bounced = Array.from({ length: i }, (_, k) => k).reduce((sum, k) => sum + k, 0);
+      await db.sql`insert into deployment_samples (deployment_id, taken_at, attempted, sent, bounced, errors, complaints)
+        values (${dep}, now() - make_interval(secs => ${300 - i * 30}), ${answered}, ${answered - bounced}, ${bounced}, 0, 0)`;
+    }
+    const warning = await openAlertForTest(db, dep, { severity: 'warning' });
+    const posts: { text: string; blocks?: unknown[] }[] = [];
+    const writer = { post: async (m: { text: string; blocks?: unknown[] }) => (posts.push(m), { channel: 'C1', ts: `1.${posts.length}` }), update: async () => undefined };
+    const settings = {
+      onCall: { mention: '<!subteam^S0ONCALL01>', mentionMinSeverity: 'critical' as const, links: { runbook: 'https://wiki.example.com/r/{metric}?d={deployment_id}', dashboard: undefined } },
+      policy: policyFromConfig(loadConfig({}).alerts),
+      windowSeconds: 300,
+    };
+    const notifier = createNotifier({ sql: db.sql, writer, alertChannel: 'C1', alertMessages: settings, logger: testLogger, pacingMs: 0 });
+    while ((await notifier.runOnce()) > 0);
+    const post = posts.find((p) => JSON.stringify(p.blocks).includes(warning))!;
+    const all = JSON.stringify(post.blocks);
+    expect(all).toMatch(/`[▁▂▃▄▅▆▇█·]{24}`/);
+    expect(all).toContain('warn 3.0% · crit 8.0% · now 9.0%');
+    expect(all).toContain(`https://wiki.example.com/r/bounce?d=${dep}`);
+    // A warning, with mentions for critical alerts only: no mention.
+    expect(post.text).not.toContain('subteam');
+  });
+});
+
 describe('re-announcing an alert nobody acknowledged', () => {
   it('with Slack off: the log shows the thread reply with the mention, the pager trigger is queued; once; never for an ended deployment', async () => {
     const lines: string[] = [];
