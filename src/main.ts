@@ -5,6 +5,7 @@ import { migrateDatabase, openCommandContext } from './app/command-context.js';
 import { startApp } from './app/serve.js';
 import { registerAccess } from './cli/commands/access.js';
 import { registerCampaign } from './cli/commands/campaign.js';
+import { registerAlerts } from './cli/commands/alerts.js';
 import { registerControl } from './cli/commands/control.js';
 import { registerDemo } from './cli/commands/demo.js';
 import { registerServe } from './cli/commands/serve.js';
@@ -33,6 +34,7 @@ registerServe(program, root);
 registerCampaign(program, root);
 registerStatus(program, root);
 registerControl(program, root);
+registerAlerts(program, root);
 registerAccess(program, root);
 registerDemo(program, root);
 

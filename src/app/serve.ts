@@ -139,6 +139,7 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
         policy: policyFromConfig(config.alerts),
         windowSeconds: config.alerts.windowSeconds,
         pauseResume: services.pauseResume,
+        onCall: config.onCall,
         logger,
       });
       const tick = async () => {
@@ -162,7 +163,14 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
           : createWebWriter(new webApi.WebClient(config.slack.botToken, { ...webApiOptions(config.slack.apiUrl, 0), logLevel: webApi.LogLevel.ERROR }));
       const alertChannel = config.slack.mode === 'off' ? 'log' : config.slack.alertChannel;
       if (config.slack.mode !== 'off' && !alertChannel) logger.warn('SLACK_ALERT_CHANNEL is not set: alerts and confirmations without an alert thread cannot be posted');
-      const started = createNotifier({ sql: database.sql, writer, alertChannel, logger, pacingMs: options.slack?.pacingMs });
+      const started = createNotifier({
+        sql: database.sql,
+        writer,
+        alertChannel,
+        alertMessages: { onCall: config.onCall, policy: policyFromConfig(config.alerts), windowSeconds: config.alerts.windowSeconds },
+        logger,
+        pacingMs: options.slack?.pacingMs,
+      });
       started.start();
       notifier = started;
       closers.push(() => started.stop());

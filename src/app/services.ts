@@ -4,6 +4,7 @@ import { timedCancels } from '../http/metrics.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
 import { createAccessService } from '../services/access.js';
+import { createAcknowledgementService } from '../services/alerts/acknowledgement.js';
 import { createAlertPolicyService } from '../services/alerts/policy.js';
 import { createAlertReader } from '../services/alerts/reader.js';
 import { createAudienceWorkerPool } from '../services/campaigns/audience-workers.js';
@@ -42,6 +43,7 @@ export function buildServices(database: DatabaseHandle, links: ServiceLinks, clo
     status: createStatusService({ db: database.db }),
     access: createAccessService({ db: database.db, clock }),
     alerts: createAlertReader({ sql: database.sql }),
+    onCall: createAcknowledgementService({ database, clock }),
     alertPolicy: createAlertPolicyService({ database, defaults: links.alertDefaults }),
     /** Lets go of what the services hold themselves (worker threads); not the database. */
     close: () => audienceWorkers.close(),

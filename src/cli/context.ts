@@ -6,6 +6,7 @@ import type { AlertPolicyService } from '../services/alerts/policy.js';
 import type { createAlertReader } from '../services/alerts/reader.js';
 import type { createCampaignCreator } from '../services/campaigns/create-campaign.js';
 import type { createLockService } from '../services/campaigns/locks.js';
+import type { AcknowledgementService } from '../services/alerts/acknowledgement.js';
 import type { ControlService } from '../services/control.js';
 import type { StatusService } from '../services/status.js';
 import type { SlackWriter } from '../slack/writer.js';
@@ -21,6 +22,7 @@ export interface CommandServices {
   alertPolicy: AlertPolicyService;
   alerts: ReturnType<typeof createAlertReader>;
   control: Pick<ControlService, 'cancel' | 'pause' | 'resume'>;
+  onCall: Pick<AcknowledgementService, 'acknowledge'>;
   createCampaign: ReturnType<typeof createCampaignCreator>;
   locks: ReturnType<typeof createLockService>;
   status: StatusService;

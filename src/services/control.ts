@@ -7,7 +7,9 @@ import { auditByRequestKey, recordDone, recordRefusal } from '../db/queries/audi
 import { operatorRole } from '../db/queries/operators.js';
 import { enqueuePagerFollowUp } from '../db/queries/pager-outbox.js';
 import { enqueueAlertEdits, enqueueCancelConfirmation } from '../db/queries/slack-outbox.js';
+import { acknowledgesAlerts } from '../domain/on-call.js';
 import { CONTROL_ROLES_IN_WORDS, mayControl } from '../domain/roles.js';
+import { acknowledgeAlerts } from '../db/queries/on-call.js';
 import { ID_PATTERN, idKind } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
 import type { StopAnnouncer } from './ports.js';
@@ -163,6 +165,8 @@ export function createControlService(deps: {
     // the confirmation goes to each alert's thread (or the alert channel), then the settled
     // counts of deployments with nothing in flight. The notifier sends them in this order.
     await enqueueAlertEdits(tx, stopped, 'cancelled');
+    // Cancelling is acting on the alerts: nobody is paged about them any more.
+    if (acknowledgesAlerts(actor)) await acknowledgeAlerts(tx, { deploymentIds: batchDone ? [batchDone.deploymentId] : stopped }, actor);
     // A pager paged for an alert of what stopped is told it is over.
     await enqueuePagerFollowUp(tx, { deploymentIds: stopped }, 'resolve');
     await enqueueCancelConfirmation(tx, batchDone ? [batchDone.deploymentId] : stopped, target, {

@@ -4,6 +4,8 @@ import { ConfigError } from '../lib/config-error.js';
 import type { SqlExecutor } from '../db/client.js';
 import type { Logger } from '../lib/logger.js';
 import type { AccessService } from '../services/access.js';
+import type { AcknowledgementService } from '../services/alerts/acknowledgement.js';
+import type { AlertReader } from '../services/alerts/reader.js';
 import type { ControlService } from '../services/control.js';
 import type { StatusService } from '../services/status.js';
 import { createGate } from './access.js';
@@ -30,7 +32,7 @@ export type SlackOn = Extract<SlackConfig, { mode: 'http' | 'socket' }>;
 
 export interface SlackAppOptions {
   slack: SlackOn;
-  services: { control: ControlService; status: StatusService; access: AccessService };
+  services: { control: ControlService; status: StatusService; access: AccessService; onCall: AcknowledgementService; alerts: Pick<AlertReader, 'openOnCall'> };
   sql: SqlExecutor;
   logger: Logger;
   outboxChanged(): void;
@@ -120,10 +122,11 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
   const allowedChannels = [...new Set([...(slack.alertChannel ? [slack.alertChannel] : []), ...slack.allowedChannels])];
   const gate = createGate({ sql: options.sql, allowedTeams: slack.allowedTeams, allowedChannels, directory, logger });
   gate.setHomeTeam(auth.team_id);
-  const home = createHomePublisher({ client, status: options.services.status, gate, logger, throttleMs: options.homeThrottleMs });
+  const home = createHomePublisher({ client, status: options.services.status, alerts: options.services.alerts, gate, logger, throttleMs: options.homeThrottleMs });
   const deps: ListenerDeps = {
     control: options.services.control,
     status: options.services.status,
+    onCall: options.services.onCall,
     gate,
     sql: options.sql,
     logger,

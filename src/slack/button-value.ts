@@ -11,6 +11,11 @@ export const ACTIONS = {
   resume: 'resume_deployment',
   status: 'deployment_status',
   view: 'view_campaign',
+  acknowledge: 'acknowledge_alert',
+  snooze: 'snooze_alert',
+  /** Link buttons (runbook, dashboard): Slack opens the URL and still sends a click, which is acknowledged with nothing. */
+  runbook: 'open_alert_runbook',
+  dashboard: 'open_alert_dashboard',
 } as const;
 
 export const CANCEL_CALLBACK = 'cancel_deployment_confirm';

@@ -1,4 +1,4 @@
-import { ID_PATTERN } from '../lib/ids.js';
+import { ID_PATTERN, idKind } from '../lib/ids.js';
 import { USAGE } from './blocks/status.js';
 import { visible } from './format.js';
 
@@ -23,7 +23,9 @@ export type CommandRequest =
   | { kind: 'reply'; text: string }
   | { kind: 'status'; reference: string | null }
   | { kind: 'cancel'; id: string; reason: string | null }
-  | { kind: 'pause' | 'resume'; id: string };
+  | { kind: 'pause' | 'resume'; id: string }
+  /** An alert id, or a deployment id for every open alert of it. */
+  | { kind: 'ack'; id: string };
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
@@ -42,6 +44,7 @@ export function parseCommandText(raw: string): CommandRequest {
   const verb = first.toLowerCase();
   if (verb === '' || verb === 'help') return { kind: 'reply', text: USAGE };
   if (verb === 'status') return { kind: 'status', reference: rest.length ? rest.join(' ') : null };
+  if (verb === 'ack' || verb === 'acknowledge') return parseAck(rest);
   if (verb !== 'cancel' && verb !== 'pause' && verb !== 'resume') return { kind: 'reply', text: `I don't know \`${visible(first)}\`.\n${USAGE}` };
 
   const [id = '', ...more] = rest;
@@ -49,4 +52,14 @@ export function parseCommandText(raw: string): CommandRequest {
   if (verb === 'cancel') return { kind: 'cancel', id, reason: more.length ? more.join(' ') : null };
   if (more.length) return { kind: 'reply', text: `\`/campaign ${verb}\` takes one id, and nothing after it (\`${visible(more.join(' '))}\` was not read). Nothing was changed.` };
   return { kind: verb, id };
+}
+
+function parseAck(rest: string[]): CommandRequest {
+  const [id = '', ...more] = rest;
+  const kind = idKind(id);
+  if (kind !== 'alert' && kind !== 'deployment') {
+    return { kind: 'reply', text: `\`/campaign ack\` needs an alert id like \`alr_0a1b2c3d4e\` (shown under the alert) or a deployment id like \`dep_0a1b2c3d4e\`${rest.length ? `; \`${visible(rest.join(' '))}\` is not one` : ''}. Nothing was changed.` };
+  }
+  if (more.length) return { kind: 'reply', text: `\`/campaign ack\` takes one id, and nothing after it (\`${visible(more.join(' '))}\` was not read). Nothing was changed.` };
+  return { kind: 'ack', id };
 }

@@ -1,12 +1,14 @@
 import type { webApi } from '@slack/bolt';
 import type { Logger } from '../lib/logger.js';
+import type { OpenAlertOnCall } from '../db/queries/on-call.js';
+import type { AlertReader } from '../services/alerts/reader.js';
 import type { ActiveDeployment, StatusService } from '../services/status.js';
 import type { Gate } from './access.js';
 import { homeView } from './blocks/home.js';
 import { section } from './blocks/common.js';
 
 /**
- * App Home: published when a user opens it, and re-published for recent viewers when the active
+ * App Home (the open alerts with who is on each, and the active deployments): published when a user opens it, and re-published for recent viewers when the active
  * deployments change (a change here is told at once; a change in another process is seen by a
  * poll), at most once per `throttleMs`. Every publish asks the gate for that user first, as a
  * click does: a viewer whose access was revoked since gets the refusal (which replaces the
@@ -14,7 +16,20 @@ import { section } from './blocks/common.js';
  */
 const VIEWER_TTL_MS = 24 * 3600_000;
 
-export function createHomePublisher(deps: { client: webApi.WebClient; status: Pick<StatusService, 'active'>; gate: Gate; logger: Logger; throttleMs?: number; pollMs?: number }) {
+export interface HomeData {
+  rows: ActiveDeployment[];
+  alerts: OpenAlertOnCall[];
+}
+
+export function createHomePublisher(deps: {
+  client: webApi.WebClient;
+  status: Pick<StatusService, 'active'>;
+  alerts: Pick<AlertReader, 'openOnCall'>;
+  gate: Gate;
+  logger: Logger;
+  throttleMs?: number;
+  pollMs?: number;
+}) {
   const throttleMs = deps.throttleMs ?? 5000;
   const pollMs = deps.pollMs ?? 15_000;
   const viewers = new Map<string, { teamId: string | null; at: number }>();
@@ -23,8 +38,15 @@ export function createHomePublisher(deps: { client: webApi.WebClient; status: Pi
   let pending: NodeJS.Timeout | undefined;
   let poller: NodeJS.Timeout | undefined;
 
-  const signature = (rows: ActiveDeployment[]) =>
-    rows.map((r) => `${r.deployment.id}:${r.deployment.status}:${r.deployment.counts.sent + r.deployment.counts.bounced + r.deployment.counts.failed}`).join('|');
+  const signature = ({ rows, alerts }: HomeData) =>
+    [
+      ...rows.map((r) => `${r.deployment.id}:${r.deployment.status}:${r.deployment.counts.sent + r.deployment.counts.bounced + r.deployment.counts.failed}`),
+      ...alerts.map((a) => `${a.id}:${a.severity}:${a.acknowledged_by ?? ''}:${a.snoozed_until?.valueOf() ?? ''}:${a.reannounced_at?.valueOf() ?? ''}`),
+    ].join('|');
+  const load = async (): Promise<HomeData> => {
+    const [rows, alerts] = await Promise.all([deps.status.active(), deps.alerts.openOnCall()]);
+    return { rows, alerts };
+  };
 
   /** The gate's verdict for this user's Home; a refusal is published in place of the monitor. */
   async function allowed(userId: string, teamId: string | null): Promise<boolean> {
@@ -35,20 +57,20 @@ export function createHomePublisher(deps: { client: webApi.WebClient; status: Pi
     return false;
   }
 
-  async function publishTo(userId: string, rows: ActiveDeployment[]) {
-    await deps.client.views.publish({ user_id: userId, view: homeView(rows, new Date()) });
+  async function publishTo(userId: string, data: HomeData) {
+    await deps.client.views.publish({ user_id: userId, view: homeView(data.rows, new Date(), data.alerts) });
   }
 
   async function refreshAll() {
     lastRefresh = Date.now();
     for (const [user, seen] of viewers) if (Date.now() - seen.at > VIEWER_TTL_MS) viewers.delete(user);
     if (viewers.size === 0) return;
-    const rows = await deps.status.active();
-    lastSignature = signature(rows);
+    const data = await load();
+    lastSignature = signature(data);
     for (const [user, seen] of [...viewers]) {
       // A gate that cannot answer (database down) publishes nothing: no monitor without a yes.
       await (async () => {
-        if (await allowed(user, seen.teamId)) await publishTo(user, rows);
+        if (await allowed(user, seen.teamId)) await publishTo(user, data);
       })().catch((error: unknown) => deps.logger.warn({ err: error, user }, 'could not refresh App Home'));
     }
   }
@@ -57,9 +79,9 @@ export function createHomePublisher(deps: { client: webApi.WebClient; status: Pi
     async publish(userId: string, teamId: string | null) {
       if (!(await allowed(userId, teamId))) return;
       viewers.set(userId, { teamId, at: Date.now() });
-      const rows = await deps.status.active();
-      lastSignature = signature(rows);
-      await publishTo(userId, rows);
+      const data = await load();
+      lastSignature = signature(data);
+      await publishTo(userId, data);
     },
     changed() {
       if (pending || viewers.size === 0) return;
@@ -72,10 +94,9 @@ export function createHomePublisher(deps: { client: webApi.WebClient; status: Pi
     start() {
       poller = setInterval(() => {
         if (viewers.size === 0) return;
-        deps.status
-          .active()
-          .then((rows) => {
-            if (signature(rows) !== lastSignature) this.changed();
+        load()
+          .then((data) => {
+            if (signature(data) !== lastSignature) this.changed();
           })
           .catch(() => undefined);
       }, pollMs);

@@ -15,6 +15,9 @@ import type { Logger } from '../lib/logger.js';
 import { renderAlert, type RenderedMessage } from './blocks/alert.js';
 import { renderDeploymentFault, type DeploymentFaultPayload } from './blocks/fault.js';
 import { renderRelayFault } from './blocks/relay-fault.js';
+import { renderOnCallReply } from './blocks/on-call.js';
+import type { OnCallReplyPayload } from '../db/queries/on-call.js';
+import { createAlertExtras, type AlertMessageSettings } from './alert-extras.js';
 import { renderCancelConfirmation, renderCancelSettled, type CancelConfirmationPayload, type CancelSettledPayload } from './blocks/thread.js';
 import { classifyWriteError, type SlackWriter } from './writer.js';
 import { causeOf, createLogLimiter } from '../lib/log-limiter.js';
@@ -33,6 +36,8 @@ export interface NotifierOptions {
   sql: postgres.Sql;
   writer: SlackWriter;
   alertChannel: string | undefined;
+  /** The on-call mention, links and chart settings for alert messages (absent: none of them). */
+  alertMessages?: AlertMessageSettings;
   logger: Logger;
   /** Gap between two messages to one channel. */
   pacingMs?: number;
@@ -43,7 +48,7 @@ export interface NotifierOptions {
 }
 
 type Plan =
-  | { do: 'send'; op: 'post' | 'update'; channel: string; ts?: string; threadTs?: string; message: RenderedMessage; setsAlertMessage: boolean }
+  | { do: 'send'; op: 'post' | 'update'; channel: string; ts?: string; threadTs?: string; broadcast?: boolean; message: RenderedMessage; setsAlertMessage: boolean }
   | { do: 'wait'; seconds: number; why: string }
   | { do: 'supersede'; by: number }
   | { do: 'fail'; why: string };
@@ -59,6 +64,7 @@ export function createNotifier(options: NotifierOptions) {
   const maxAttempts = options.maxAttempts ?? 30;
   const batchSize = options.batchSize ?? 10;
   const nextSlot = new Map<string, number>();
+  const alertExtras = createAlertExtras(sql, options.alertMessages);
   let running = false;
   let loop: Promise<void> | undefined;
   let wake: (() => void) | undefined;
@@ -98,11 +104,18 @@ export function createNotifier(options: NotifierOptions) {
     const payload = row.payload as { type?: string; alertId?: string };
     if (payload.type === 'alert') {
       const view = await loadAlertView(sql, row.alert_id ?? String(payload.alertId));
-      return view ? ownMessagePlan(row, view, renderAlert(view), 'the alert message') : { do: 'fail', why: 'alert not found' };
+      return view ? ownMessagePlan(row, view, renderAlert(view, await alertExtras(view)), 'the alert message') : { do: 'fail', why: 'alert not found' };
     }
     if (payload.type === 'relay_fault') {
       const view = await loadRelayFaultView(sql, row.alert_id ?? String((payload as { faultId?: unknown }).faultId));
       return view ? ownMessagePlan(row, view, renderRelayFault(view), 'the relay fault message') : { do: 'fail', why: 'relay fault not found' };
+    }
+    if (payload.type === 'on_call_reply' && row.alert_id) {
+      // Shown in the channel too: the point of a re-announcement or a critical turn is to be seen.
+      const view = await loadAlertView(sql, row.alert_id);
+      if (!view?.slack_ts || !view.slack_channel) return { do: 'fail', why: 'the alert message was never posted' };
+      const message = renderOnCallReply(row.payload as unknown as OnCallReplyPayload, view);
+      return { do: 'send', op: 'post', channel: view.slack_channel, threadTs: view.slack_ts, broadcast: true, message, setsAlertMessage: false };
     }
     let message: RenderedMessage;
     if (payload.type === 'cancel_confirmation') message = renderCancelConfirmation(row.payload as unknown as CancelConfirmationPayload);
@@ -145,7 +158,7 @@ export function createNotifier(options: NotifierOptions) {
     nextSlot.set(p.channel, Date.now() + pacingMs);
     try {
       let ts: string | null = p.ts ?? null;
-      if (p.op === 'post') ts = (await writer.post({ channel: p.channel, text: p.message.text, blocks: p.message.blocks, threadTs: p.threadTs })).ts;
+      if (p.op === 'post') ts = (await writer.post({ channel: p.channel, text: p.message.text, blocks: p.message.blocks, threadTs: p.threadTs, broadcast: p.broadcast })).ts;
       else await writer.update({ channel: p.channel, ts: p.ts!, text: p.message.text, blocks: p.message.blocks });
       try {
         await markDelivered(row, p.setsAlertMessage, p.channel, ts);

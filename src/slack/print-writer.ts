@@ -8,10 +8,10 @@ import type { SlackWriter } from './writer.js';
 function readable(blocks: Block[] | undefined, fallback: string): string {
   if (!blocks || blocks.length === 0) return fallback;
   const lines: string[] = [];
-  for (const block of blocks as { type: string; text?: { text?: string }; fields?: { text: string }[]; elements?: { type: string; text?: { text?: string } | string }[] }[]) {
+  for (const block of blocks as { type: string; text?: { text?: string }; fields?: { text: string }[]; elements?: { type: string; text?: { text?: string } | string; placeholder?: { text?: string } }[] }[]) {
     if (block.text?.text) lines.push(block.text.text);
     if (block.fields) lines.push(block.fields.map((f) => f.text.replace(/\n/g, ' ')).join('   '));
-    if (block.type === 'actions' && block.elements) lines.push(block.elements.map((e) => `[ ${typeof e.text === 'string' ? e.text : (e.text?.text ?? '')} ]`).join(' '));
+    if (block.type === 'actions' && block.elements) lines.push(block.elements.map((e) => `[ ${typeof e.text === 'string' ? e.text : (e.text?.text ?? e.placeholder?.text ?? '')} ]`).join(' '));
     if (block.type === 'context' && block.elements) lines.push(block.elements.map((e) => (typeof e.text === 'string' ? e.text : (e.text?.text ?? ''))).join(' '));
   }
   return lines.join('\n');

@@ -12,6 +12,8 @@ export interface Message {
   text: string;
   blocks?: Block[];
   threadTs?: string;
+  /** A thread reply also shown in the channel (reply_broadcast). */
+  broadcast?: boolean;
 }
 
 export interface SlackWriter {
@@ -51,7 +53,8 @@ export function webApiOptions(apiUrl: string, retries: number) {
 export function createWebWriter(client: webApi.WebClient): SlackWriter {
   return {
     async post(m) {
-      const result = await client.chat.postMessage({ channel: m.channel, text: m.text, blocks: m.blocks, thread_ts: m.threadTs, unfurl_links: false, unfurl_media: false });
+      const base = { channel: m.channel, text: m.text, ...(m.blocks ? { blocks: m.blocks } : {}), unfurl_links: false, unfurl_media: false };
+      const result = await client.chat.postMessage(m.threadTs ? { ...base, thread_ts: m.threadTs, reply_broadcast: m.broadcast === true } : base);
       return { channel: String(result.channel ?? m.channel), ts: String(result.ts) };
     },
     async update(m) {
@@ -67,7 +70,7 @@ export function createLogWriter(logger: Logger): SlackWriter {
   return {
     async post(m) {
       const ts = `log.${Date.now()}.${++n}`;
-      log.info({ slack: 'post', channel: m.channel, threadTs: m.threadTs, text: m.text, ts }, 'slack message (Slack is off)');
+      log.info({ slack: 'post', channel: m.channel, threadTs: m.threadTs, ...(m.broadcast ? { broadcast: true } : {}), text: m.text, ts }, 'slack message (Slack is off)');
       return { channel: m.channel, ts };
     },
     async update(m) {

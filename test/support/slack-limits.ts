@@ -57,6 +57,16 @@ function elementProblems(element: Json, at: string, problems: string[]) {
   if (element.type === 'button') {
     over(problems, `${at}.text`, textOf(element.text), 75);
     over(problems, `${at}.value`, element.value, 2000);
+    over(problems, `${at}.url`, element.url, 3000);
+  }
+  if (element.type === 'static_select') {
+    over(problems, `${at}.placeholder`, textOf(element.placeholder), 150);
+    const options = (element.options as Json[] | undefined) ?? [];
+    if (options.length === 0 || options.length > 100) problems.push(`${at}.options: ${options.length} (1 to 100)`);
+    options.forEach((o, i) => {
+      over(problems, `${at}.options[${i}].text`, textOf(o.text), 75);
+      over(problems, `${at}.options[${i}].value`, o.value, 150);
+    });
   }
 }
 

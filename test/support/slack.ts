@@ -242,6 +242,15 @@ export function buttonClick(action: { actionId: string; value: string }, user: s
   });
 }
 
+/** A choice picked in a static_select (the alert's Snooze menu), as Slack sends it. */
+export function selectPick(action: { actionId: string; value: string; blockId?: string }, user: string, options: { ts?: string } = {}) {
+  const payload = JSON.parse(decodeURIComponent(buttonClick({ actionId: action.actionId, value: '' }, user, options).slice('payload='.length))) as Record<string, unknown>;
+  payload.actions = [
+    { type: 'static_select', action_id: action.actionId, block_id: action.blockId ?? 'alert_on_call', selected_option: { text: { type: 'plain_text', text: 'x' }, value: action.value }, placeholder: { type: 'plain_text', text: 'Snooze…' }, action_ts: String(Date.now() / 1000) },
+  ];
+  return interactivityBody(payload);
+}
+
 /** A submit of the cancel modal; `confirm` is what was typed in the confirmation field (CANCEL unless given). */
 export function viewSubmission(view: { id: string; privateMetadata: string; reason?: string | null; confirm?: string | null }, user: string, team = TEAM) {
   return interactivityBody({

@@ -111,6 +111,11 @@ export interface AlertView {
   opened_at: Date;
   escalated_at: Date | null;
   resolved_at: Date | null;
+  acknowledged_by: string | null;
+  acknowledged_at: Date | null;
+  snoozed_until: Date | null;
+  snoozed_by: string | null;
+  reannounced_at: Date | null;
   deployment_name: string;
   deployment_status: string;
   total_count: number;
@@ -130,15 +135,18 @@ export interface AlertView {
   campaign_name: string;
   campaign_kind: 'single' | 'multi';
   campaign_status: string;
+  /** The campaign's alert policy override (the chart's thresholds), as stored. */
+  campaign_alert_policy: unknown;
 }
 
 export async function loadAlertView(sql: SqlExecutor, alertId: string): Promise<AlertView | undefined> {
   const [row] = await sql<AlertView[]>`
     select a.id, a.deployment_id, a.metric, a.severity, a.state, a.rate, a.sample, a.threshold, a.stats, a.top_domains, a.auto_paused,
       a.slack_channel, a.slack_ts, a.opened_at, a.escalated_at, a.resolved_at,
+      a.acknowledged_by, a.acknowledged_at, a.snoozed_until, a.snoozed_by, a.reannounced_at,
       d.name as deployment_name, d.status as deployment_status, d.total_count, d.sent_count, d.bounced_count, d.failed_count, d.unknown_count,
       d.in_flight_count, d.cancelled_count, d.cancelled_by, d.cancelled_at, d.cancel_reason, d.paused_by, d.paused_at, d.completed_at,
-      c.id as campaign_id, c.name as campaign_name, c.kind as campaign_kind, c.status as campaign_status
+      c.id as campaign_id, c.name as campaign_name, c.kind as campaign_kind, c.status as campaign_status, c.alert_policy as campaign_alert_policy
     from alerts a join deployments d on d.id = a.deployment_id join campaigns c on c.id = d.campaign_id
     where a.id = ${alertId}`;
   return row;
@@ -215,7 +223,12 @@ export async function enqueueAlertRefresh(sql: SqlExecutor, alertId: string): Pr
 }
 
 /** The monitor's outbox row for an alert change, in the transaction of the change; the notifier renders it. */
-export async function enqueueAlertChange(sql: SqlExecutor, alertId: string, change: 'opened' | 'escalated' | 'resolved' | 'auto_paused', dedupeKey: string): Promise<void> {
+export async function enqueueAlertChange(
+  sql: SqlExecutor,
+  alertId: string,
+  change: 'opened' | 'escalated' | 'resolved' | 'auto_paused' | 'acknowledged' | 'snoozed' | 'reannounced',
+  dedupeKey: string,
+): Promise<void> {
   await sql`
     insert into slack_outbox (kind, dedupe_key, alert_id, payload)
     values (${change === 'opened' ? 'post' : 'update'}, ${dedupeKey}, ${alertId}, ${JSON.stringify({ type: 'alert', alertId, change })}::jsonb)

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { WATCHED_STATUSES } from '../../domain/alert-states.js';
+import { mentions, SYSTEM_ACTOR, type Severity } from '../../domain/on-call.js';
 import { PAUSABLE } from '../../domain/lifecycle.js';
 import {
   applyOverride,
@@ -31,8 +32,10 @@ import {
   type AlertFacts,
   type WatchedDeployment,
 } from '../../db/queries/alerts.js';
+import { claimReannouncements, enqueueOnCallReply, restartOnCall } from '../../db/queries/on-call.js';
 import { enqueuePagerFollowUp } from '../../db/queries/pager-outbox.js';
 import { enqueueAlertChange } from '../../db/queries/slack-outbox.js';
+import type { PagerDestination } from '../../domain/pager-events.js';
 import { newId } from '../../lib/ids.js';
 import type { Logger } from '../../lib/logger.js';
 import type { createPauseResume } from '../sending/pause-resume.js';
@@ -59,7 +62,7 @@ export interface AlertMonitor {
   tick(): Promise<AlertChange[]>;
 }
 
-export const SYSTEM_ACTOR = 'campaign-guard';
+export { SYSTEM_ACTOR };
 const MONITOR_LOCK = 0x63_67_61_6c; // "cgal"
 
 const rate = z.number().gt(0).lte(1);
@@ -97,6 +100,8 @@ export function createAlertMonitor(deps: {
   policy: Policy;
   windowSeconds: number;
   pauseResume?: Pick<ReturnType<typeof createPauseResume>, 'pause'>;
+  /** The on-call loop: the mention, and the re-announcement (and paging) of alerts nobody acted on. */
+  onCall?: { mention: string | undefined; mentionMinSeverity: Severity; escalateAfterSeconds: number; pagerDestinations: readonly PagerDestination[] };
   logger: Logger;
 }): AlertMonitor {
   const { sql } = deps.database;
@@ -165,12 +170,14 @@ export function createAlertMonitor(deps: {
           await insertAlert(tx, alertId, row.id, facts);
         }
         await enqueueAlertChange(tx, alertId, change, change === 'opened' ? `alert:${alertId}:opened` : `alert:${alertId}:escalated:${severity}`);
+        if (change === 'escalated' && severity === 'critical') await escalatedToCritical(tx, alertId);
         const done: AlertChange = { alertId, deploymentId: row.id, metric, change, severity, rate: obs.rate, sample: obs.sample };
         changes.push(done);
         if (severity === 'critical' && policy.autoPauseOnCritical && (PAUSABLE.single as readonly string[]).includes(row.status)) autoPause.push(done);
       }
     }
     await saveWatches(tx, changedWatches);
+    await reannounce(tx);
 
     const second = Math.floor(now.getTime() / 1000);
     if (second !== lastSampleSecond) {
@@ -182,6 +189,28 @@ export function createAlertMonitor(deps: {
       await pruneSamples(tx, deps.windowSeconds + 60);
     }
     return { changes, autoPause };
+  }
+
+  /**
+   * Turned critical: a snooze ends, the re-announcement clock restarts, and (an edit notifies
+   * nobody) a reply in the thread, also shown in the channel, mentions the on-call group.
+   */
+  async function escalatedToCritical(tx: SqlExecutor, alertId: string) {
+    await restartOnCall(tx, alertId);
+    if (deps.onCall?.mention) await enqueueOnCallReply(tx, { type: 'on_call_reply', reason: 'critical', alertId, mention: deps.onCall.mention });
+  }
+
+  /** Alerts nobody acknowledged in time: re-announced in their thread with the mention, and paged; once each. */
+  async function reannounce(tx: SqlExecutor) {
+    if (!deps.onCall) return;
+    const { escalateAfterSeconds, mention, mentionMinSeverity, pagerDestinations } = deps.onCall;
+    for (const alert of await claimReannouncements(tx, escalateAfterSeconds, pagerDestinations)) {
+      // A due alert is not snoozed, so only its severity decides whether it mentions.
+      const mentioned = mention && mentions(alert.severity, mentionMinSeverity, null, new Date()) ? mention : null;
+      await enqueueOnCallReply(tx, { type: 'on_call_reply', reason: 'reannounced', alertId: alert.id, mention: mentioned, waitedSeconds: escalateAfterSeconds });
+      await enqueueAlertChange(tx, alert.id, 'reannounced', `alert:${alert.id}:reannounced:${alert.severity}`);
+      log.warn({ alertId: alert.id, severity: alert.severity, escalateAfterSeconds, paged: pagerDestinations }, 'alert re-announced: nobody acknowledged it in time');
+    }
   }
 
   /** Pauses through the pause service (reversible, audited as Campaign Guard), then says so on the alert. */

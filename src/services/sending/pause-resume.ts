@@ -7,11 +7,13 @@ import {
   type DeploymentStatus,
   type LifecycleRefusal,
 } from '../../domain/lifecycle.js';
+import { acknowledgesAlerts } from '../../domain/on-call.js';
 import { ok, refused, type Result } from '../../domain/result.js';
 import type postgres from 'postgres';
 import { inTransaction, type DatabaseHandle, type SqlExecutor } from '../../db/client.js';
 import { auditByRequestKey, recordAudit } from '../../db/queries/audit.js';
 import { lockDeployments } from '../../db/queries/deployment-locks.js';
+import { acknowledgeAlerts } from '../../db/queries/on-call.js';
 import { pauseDeployments, resumeDeployment, resumeFacts, sendingBatchIds } from '../../db/queries/pauses.js';
 import { enqueueAlertEdits, enqueueDeploymentFault } from '../../db/queries/slack-outbox.js';
 import { jobIds, type BatchJob } from '../../domain/send-jobs.js';
@@ -90,6 +92,8 @@ export function createPauseResume(deps: { database: DatabaseHandle; announcer: S
         await pauseDeployments(sql, ids, actor);
         for (const campaignId of campaignsOf(pausable)) await refreshCampaignStatus(sql, campaignId);
         await enqueueAlertEdits(sql, ids, 'paused');
+        // A responder's pause acknowledges the alerts (Campaign Guard's own auto-pause does not).
+        if (acknowledgesAlerts(actor)) await acknowledgeAlerts(sql, { deploymentIds: ids }, actor);
         for (const id of fault ? ids : []) await enqueueDeploymentFault(sql, id, fault!);
         const about = (await within?.(sql, ids)) ?? auditTarget(target);
         await recordAudit(tx, { actor, action: 'pause', ...about, outcome: 'ok', details: { deploymentIds: ids, ...(fault ? { fault } : {}) }, requestKey });
@@ -123,6 +127,7 @@ export function createPauseResume(deps: { database: DatabaseHandle; announcer: S
         for (const campaignId of campaignsOf(paused)) await refreshCampaignStatus(sql, campaignId);
         const ids = paused.map((r) => r.id);
         await enqueueAlertEdits(sql, ids, 'resumed');
+        if (acknowledgesAlerts(actor)) await acknowledgeAlerts(sql, { deploymentIds: ids }, actor);
         const about = (await within?.(sql, ids)) ?? auditTarget(target);
         await recordAudit(tx, { actor, action: 'resume', ...about, outcome: 'ok', details: { deploymentIds: ids }, requestKey });
         return ok({ deploymentIds: ids });

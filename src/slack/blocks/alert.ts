@@ -4,11 +4,14 @@ import type { AlertView } from '../../db/queries/slack-outbox.js';
 import { ACTIONS, buttonValue } from '../button-value.js';
 import { actorMention, clip, count, escape, percent, slackDate } from '../format.js';
 import { button, context, section, type Block } from './common.js';
+import { onCallActions, onCallLine, renderRateChart, type AlertLinks, type RateChart } from './on-call.js';
 
 /**
  * The alert message, rendered from the current state at delivery time: names (escaped), status,
- * progress, each rate with its sample, the top bouncing domains, and only the buttons that can
- * still work. Once the deployment has ended there are none.
+ * progress, each rate with its sample and a chart of it over the window, the top bouncing
+ * domains, who is on it, and only the buttons that can still work (once the deployment has ended
+ * only an open alert's Acknowledge and the links are left). The on-call mention leads an open
+ * alert's message when the notifier decides it does.
  */
 const METRICS = { bounce: 'Bounce rate', error: 'Error rate', complaint: 'Complaint rate' } as const;
 
@@ -37,7 +40,17 @@ export function alertButtons(a: Pick<AlertView, 'deployment_id' | 'deployment_st
   return { type: 'actions', block_id: 'deployment_actions', elements };
 }
 
-export function renderAlert(a: AlertView): RenderedMessage {
+/** What the alert message shows beyond the alert's own row: decided by the notifier from configuration and the samples. */
+export interface AlertExtras {
+  now?: Date;
+  /** The on-call mention, when this alert's severity calls for it (domain/on-call.ts mentions). */
+  mention?: string;
+  links?: AlertLinks;
+  chart?: RateChart;
+}
+
+export function renderAlert(a: AlertView, extras: AlertExtras = {}): RenderedMessage {
+  const now = extras.now ?? new Date();
   const metric = METRICS[a.metric] ?? 'Rate';
   const names = `*${escape(a.campaign_name)}* / ${escape(a.deployment_name)} (\`${a.deployment_id}\`)`;
   const plainNames = `${a.campaign_name} (${a.deployment_id})`;
@@ -53,10 +66,14 @@ export function renderAlert(a: AlertView): RenderedMessage {
     `*Progress*\n${count(answered)} / ${count(a.total_count)} sent${a.in_flight_count ? `, ${count(a.in_flight_count)} in flight` : ''}`,
     ...(['bounce', 'error', 'complaint'] as const).map((m) => `*${METRICS[m]}*\n${rateText(a.stats?.[m] ?? (m === a.metric ? { rate: a.rate, sample: a.sample } : undefined))}`),
   ];
+  const mention = a.state === ALERT_STATE.open && extras.mention ? extras.mention : undefined;
+  const chart = extras.chart && renderRateChart(metric, extras.chart);
   const blocks: Block[] = [
+    ...(mention ? [section(mention, 'alert_mention')] : []),
     section(clip(headline), 'alert_summary'),
     { type: 'section', block_id: 'alert_fields', fields: fields.map((text) => ({ type: 'mrkdwn', text: clip(text, 1900) })) },
   ];
+  if (chart) blocks.push(section(clip(chart), 'alert_chart'));
   const domains = (a.top_domains ?? []).slice(0, 5);
   if (domains.length) blocks.push(section(clip(`*Top bouncing domains*: ${domains.map((d) => `${escape(String(d.domain))} (${count(Number(d.count) || 0)})`).join(', ')}`), 'alert_domains'));
   if (a.auto_paused) blocks.push(context(`:pause_button: Auto-paused: ${escape(a.auto_paused)}. Resume or cancel below.`));
@@ -70,11 +87,15 @@ export function renderAlert(a: AlertView): RenderedMessage {
     outcome = `:pause_button: *Paused* by ${actorMention(a.paused_by)} at ${slackDate(a.paused_at)}.`;
   }
   if (outcome) blocks.push(section(clip(outcome), 'alert_outcome'));
+  const onCall = onCallLine(a, now);
+  if (onCall) blocks.push(context(onCall));
   const actions = alertButtons(a);
   if (actions) blocks.push(actions);
+  const onCallButtons = onCallActions(a, extras.links ?? {}, (ACTIVE_DEPLOYMENT_STATUSES as readonly string[]).includes(a.deployment_status));
+  if (onCallButtons) blocks.push(onCallButtons);
   blocks.push(context(`Alert \`${a.id}\` · ${a.metric} · opened ${slackDate(a.opened_at)}${a.resolved_at ? ` · resolved ${slackDate(a.resolved_at)}` : ''}`));
 
   const state = a.deployment_status === STATUS.cancelled ? ` cancelled by ${a.cancelled_by ?? 'someone'}` : a.state === ALERT_STATE.resolved ? ' resolved' : '';
   const text = `${metric} ${percent(a.rate)} (${a.severity}) on ${plainNames}${state}`;
-  return { text: escape(text), blocks };
+  return { text: `${mention ? `${mention} ` : ''}${escape(text)}`, blocks };
 }

@@ -83,6 +83,7 @@ export const USAGE = [
   '• `/campaign status <id or name>` — one campaign or deployment',
   '• `/campaign cancel <id> [reason]` — cancel (asks for confirmation; cannot be undone)',
   '• `/campaign pause <id>` · `/campaign resume <id>` — the reversible tools',
+  "• `/campaign ack <alert id or deployment id>` — \"I'm on it\": acknowledge an alert (or every open alert of a deployment); stops its re-announcement",
   '• `/campaign help` — this message',
 ].join('\n');
 

@@ -1,6 +1,7 @@
 import type { SqlExecutor } from '../../db/client.js';
 import { enqueueAlertRefresh, staleAlertMessage } from '../../db/queries/slack-outbox.js';
 import type { Logger } from '../../lib/logger.js';
+import type { AcknowledgementService } from '../../services/alerts/acknowledgement.js';
 import type { ControlService } from '../../services/control.js';
 import type { StatusService } from '../../services/status.js';
 import type { Gate } from '../access.js';
@@ -9,6 +10,7 @@ import type { Gate } from '../access.js';
 export interface ListenerDeps {
   control: Pick<ControlService, 'cancel' | 'pause' | 'resume'>;
   status: Pick<StatusService, 'lookup' | 'active'>;
+  onCall: Pick<AcknowledgementService, 'acknowledge' | 'snooze'>;
   gate: Gate;
   sql: SqlExecutor;
   logger: Logger;

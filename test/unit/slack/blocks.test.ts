@@ -18,6 +18,7 @@ const base: AlertView = {
   deployment_name: 'Spring <!channel> Sale', deployment_status: 'sending', total_count: 120000, sent_count: 41000, bounced_count: 150, failed_count: 40, unknown_count: 10,
   in_flight_count: 8, cancelled_count: 0, cancelled_by: null, cancelled_at: null, cancel_reason: null, paused_by: null, paused_at: null, completed_at: null,
   campaign_id: 'cmp_0000000001', campaign_name: 'Spring <!channel> Sale', campaign_kind: 'single', campaign_status: 'sending',
+  acknowledged_by: null, acknowledged_at: null, snoozed_until: null, snoozed_by: null, reannounced_at: null, campaign_alert_policy: null,
 };
 
 const actionIds = (a: AlertView) => {

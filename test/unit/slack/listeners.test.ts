@@ -45,6 +45,7 @@ async function appWith(overrides: Partial<ListenerDeps>) {
   const deps: ListenerDeps = {
     control: { cancel: async () => ({ outcome: 'not_found', target: DEP }), pause: down, resume: down },
     status: { lookup: async () => ok(report), active: async () => [] },
+    onCall: { acknowledge: down, snooze: down },
     gate: allow,
     sql: undefined as never,
     logger: testLogger,
@@ -169,6 +170,7 @@ describe('listeners refuse bad input before anything is looked up', () => {
       gate: { check: note('gate.check'), recordRefusal: async (_who, action, _target, why) => void refusals.push(`${action}: ${why}`), setHomeTeam: () => undefined },
       status: { lookup: note('status.lookup'), active: note('status.active') },
       control: { cancel: note('control.cancel'), pause: note('control.pause'), resume: note('control.resume') },
+      onCall: { acknowledge: note('onCall.acknowledge'), snooze: note('onCall.snooze') },
     };
     return { deps, touched, refusals };
   }
@@ -206,6 +208,30 @@ describe('listeners refuse bad input before anything is looked up', () => {
     await vi.waitFor(() => expect(refusals).toHaveLength(4));
     expect(refusals[0]).toBe(`cancel: button value not understood: v2:${DEP}`);
     expect(refusals[3]).toBe(`cancel: button value not understood: v1:${DEP}\ufffd`);
+  });
+
+  it('an Acknowledge value or a Snooze choice that is not ours is refused without a lookup, and audited', async () => {
+    const { deps, touched, refusals } = recording();
+    const receiver = await appWith(deps);
+    const ack = { ...click.actions[0]!, action_id: 'acknowledge_alert', value: 'v2:alr_0000000001' };
+    const snooze = { type: 'static_select', action_id: 'snooze_alert', block_id: 'alert_on_call', selected_option: { text: { type: 'plain_text', text: 'x' }, value: 'v1:alr_0000000001:forever' }, action_ts: '1' };
+    for (const action of [ack, snooze]) {
+      const ephemeral = expectCall('chat.postEphemeral');
+      await receiver.dispatch({ body: { ...click, trigger_id: `t-${action.action_id}`, actions: [action] } });
+      expect((await ephemeral).text).toMatch(/another version of Campaign Guard, or was altered, so nothing was done/);
+    }
+    expect(touched).toEqual([]);
+    await vi.waitFor(() => expect(refusals).toEqual(['acknowledge: button value not understood: v2:alr_0000000001', 'snooze: button value not understood: v1:alr_0000000001:forever']));
+  });
+
+  it('a link button (runbook, dashboard) is acknowledged and nothing else happens', async () => {
+    const { deps, touched } = recording();
+    const receiver = await appWith(deps);
+    const link = { ...click.actions[0]!, action_id: 'open_alert_runbook', value: 'v1:alr_0000000001', url: 'https://wiki.example.com/r' };
+    expect(await receiver.dispatch({ body: { ...click, actions: [link] } })).toEqual({ acked: true, response: undefined });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(touched).toEqual([]);
+    expect(nock.pendingMocks()).toEqual([]);
   });
 
   it('I7: tampered private_metadata is refused inline and audited; no cancel is tried', async () => {

@@ -51,6 +51,7 @@ const alert: AlertView = {
   deployment_name: NAME, deployment_status: 'cancelled', total_count: 1e9, sent_count: 1e9, bounced_count: 1e9, failed_count: 1e9, unknown_count: 1e9,
   in_flight_count: 1e9, cancelled_count: 1e9, cancelled_by: 'x'.repeat(200), cancelled_at: when, cancel_reason: REASON, paused_by: null, paused_at: null, completed_at: when,
   campaign_id: 'cmp_0000000001', campaign_name: NAME, campaign_kind: 'multi', campaign_status: 'sending',
+  acknowledged_by: null, acknowledged_at: null, snoozed_until: null, snoozed_by: null, reannounced_at: null, campaign_alert_policy: null,
 };
 
 describe('T3: Slack messages and views within Slack limits', () => {

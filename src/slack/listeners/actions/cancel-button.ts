@@ -3,7 +3,7 @@ import { parseButtonValue } from '../../button-value.js';
 import { prepareCancel } from '../cancel-flow.js';
 import { recentClicks } from '../repeats.js';
 import { DeadlineExceeded, refreshClickedMessage, UNAVAILABLE, withDeadline, type ListenerDeps } from '../support.js';
-import { clickContext, refuseUnreadableButton, replyToClicker, type ButtonArgs } from './reply.js';
+import { firstClick, refuseUnreadableButton, replyToClicker, type ButtonArgs } from './reply.js';
 
 /**
  * Cancel clicked: acknowledge at once, check who clicked and where (from the signed request), and
@@ -14,12 +14,11 @@ import { clickContext, refuseUnreadableButton, replyToClicker, type ButtonArgs }
 export function cancelButton(deps: ListenerDeps) {
   const clicks = recentClicks();
   return async (args: ButtonArgs): Promise<void> => {
-    const { ack, body, client, action } = args;
-    await ack();
-    const { channel, ts, inModal, place } = clickContext(body);
-    const value = (action as { value?: unknown }).value;
-    if (clicks.repeated(`${body.user.id}:cancel:${String(value)}:${channel ?? body.view?.id ?? ''}:${ts ?? ''}`)) return;
-    const id = parseButtonValue(value);
+    const { body, client } = args;
+    const click = await firstClick(args, clicks, 'cancel');
+    if (!click) return;
+    const { channel, ts, inModal, place } = click;
+    const id = parseButtonValue(click.value);
     try {
       if (!id) return await refuseUnreadableButton(args, deps, 'cancel', 'Cannot cancel', 'Use `/campaign status` to find the deployment.');
       const verdict = await withDeadline(deps.gate.check(interactionIdentity(body), 'control', 'cancel', id, place), deps.deadlineMs);

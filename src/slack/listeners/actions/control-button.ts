@@ -4,7 +4,7 @@ import { parseButtonValue } from '../../button-value.js';
 import { isSuccess, outcomeMrkdwn } from '../../blocks/outcome.js';
 import { recentClicks } from '../repeats.js';
 import { DeadlineExceeded, refreshClickedMessage, UNAVAILABLE, withDeadline, type ListenerDeps } from '../support.js';
-import { clickContext, refuseUnreadableButton, replyToClicker, type ButtonArgs } from './reply.js';
+import { firstClick, refuseUnreadableButton, replyToClicker, type ButtonArgs } from './reply.js';
 
 /**
  * Pause or Resume clicked: the service decides (and re-checks permission); the clicker is told.
@@ -13,12 +13,11 @@ import { clickContext, refuseUnreadableButton, replyToClicker, type ButtonArgs }
 export function controlButton(deps: ListenerDeps, action: 'pause' | 'resume') {
   const clicks = recentClicks();
   return async (args: ButtonArgs): Promise<void> => {
-    const { ack, body } = args;
-    await ack();
-    const { channel, ts, place } = clickContext(body);
-    const value = (args.action as { value?: unknown }).value;
-    if (clicks.repeated(`${body.user.id}:${action}:${String(value)}:${channel ?? body.view?.id ?? ''}:${ts ?? ''}`)) return;
-    const id = parseButtonValue(value);
+    const { body } = args;
+    const click = await firstClick(args, clicks, action);
+    if (!click) return;
+    const { channel, ts, place } = click;
+    const id = parseButtonValue(click.value);
     try {
       if (!id) return await refuseUnreadableButton(args, deps, action, `Cannot ${action}`, 'Use `/campaign status`.');
       const identity = interactionIdentity(body);

@@ -3,6 +3,7 @@ import { interactionIdentity, type Place } from '../../access.js';
 import type { Block } from '../../blocks/common.js';
 import { campaignModal, noticeModal } from '../../blocks/modal.js';
 import { visible } from '../../format.js';
+import type { recentClicks } from '../repeats.js';
 import type { ListenerDeps } from '../support.js';
 
 /** Where a button was clicked, and how to answer the clicker only. */
@@ -16,6 +17,20 @@ export function clickContext(body: BlockAction) {
   // A click in App Home or in one of our modals has no channel: identity and role gate it alone.
   const place: Place = channel ? { channel, name: body.channel?.name ?? null } : { surface: body.view?.type === 'home' ? 'home' : 'modal' };
   return { channel, ts, inModal, place };
+}
+
+/**
+ * A button click, acknowledged at once: where it was clicked and the button's value, or
+ * undefined when it repeats the same user's click of the same button on the same message
+ * (`clicks`, a double click), which is a no-op.
+ */
+export async function firstClick(args: ButtonArgs, clicks: ReturnType<typeof recentClicks>, action: string) {
+  await args.ack();
+  const { body } = args;
+  const where = clickContext(body);
+  const value = (args.action as { value?: unknown }).value;
+  if (clicks.repeated(`${body.user.id}:${action}:${String(value)}:${where.channel ?? body.view?.id ?? ''}:${where.ts ?? ''}`)) return undefined;
+  return { ...where, value };
 }
 
 /** An ephemeral message in the channel; from App Home or a modal (no channel) a small modal instead. */

@@ -2,6 +2,7 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt'
 import type { ControlOutcome } from '../../../domain/cancel-outcome.js';
 import type { Place } from '../../access.js';
 import { notFoundMrkdwn, outcomeMrkdwn, isSuccess } from '../../blocks/outcome.js';
+import { acknowledgeMrkdwn } from '../../blocks/on-call.js';
 import { renderActive, renderReport, renderText } from '../../blocks/status.js';
 import { parseCommandText } from '../../command-text.js';
 import { escape } from '../../format.js';
@@ -10,7 +11,7 @@ import { prepareCancel } from '../cancel-flow.js';
 import { DeadlineExceeded, UNAVAILABLE, withDeadline, type ListenerDeps } from '../support.js';
 
 /**
- * `/campaign status | status <id or name> | cancel <id> [reason] | pause <id> | resume <id> | help`.
+ * `/campaign status | status <id or name> | cancel <id> [reason] | pause <id> | resume <id> | ack <id> | help`.
  * The text is parsed first, without the database (command-text.ts): usage and malformed input are
  * answered at once. Then who asks and from where (access.ts), then the service. Every answer is
  * ephemeral and acknowledged within Slack's 3 s.
@@ -59,6 +60,18 @@ export function campaignCommand(deps: ListenerDeps) {
           await respond({ response_type: 'ephemeral', text: 'Slack did not open the confirmation in time. Run the command again.' }).catch(() => undefined);
         }
         return;
+      }
+
+      if (request.kind === 'ack') {
+        return answerSoon(
+          withDeadline(deps.onCall.acknowledge(request.id, identity.userId), deps.deadlineMs).then((outcome) => {
+            if (outcome.ok) {
+              deps.outboxChanged();
+              deps.homeChanged();
+            }
+            return renderText(acknowledgeMrkdwn(outcome));
+          }),
+        );
       }
 
       const control = { target: request.id, actor: identity.userId, requestKey: `slack:command:${command.trigger_id}` };
