@@ -20,7 +20,7 @@ import type { OnCallReplyPayload } from '../db/queries/on-call.js';
 import { createAlertExtras, type AlertMessageSettings } from './alert-extras.js';
 import { renderCancelConfirmation, renderCancelSettled, type CancelConfirmationPayload, type CancelSettledPayload } from './blocks/thread.js';
 import { classifyWriteError, type SlackWriter } from './writer.js';
-import { causeOf, createLogLimiter } from '../lib/log-limiter.js';
+import { createPollLoop, insist } from '../lib/poll-loop.js';
 
 /**
  * Delivers the Slack outbox. Rows are claimed with a lease (FOR UPDATE SKIP LOCKED), so two
@@ -65,9 +65,6 @@ export function createNotifier(options: NotifierOptions) {
   const batchSize = options.batchSize ?? 10;
   const nextSlot = new Map<string, number>();
   const alertExtras = createAlertExtras(sql, options.alertMessages);
-  let running = false;
-  let loop: Promise<void> | undefined;
-  let wake: (() => void) | undefined;
   /** Rows Slack has (posted, edited) whose delivery is not recorded yet: outbox id → what to record. */
   const unrecorded = new Map<number, { alertId: string | null; setsAlertMessage: boolean; channel: string; ts: string | null }>();
 
@@ -133,15 +130,7 @@ export function createNotifier(options: NotifierOptions) {
 
   async function markDelivered(row: OutboxRow, setsAlertMessage: boolean, channel: string, ts: string | null) {
     // Slack has the message: losing this write would send it again, so insist a little.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await markOutboxDelivered(sql, { id: row.id, alertId: row.alert_id, setsAlertMessage }, channel, ts);
-        return;
-      } catch (error) {
-        if (attempt >= 5) throw error;
-        await sleep(200 * attempt);
-      }
-    }
+    await insist(() => markOutboxDelivered(sql, { id: row.id, alertId: row.alert_id, setsAlertMessage }, channel, ts));
   }
 
   async function deliver(row: OutboxRow): Promise<void> {
@@ -200,41 +189,14 @@ export function createNotifier(options: NotifierOptions) {
     return rows.length;
   }
 
+  const loop = createPollLoop(runOnce, { pollMs, logger: log, failure: 'slack outbox poll failed' });
   return {
     runOnce,
-    start() {
-      if (running) return;
-      running = true;
-      const pollFailures = createLogLimiter(log);
-      loop = (async () => {
-        while (running) {
-          let claimed = 0;
-          try {
-            claimed = await runOnce();
-          } catch (error) {
-            pollFailures.warn(causeOf(error), { err: error }, 'slack outbox poll failed');
-          }
-          if (claimed === 0 && running) {
-            await new Promise<void>((resolve) => {
-              const timer = setTimeout(resolve, pollMs);
-              wake = () => {
-                clearTimeout(timer);
-                resolve();
-              };
-            });
-            wake = undefined;
-          }
-        }
-      })();
-    },
+    start: loop.start,
     /** Something was just written: look now rather than at the next poll. */
-    kick() {
-      wake?.();
-    },
+    kick: loop.kick,
     async stop() {
-      running = false;
-      wake?.();
-      await loop;
+      await loop.stop();
       if (!(await recordUnrecorded())) {
         // Their leases will run out and they would be sent again: say which, for the operator.
         log.error({ outboxIds: [...unrecorded.keys()], messages: [...unrecorded.values()].map((d) => ({ channel: d.channel, ts: d.ts })) }, 'stopping with slack messages delivered but not recorded');

@@ -60,9 +60,12 @@ describe('pager outbox rows an alert change writes', () => {
     const announcer = { announce: async () => undefined } as unknown as ReturnType<typeof createStopAnnouncer>;
     const control = createControlService({ database: db, announcer, pauseResume: createPauseResume({ database: db, announcer }), logger: testLogger });
     expect(await control.cancel({ target: deploymentIds[0]!, actor: 'U_RESP1', reason: 'bounce storm' })).toMatchObject({ outcome: 'cancelled' });
+    // A responder's cancel acknowledges the alert (someone acted on it), then resolves it.
     expect(await rows(alertId)).toEqual([
       { destination: 'pagerduty', action: 'trigger' },
       { destination: 'webhook', action: 'trigger' },
+      { destination: 'pagerduty', action: 'acknowledge' },
+      { destination: 'webhook', action: 'acknowledge' },
       { destination: 'pagerduty', action: 'resolve' },
       { destination: 'webhook', action: 'resolve' },
     ]);
