@@ -274,7 +274,8 @@ describe('status', () => {
   });
 });
 
-describe('access and edit locks', () => {
+// Each step is a CLI process (about 2 s to start under tsx), so these take 10-25 s on a busy machine.
+describe('access and edit locks', { timeout: 90_000 }, () => {
   it('grants, lists and revokes roles, and refuses an unknown role', async () => {
     const granted = await cli(['access', 'grant', 'U123', '--role', 'responder']);
     expect(granted.code, granted.stderr).toBe(0);
