@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAlertMonitor, policyFromConfig } from '../../src/services/alerts/monitor.js';
 import { openAlertForTest } from '../support/alerts.js';
 import { audienceCsv, createCampaignOrThrow } from '../support/builders.js';
+import { ROUTING_KEY, startFakePagerDuty, type FakePagerDuty } from '../support/fake-pagerduty.js';
 import { testLogger, waitFor } from '../support/sending.js';
 import { buttonClick, CHANNEL, commandBody, selectPick, sendSigned, viewSubmission, type FakeCall } from '../support/slack.js';
 import { startSlackStack, type SlackStack } from './harness.js';
@@ -11,15 +12,19 @@ import { startSlackStack, type SlackStack } from './harness.js';
  * Acknowledge (audited, shown, the re-announcement stopped, a second responder can still cancel);
  * an unacknowledged critical alert re-announced in its thread with the mention after
  * ALERT_ESCALATE_AFTER_SECONDS, exactly once with a second monitor ticking alongside; a snooze
- * silences a warning until a turn to critical breaks it and alerts again with the mention.
+ * silences a warning until a turn to critical breaks it and alerts again with the mention. The
+ * re-announcement pages a local fake of PagerDuty's Events API v2; the Slack acknowledge and the
+ * cancel acknowledge and resolve it there.
  */
 const ESCALATE_AFTER = 3;
 const MENTION = '<!subteam^S0ONCALL01>';
 const ALICE = 'U0ALICE001';
 const BOB = 'U0BOB00001';
 let stack: SlackStack;
+let pagerDuty: FakePagerDuty;
 
 beforeAll(async () => {
+  pagerDuty = await startFakePagerDuty();
   stack = await startSlackStack({
     ALERT_SUSTAIN_SECONDS: '0',
     ALERT_MIN_SAMPLE: '20',
@@ -29,14 +34,14 @@ beforeAll(async () => {
     SLACK_ALERT_MENTION: 'S0ONCALL01',
     ALERT_RUNBOOK_URL: 'https://wiki.example.com/runbooks/bounces?deployment={deployment_id}',
     ALERT_DASHBOARD_URL: 'https://grafana.example.com/d/sends?var-deployment={deployment_id}&var-alert={alert_id}',
-    // Paging is only queued here (the pager outbox); a closed local port, never the real PagerDuty.
-    PAGERDUTY_ROUTING_KEY: 'R0123456789abcdef0123456789abcde',
-    PAGERDUTY_EVENTS_URL: 'http://127.0.0.1:9/v2/enqueue',
+    PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
+    PAGERDUTY_EVENTS_URL: pagerDuty.url,
   });
   for (const user of [ALICE, BOB]) await stack.app.services.access.grant(user, 'responder', 'test');
 }, 60_000);
 afterAll(async () => {
   await stack?.stop();
+  await pagerDuty?.close();
 });
 
 const blocksOf = (call: FakeCall) => JSON.stringify(call.args.blocks ?? []);
@@ -63,6 +68,17 @@ async function command(text: string, user: string) {
   const acked = res.json as { response_type?: string; text?: string } | undefined;
   if (acked?.text) return acked;
   return (await stack.slack.waitFor(() => stack.slack.responses.find((r) => r.path.endsWith(`/${name}`)), 5000, 'the answer through response_url')).body as { response_type?: string; text?: string };
+}
+
+/** Clicks Cancel on the alert message and confirms it in the modal. */
+async function cancelAs(user: string, dep: string, ts: string) {
+  const before = stack.slack.ok('views.open').length;
+  await sendSigned(stack.base, buttonClick({ actionId: 'cancel_deployment', value: `v1:${dep}` }, user, { ts }));
+  const modal = await stack.slack.waitFor(() => stack.slack.ok('views.open')[before], 10_000, 'the cancel modal');
+  const id = `V${String(before + 1).padStart(9, '0')}`;
+  const submitted = await sendSigned(stack.base, viewSubmission({ id, privateMetadata: (modal.args.view as { private_metadata: string }).private_metadata }, user));
+  expect(submitted.text).toBe('');
+  expect(await stack.db.sql`select status, cancelled_by from deployments where id = ${dep}`).toEqual([{ status: 'cancelled', cancelled_by: user }]);
 }
 
 async function ephemeralFor(user: string, includes: string) {
@@ -103,18 +119,12 @@ describe('the on-call loop in Slack', () => {
     expect(await stack.db.sql`select count(*)::int as n from audit_log where action = 'alert.acknowledge'`).toEqual([{ n: 1 }]);
 
     // And Bob cancels.
-    const before = stack.slack.ok('views.open').length;
-    await sendSigned(stack.base, buttonClick({ actionId: 'cancel_deployment', value: `v1:${dep}` }, BOB, { ts }));
-    const modal = await stack.slack.waitFor(() => stack.slack.ok('views.open')[before], 10_000, 'the cancel modal');
-    const id = `V${String(before + 1).padStart(9, '0')}`;
-    const submitted = await sendSigned(stack.base, viewSubmission({ id, privateMetadata: (modal.args.view as { private_metadata: string }).private_metadata }, BOB));
-    expect(submitted.text).toBe('');
-    expect(await stack.db.sql`select status, cancelled_by from deployments where id = ${dep}`).toEqual([{ status: 'cancelled', cancelled_by: BOB }]);
+    await cancelAs(BOB, dep, ts);
     expect((await stack.db.sql`select acknowledged_by from alerts where id = ${alertId}`)[0]!.acknowledged_by).toBe(ALICE);
   }, 60_000);
 
-  it('an unacknowledged critical alert is re-announced in its thread with the mention after the set time, once, with a second monitor ticking too', async () => {
-    const { alertId, ts, post } = await postedAlert('Nobody home', 'critical');
+  it('an unacknowledged critical alert is re-announced in its thread with the mention after the set time, once, with a second monitor ticking too; PagerDuty gets trigger, acknowledge and resolve', async () => {
+    const { dep, alertId, ts, post } = await postedAlert('Nobody home', 'critical');
     expect(String(post.args.text)).toContain(MENTION);
     // A second process's monitor, on the same database, ticking as fast as it can alongside the app's.
     const second = createAlertMonitor({
@@ -148,11 +158,20 @@ describe('the on-call loop in Slack', () => {
     expect(threadReplies(ts)).toHaveLength(1);
     expect(await stack.db.sql`select destination, action from pager_outbox where alert_id = ${alertId}`).toEqual([{ destination: 'pagerduty', action: 'trigger' }]);
 
-    // Acknowledging afterwards queues the pager's acknowledge after its trigger.
+    // PagerDuty has the incident: critical, linked to the alert's Slack message.
+    const trigger = await waitFor(async () => pagerDuty.accepted.find((e) => e.dedup_key === alertId), { what: 'the PagerDuty trigger' });
+    expect(trigger.body).toMatchObject({ routing_key: ROUTING_KEY, event_action: 'trigger', payload: { severity: 'critical' } });
+    expect(JSON.stringify(trigger.body.links)).toContain(`/archives/${CHANNEL}/p${ts.replace('.', '')}`);
+
+    // Acknowledging in Slack acknowledges it there; the cancel resolves it. Each once, in order.
     await sendSigned(stack.base, buttonClick({ actionId: 'acknowledge_alert', value: `v1:${alertId}` }, ALICE, { ts }));
     await ephemeralFor(ALICE, alertId);
-    expect(await stack.db.sql`select action from pager_outbox where alert_id = ${alertId} order by id`).toEqual([{ action: 'trigger' }, { action: 'acknowledge' }]);
-  }, 60_000);
+    await waitFor(async () => pagerDuty.actionsFor(alertId).length === 2, { what: 'the PagerDuty acknowledge' });
+    await cancelAs(BOB, dep, ts);
+    await waitFor(async () => pagerDuty.actionsFor(alertId).length === 3, { what: 'the PagerDuty resolve' });
+    await sleep(1500);
+    expect(pagerDuty.actionsFor(alertId)).toEqual(['trigger', 'acknowledge', 'resolve']);
+  }, 90_000);
 
   it('Snooze silences a warning (no mention, no re-announcement) until a turn to critical breaks it and alerts again with the mention', async () => {
     const { dep, alertId, ts } = await postedAlert('Snoozy', 'warning');
