@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import * as schema from './schema/index.js';
@@ -18,20 +17,6 @@ export interface DatabaseHandle {
 }
 
 /**
- * postgres.js leaves Nagle's algorithm on; a statement that follows a COPY then waits for the
- * server's delayed ACK (40 ms). Our sockets send at once.
- *
- * The socket is handed over while still connecting, never as a promise: postgres.js treats a
- * rejected socket promise as a query error but leaves the connection in its `connecting` queue
- * for good, so after a few refused reconnects the whole pool stopped answering. A socket that
- * fails emits `error` and `close`, which postgres.js handles like its own (retry with backoff).
- * Its own `connect_timeout` still bounds the connect.
- */
-function connectWithoutNagle(options: { host: string[]; port: number[] }): net.Socket {
-  return net.connect({ host: options.host[0], port: options.port[0]!, noDelay: true });
-}
-
-/**
  * Seconds before a connection tries again after failing: 50 ms doubling to at most 1 s, with
  * jitter. postgres.js's default grows to 20 s, so a process went on refusing responders for up
  * to 20 s after Postgres was back.
@@ -48,8 +33,6 @@ export function connectDatabase(databaseUrl: string, options: { max?: number; ap
     onnotice: () => {},
     connect_timeout: 10,
     backoff: reconnectDelaySeconds,
-    // The option exists at run time but is missing from postgres.js's types.
-    ...({ socket: connectWithoutNagle } as object),
     connection: { application_name: options.applicationName ?? 'campaign-guard' },
   });
   const db = drizzle(sql, { schema, casing: 'snake_case' });
@@ -57,11 +40,8 @@ export function connectDatabase(databaseUrl: string, options: { max?: number; ap
 }
 
 /**
- * connectDatabase, once the pool has answered a first query. postgres.js learns the array types
- * from the first connection it opens, but builds that connection's first query before it has
- * registered them (porsager/postgres#789): a statement with an array parameter sent first was
- * rejected as a malformed array literal. A process's first statement can be a send job's claim
- * or a webhook's update; after this one the types are known to every connection of the pool.
+ * connectDatabase, once the pool has answered a first query: a process learns at start, in one
+ * line, that Postgres cannot be reached or refuses its login, rather than at its first job.
  */
 export async function openDatabase(url: string, options: { max?: number; applicationName?: string } = {}): Promise<DatabaseHandle> {
   const handle = connectDatabase(url, options);
