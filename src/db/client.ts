@@ -25,6 +25,29 @@ export function reconnectDelaySeconds(failures: number): number {
   return Math.min(0.05 * 2 ** Math.max(0, failures - 1), 1) * (0.5 + Math.random() / 2);
 }
 
+const TIMESTAMP_TYPES = [1082, 1114, 1184]; // date, timestamp, timestamptz
+const TIMESTAMP_ARRAY_TYPES = [1182, 1115, 1185];
+
+const timestampText = (value: unknown) => (value instanceof Date ? value.toISOString() : value);
+const arrayElement = (value: unknown) => (value === null || value === undefined ? 'NULL' : `"${String(timestampText(value)).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`);
+
+/**
+ * drizzle's postgres.js driver makes the timestamp types' serializers hand values on as they are
+ * (drizzle turns its own dates into text first), and postgres.js 4 sends what a serializer returns
+ * as it is: a Date, or an array for a `timestamptz[]` parameter, in our own SQL would reach the
+ * wire unwritten. These write a Date as ISO text and an array as an array literal, and hand text
+ * (all drizzle sends) on unchanged. `options.serializers` is postgres.js's public table of them,
+ * shared by a pool and its transactions, so they are set again every time drizzle is put on it.
+ */
+function drizzleOn(sql: postgres.Sql): Database {
+  const db = drizzle(sql, { schema, casing: 'snake_case' });
+  for (const oid of TIMESTAMP_TYPES) sql.options.serializers[oid] = timestampText;
+  for (const oid of TIMESTAMP_ARRAY_TYPES) {
+    sql.options.serializers[oid] = (value: unknown) => (Array.isArray(value) ? `{${value.map(arrayElement).join(',')}}` : timestampText(value));
+  }
+  return db;
+}
+
 export function connectDatabase(databaseUrl: string, options: { max?: number; applicationName?: string } = {}): DatabaseHandle {
   const { url, ssl } = postgresConnection(databaseUrl);
   const sql = postgres(url, {
@@ -35,7 +58,7 @@ export function connectDatabase(databaseUrl: string, options: { max?: number; ap
     backoff: reconnectDelaySeconds,
     connection: { application_name: options.applicationName ?? 'campaign-guard' },
   });
-  const db = drizzle(sql, { schema, casing: 'snake_case' });
+  const db = drizzleOn(sql);
   return { db, sql, close: () => sql.end({ timeout: 5 }) };
 }
 
@@ -65,6 +88,6 @@ export async function inTransaction<T>(
   return (await handle.sql.begin((tsql) => {
     // drizzle reads the parser options from the client; a transaction handle shares its pool's.
     const client = Object.assign(tsql, { options: handle.sql.options }) as unknown as postgres.Sql;
-    return fn(drizzle(client, { schema, casing: 'snake_case' }), tsql);
+    return fn(drizzleOn(client), tsql);
   })) as T;
 }
