@@ -17,6 +17,9 @@ import { runEvery } from '../lib/periodic.js';
 import { parseSmtpUrl } from '../lib/smtp-url.js';
 import { createRelayReadiness, type RelayReadiness } from '../mail/relay-readiness.js';
 import { createSmtpTransport, smtpTimeouts } from '../mail/transport.js';
+import { createPagerDeliverer, type PagerDeliverer } from '../paging/deliverer.js';
+import { createPagerDutySender } from '../paging/pagerduty.js';
+import { createWebhookSender } from '../paging/webhook.js';
 import { createQueues } from '../queue/queues.js';
 import { createRedis, evictionPolicy, whenReady } from '../queue/redis.js';
 import { createSeenKeys } from '../queue/seen-keys.js';
@@ -43,6 +46,8 @@ export interface RunningApp {
   metrics: Metrics;
   slack: SlackApp | undefined;
   notifier: Notifier | undefined;
+  /** The pager outbox's deliverer (workers, when PagerDuty or the alert webhook is configured). */
+  pager: PagerDeliverer | undefined;
   runtime: SendingRuntime | undefined;
   infrastructure: Infrastructure;
   services: Services;
@@ -77,10 +82,14 @@ export interface SlackTuning {
   homeThrottleMs?: number;
 }
 
+/** A pager's answer is awaited this long before the attempt counts as failed and is retried. */
+const PAGER_TIMEOUT_MS = 10_000;
+
 /**
  * `serve`: migrate, then by role the HTTP server (web), the sending runtime (worker), or both.
  * Slack: the outbox notifier runs with the workers (it logs messages when Slack is off); the Bolt
- * app runs where the HTTP server does (its route, or a Socket Mode connection).
+ * app runs where the HTTP server does (its route, or a Socket Mode connection). The pager
+ * deliverer runs with the workers when a pager is configured.
  */
 export async function startApp(config: Config, logger: Logger, options: { role: ServeRole; slack?: SlackTuning; slackOffWriter?: SlackWriter }): Promise<RunningApp> {
   // A Slack token Slack refuses stops the start before anything else starts.
@@ -159,6 +168,25 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
       closers.push(() => started.stop());
     }
 
+    // The pagers: with the workers, whatever Slack's mode (an alert must reach someone with Slack off).
+    let pager: PagerDeliverer | undefined;
+    const { pagerDuty, webhook } = config.onCall;
+    if (options.role !== 'web' && (pagerDuty || webhook)) {
+      const started = createPagerDeliverer({
+        sql: database.sql,
+        senders: [
+          ...(pagerDuty ? [createPagerDutySender({ ...pagerDuty, timeoutMs: PAGER_TIMEOUT_MS })] : []),
+          ...(webhook ? [createWebhookSender({ ...webhook, timeoutMs: PAGER_TIMEOUT_MS })] : []),
+        ],
+        links: { ...config.onCall.links, slackWorkspaceUrl: slackAuth?.url },
+        logger,
+        onSettled: (destination, action, outcome) => metrics.pagerEvents.inc({ destination, action, outcome }),
+      });
+      started.start();
+      pager = started;
+      closers.push(() => started.stop());
+    }
+
     let slack: SlackApp | undefined;
     // Slack's replay memory, shared by every web process through Redis (and kept across restarts).
     const seenBefore = createSharedReplayGuard({ claim: createSeenKeys(readiness, config.redisPrefix).claim, logger });
@@ -211,7 +239,7 @@ export async function startApp(config: Config, logger: Logger, options: { role: 
       closers.push(() => server.close());
     }
     logger.info({ url, role: options.role, slack: config.slack.mode, embeddedPostgres: infrastructure.embedded.postgres, embeddedRedis: infrastructure.embedded.redis, envFile: config.envFile }, 'campaign guard is serving');
-    return { url, infrastructure, services, runtime, slack, notifier, metrics, relayReadiness, stop };
+    return { url, infrastructure, services, runtime, slack, notifier, pager, metrics, relayReadiness, stop };
   } catch (error) {
     await stop();
     throw error;

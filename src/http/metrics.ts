@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { SqlExecutor } from '../db/client.js';
 import { openAlertCounts } from '../db/queries/alerts.js';
+import { pendingPagerCounts } from '../db/queries/pager-outbox.js';
 import { outboxLagSeconds, pendingOutboxCount } from '../db/queries/slack-outbox.js';
 import { LEVELS, METRICS } from '../domain/thresholds.js';
 import type { Metrics } from '../lib/metrics.js';
@@ -21,8 +22,8 @@ interface CountedQueue {
 }
 
 /**
- * Gauges of shared state, read when scraped: queue depths (Redis), the Slack outbox's lag and the
- * open alerts (Postgres). Every process shows the same values: alert on their max.
+ * Gauges of shared state, read when scraped: queue depths (Redis), the Slack outbox's lag, the
+ * pager events waiting and the open alerts (Postgres). Every process shows the same values: alert on their max.
  */
 export function registerSharedGauges(metrics: Metrics, deps: { queues: Record<'prefetch' | 'batches' | 'send', CountedQueue>; sql: SqlExecutor }): void {
   metrics.gauge('campaign_guard_queue_jobs', 'Jobs in each queue, by state', ['queue', 'state'], async (set) => {
@@ -47,6 +48,9 @@ export function registerSharedGauges(metrics: Metrics, deps: { queues: Record<'p
   );
   metrics.gauge('campaign_guard_slack_outbox_pending', 'Slack messages not delivered yet', [], async (set) => {
     set({}, await pendingOutboxCount(deps.sql));
+  });
+  metrics.gauge('campaign_guard_pager_outbox_pending', 'Pager events (PagerDuty, the alert webhook) not delivered yet, by destination', ['destination'], async (set) => {
+    for (const row of await pendingPagerCounts(deps.sql)) set({ destination: row.destination }, row.pending);
   });
 }
 

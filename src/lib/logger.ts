@@ -13,7 +13,7 @@ export function createLogger(level: string, bindings: Record<string, unknown> = 
       level,
       base: { service: 'campaign-guard', ...bindings },
       timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: ['*.password', '*.token', 'config.slack.botToken', 'config.slack.appToken', 'config.slack.signingSecret'], censor: '[redacted]' },
+      redact: { paths: ['*.password', '*.token', 'config.slack.botToken', 'config.slack.appToken', 'config.slack.signingSecret', 'config.onCall.pagerDuty.routingKey', 'config.onCall.webhook.secret'], censor: '[redacted]' },
     },
     file ? pino.destination({ dest: file, sync: true, mkdir: true, append: false }) : pino.destination({ fd: 2, sync: true }),
   );

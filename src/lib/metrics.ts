@@ -3,7 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 /**
  * What an operator graphs and alerts on, per process (`GET /metrics`, Prometheus text format):
  * hand-offs by outcome, hand-offs that slipped past a stop, cancel latency, alert changes, queue
- * depths and how long the oldest Slack message has waited. Counters are this process's own; the
+ * depths, how long the oldest Slack message has waited, and pager events delivered and waiting. Counters are this process's own; the
  * gauges read shared state (Redis, Postgres) when scraped.
  */
 export function createMetrics() {
@@ -40,6 +40,12 @@ export function createMetrics() {
       name: 'campaign_guard_feedback_quarantined_total',
       help: 'Provider feedback kept aside for a person instead of counted, by provider and cause (unreadable: not understood; unstorable: the database refused it as it was)',
       labelNames: ['provider', 'cause'] as const,
+      registers,
+    }),
+    pagerEvents: new Counter({
+      name: 'campaign_guard_pager_events_total',
+      help: 'Pager events (PagerDuty, the alert webhook) settled by this process, by destination, action and outcome (delivered, or failed for good)',
+      labelNames: ['destination', 'action', 'outcome'] as const,
       registers,
     }),
     /** Gauges whose value is read when scraped. */

@@ -5,6 +5,7 @@ import { cancelBatchRow, deploymentOfBatch, whoCancelled, cancelCampaignRow, can
 import { lockCampaign, lockDeployments, type LockedDeployment } from '../db/queries/deployment-locks.js';
 import { auditByRequestKey, recordDone, recordRefusal } from '../db/queries/audit.js';
 import { operatorRole } from '../db/queries/operators.js';
+import { enqueuePagerFollowUp } from '../db/queries/pager-outbox.js';
 import { enqueueAlertEdits, enqueueCancelConfirmation } from '../db/queries/slack-outbox.js';
 import { CONTROL_ROLES_IN_WORDS, mayControl } from '../domain/roles.js';
 import { ID_PATTERN, idKind } from '../lib/ids.js';
@@ -162,6 +163,8 @@ export function createControlService(deps: {
     // the confirmation goes to each alert's thread (or the alert channel), then the settled
     // counts of deployments with nothing in flight. The notifier sends them in this order.
     await enqueueAlertEdits(tx, stopped, 'cancelled');
+    // A pager paged for an alert of what stopped is told it is over.
+    await enqueuePagerFollowUp(tx, { deploymentIds: stopped }, 'resolve');
     await enqueueCancelConfirmation(tx, batchDone ? [batchDone.deploymentId] : stopped, target, {
       type: 'cancel_confirmation', campaignId: campaign.id, campaignName: campaign.name, target, actor, reason, outcome, text: describeOutcome(outcome),
     });

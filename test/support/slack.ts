@@ -110,7 +110,7 @@ export async function startFakeSlack(options: { team?: string; socketModeUrl?: s
       calls.push({ method, args, status: 200, at: Date.now() });
       switch (method) {
         case 'auth.test':
-          return send(200, { ok: true, team: 'Acme', team_id: options.team ?? TEAM, user_id: 'U0BOT00001', bot_id: 'B0BOT00001', user: 'campaign-guard' });
+          return send(200, { ok: true, url: 'https://acme.slack.com/', team: 'Acme', team_id: options.team ?? TEAM, user_id: 'U0BOT00001', bot_id: 'B0BOT00001', user: 'campaign-guard' });
         case 'chat.postMessage': {
           ts += 100;
           const t = `${String(ts).slice(0, 10)}.${String(ts).slice(10)}`;

@@ -299,7 +299,7 @@ describe('architecture: the configuration is the only reader of process.env', ()
 /**
  * Layers of src/, by top folder (or file): each may import only itself and the layers listed.
  * Inner to outer: domain ← lib ← config, db ← services ← adapters (mail, queue, slack, http,
- * cli) ← app (the composition root) ← main. The few arrows between adapters are named here.
+ * paging, cli) ← app (the composition root) ← main. The few arrows between adapters are named here.
  */
 const LAYERS: Record<string, string[]> = {
   domain: [],
@@ -312,9 +312,11 @@ const LAYERS: Record<string, string[]> = {
   queue: ['domain', 'lib', 'db', 'services'],
   slack: ['domain', 'lib', 'config', 'db', 'services'],
   http: ['domain', 'lib', 'config', 'db', 'services'],
+  // A page's summary writes the rates as the alert message does.
+  paging: ['domain', 'lib', 'config', 'db', 'services', 'slack'],
   // The demo prints the Slack messages it would post.
   cli: ['domain', 'lib', 'config', 'services', 'slack'],
-  app: ['domain', 'lib', 'config', 'db', 'services', 'mail', 'queue', 'slack', 'http', 'cli'],
+  app: ['domain', 'lib', 'config', 'db', 'services', 'mail', 'queue', 'slack', 'http', 'paging', 'cli'],
   main: ['lib', 'config', 'cli', 'app'],
 };
 
@@ -389,6 +391,7 @@ const ROOT_ONLY_FACTORIES: Record<string, string> = {
   startSmtpSink: 'src/mail/sink.ts',
   createSlackApp: 'src/slack/app.ts',
   createNotifier: 'src/slack/notifier.ts',
+  createPagerDeliverer: 'src/paging/deliverer.ts',
   createHttpServer: 'src/http/server.ts',
 };
 const COMPOSITION_ROOT = 'src/app/';

@@ -255,6 +255,8 @@ const INVALID: ReadonlyArray<readonly [variable: string, value: string]> = [
   ['PAGERDUTY_ROUTING_KEY', 'R0' + 'x'.repeat(29) + '!'],
   ['PAGERDUTY_EVENTS_URL', 'events.pagerduty.com/v2/enqueue'],
   ['ALERT_WEBHOOK_URL', 'pager.example.com'],
+  ['ALERT_WEBHOOK_URL', 'ftp://pager.example.com/in'],
+  ['PAGERDUTY_EVENTS_URL', 'https://'],
   ['ALERT_WEBHOOK_SECRET', 'short'],
   ['PREFETCH_LEAD_SECONDS', '-1'],
   ['PREFETCH_LEAD_SECONDS', String(7 * 86_400 + 1)],

@@ -1,23 +1,20 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { FeedbackEvent, ParsedFeedback } from '../../domain/feedback.js';
 import { ok, refused } from '../../domain/result.js';
+import { signGenericBody } from '../../lib/signed-webhook.js';
 import { boundedDetail, type WebhookResult } from './refusal.js';
 
 /**
  * Our own signed feedback format, for providers we have no adapter for (documented in README,
  * "Generic feedback webhook"). HMAC-SHA256 over `<timestamp>.<raw body>`, Stripe-style: the
  * timestamp is signed, so a captured request can only be replayed inside the tolerance, where the
- * ingestion service's dedupe on the event id makes the replay a no-op.
+ * ingestion service's dedupe on the event id makes the replay a no-op. The recipe itself is in
+ * lib/signed-webhook.ts (the alert webhook signs with it too).
  */
-export const TIMESTAMP_HEADER = 'x-campaign-guard-timestamp';
-export const SIGNATURE_HEADER = 'x-campaign-guard-signature';
+export { SIGNATURE_HEADER, TIMESTAMP_HEADER, signGenericBody } from '../../lib/signed-webhook.js';
 export const TOLERANCE_SECONDS = 300;
 export const MAX_EVENTS = 10_000;
-
-export function signGenericBody(secret: string, timestamp: string, rawBody: Buffer | string): string {
-  return `v1=${createHmac('sha256', secret).update(`${timestamp}.`).update(rawBody).digest('hex')}`;
-}
 
 export function verifyGenericSignature(
   secret: string,

@@ -31,6 +31,7 @@ import {
   type AlertFacts,
   type WatchedDeployment,
 } from '../../db/queries/alerts.js';
+import { enqueuePagerFollowUp } from '../../db/queries/pager-outbox.js';
 import { enqueueAlertChange } from '../../db/queries/slack-outbox.js';
 import { newId } from '../../lib/ids.js';
 import type { Logger } from '../../lib/logger.js';
@@ -149,6 +150,7 @@ export function createAlertMonitor(deps: {
           const resolved = await resolveAlert(tx, row.id, metric, obs.rate, obs.sample, stats);
           if (!resolved) continue;
           await enqueueAlertChange(tx, resolved.id, 'resolved', `alert:${resolved.id}:resolved:${resolved.severity}`);
+          await enqueuePagerFollowUp(tx, { alertIds: [resolved.id] }, 'resolve');
           changes.push({ alertId: resolved.id, deploymentId: row.id, metric, change: 'resolved', severity: resolved.severity as 'warning' | 'critical', rate: obs.rate, sample: obs.sample });
           continue;
         }

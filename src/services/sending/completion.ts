@@ -2,6 +2,7 @@ import { campaignStatusFromDeployments, type DeploymentStatus } from '../../doma
 import type { SqlExecutor } from '../../db/client.js';
 import { completeBatchIfDone, completeDeploymentIfDone, deploymentStatuses, setCampaignStatus } from '../../db/queries/completion.js';
 import { lockCampaign, lockDeployment } from '../../db/queries/deployment-locks.js';
+import { enqueuePagerFollowUp } from '../../db/queries/pager-outbox.js';
 import { enqueueAlertEdits } from '../../db/queries/slack-outbox.js';
 
 /**
@@ -18,6 +19,7 @@ export async function closeFinishedWork(sql: SqlExecutor, batch: { id: string; d
   await refreshCampaignStatus(sql, campaignId);
   // Its alert messages lose their buttons (inserts nothing when it has no alert).
   await enqueueAlertEdits(sql, [batch.deploymentId], 'completed');
+  await enqueuePagerFollowUp(sql, { deploymentIds: [batch.deploymentId] }, 'resolve');
 }
 
 /**

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { enqueuePagerTrigger } from '../../../src/db/queries/pager-outbox.js';
 import type { FeedbackEvent } from '../../../src/domain/feedback.js';
 import { loadConfig } from '../../../src/config.js';
 import { startSmtpSink, type SmtpSink } from '../../../src/mail/sink.js';
@@ -96,6 +97,8 @@ describe('alert monitor', () => {
     const opened = (await monitor.tick()).find((c) => c.deploymentId === id);
     expect(opened).toMatchObject({ deploymentId: id, change: 'opened', severity: 'warning' });
 
+    // Paged meanwhile (nobody acknowledged): the resolve reaches the pager too.
+    await enqueuePagerTrigger(db.sql, ['pagerduty'], [opened!.alertId]);
     await db.sql`update campaigns set alert_policy = ${JSON.stringify({ thresholds: { bounce: { warn: 0.2, critical: 0.3 } } })}::jsonb
       where id = (select campaign_id from deployments where id = ${id})`;
     const resolved = (await monitor.tick()).find((c) => c.deploymentId === id);
@@ -104,6 +107,8 @@ describe('alert monitor', () => {
     expect(alert!.state).toBe('resolved');
     const outbox = await db.sql`select kind, payload from slack_outbox where alert_id = ${opened!.alertId} order by id`;
     expect(outbox.map((o) => `${o.kind}:${o.payload.change}`)).toEqual(['post:opened', 'update:resolved']);
+    const pages = await db.sql`select action from pager_outbox where alert_id = ${opened!.alertId} order by id`;
+    expect(pages.map((p) => p.action)).toEqual(['trigger', 'resolve']);
   });
 
   it('an invalid campaign override is ignored with a warning, never fatal', async () => {
