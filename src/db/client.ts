@@ -17,12 +17,13 @@ export interface DatabaseHandle {
 }
 
 /**
- * Seconds before a connection tries again after failing: 50 ms doubling to at most 1 s, with
- * jitter. postgres.js's default grows to 20 s, so a process went on refusing responders for up
- * to 20 s after Postgres was back.
+ * Seconds before a connection tries again after failing: 50 ms doubling to at most 0.5 s, with
+ * jitter. Until then postgres.js answers a query at once with the connect error (so a responder
+ * hears "cannot … right now" rather than waiting), and the process serves again within half a
+ * second of Postgres coming back; its default grows to 20 s.
  */
 export function reconnectDelaySeconds(failures: number): number {
-  return Math.min(0.05 * 2 ** Math.max(0, failures - 1), 1) * (0.5 + Math.random() / 2);
+  return Math.min(0.05 * 2 ** Math.max(0, failures - 1), 0.5) * (0.5 + Math.random() / 2);
 }
 
 const TIMESTAMP_TYPES = [1082, 1114, 1184]; // date, timestamp, timestamptz
