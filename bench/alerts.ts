@@ -178,7 +178,7 @@ async function main() {
   const monitor = createAlertMonitor({ database, policy: policyFromConfig(config.alerts), windowSeconds: config.alerts.windowSeconds, logger: createLogger('error') });
   const ingestor = createFeedbackIngestor({ database, logger });
   const latencies: number[] = [];
-  let ingestion: { format: string; events: number; requests: number; concurrency: number; seconds: number; rate: number }[] = [];
+  let ingestion: { format: string; events: number; requests: number; concurrency: number; seconds: number; rate: number }[];
   try {
     ingestion = await ingestionRates(database, await sentDeployment(database, 'ingest', workers.validate, INGEST_EVENTS * 3));
     const ids: string[] = [];

@@ -62,7 +62,7 @@ async function main() {
   const service = createControlService({ database, announcer, pauseResume: createPauseResume({ database, announcer }), logger });
   await createAccessService({ db: database.db, clock: () => new Date() }).grant('U_BENCH', 'responder', 'bench');
   const latency: { recipients: number; p50: number; p99: number; max: number; naiveSeconds: number | null }[] = [];
-  let postCancel = { handOffs: 0, lastMs: 0, lanes: 8 };
+  let postCancel: { handOffs: number; lastMs: number; lanes: number };
 
   try {
     for (const recipients of sizes) {

@@ -61,7 +61,7 @@ async function round(deployments: number, label: string) {
     handOffs.set(created.value.deploymentIds[0]!, []);
   }
   for (;;) {
-    const rows = await stack.database.sql<{ status: string }[]>`select status from deployments where id = any(${stack.database.sql.array(ids)}::text[])`;
+    const rows = await stack.database.sql<{ status: string }[]>`select status from deployments where id = any(${ids}::text[])`;
     if (rows.every((r) => r.status === 'completed')) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import * as schema from './schema/index.js';
@@ -18,26 +17,36 @@ export interface DatabaseHandle {
 }
 
 /**
- * postgres.js leaves Nagle's algorithm on; a statement that follows a COPY then waits for the
- * server's delayed ACK (40 ms). Our sockets send at once.
- *
- * The socket is handed over while still connecting, never as a promise: postgres.js treats a
- * rejected socket promise as a query error but leaves the connection in its `connecting` queue
- * for good, so after a few refused reconnects the whole pool stopped answering. A socket that
- * fails emits `error` and `close`, which postgres.js handles like its own (retry with backoff).
- * Its own `connect_timeout` still bounds the connect.
- */
-function connectWithoutNagle(options: { host: string[]; port: number[] }): net.Socket {
-  return net.connect({ host: options.host[0], port: options.port[0]!, noDelay: true });
-}
-
-/**
- * Seconds before a connection tries again after failing: 50 ms doubling to at most 1 s, with
- * jitter. postgres.js's default grows to 20 s, so a process went on refusing responders for up
- * to 20 s after Postgres was back.
+ * Seconds before a connection tries again after failing: 50 ms doubling to at most 0.5 s, with
+ * jitter. Until then postgres.js answers a query at once with the connect error (so a responder
+ * hears "cannot … right now" rather than waiting), and the process serves again within half a
+ * second of Postgres coming back; its default grows to 20 s.
  */
 export function reconnectDelaySeconds(failures: number): number {
-  return Math.min(0.05 * 2 ** Math.max(0, failures - 1), 1) * (0.5 + Math.random() / 2);
+  return Math.min(0.05 * 2 ** Math.max(0, failures - 1), 0.5) * (0.5 + Math.random() / 2);
+}
+
+const TIMESTAMP_TYPES = [1082, 1114, 1184]; // date, timestamp, timestamptz
+const TIMESTAMP_ARRAY_TYPES = [1182, 1115, 1185];
+
+const timestampText = (value: unknown) => (value instanceof Date ? value.toISOString() : value);
+const arrayElement = (value: unknown) => (value === null || value === undefined ? 'NULL' : `"${String(timestampText(value)).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`);
+
+/**
+ * drizzle's postgres.js driver makes the timestamp types' serializers hand values on as they are
+ * (drizzle turns its own dates into text first), and postgres.js 4 sends what a serializer returns
+ * as it is: a Date, or an array for a `timestamptz[]` parameter, in our own SQL would reach the
+ * wire unwritten. These write a Date as ISO text and an array as an array literal, and hand text
+ * (all drizzle sends) on unchanged. `options.serializers` is postgres.js's public table of them,
+ * shared by a pool and its transactions, so they are set again every time drizzle is put on it.
+ */
+function drizzleOn(sql: postgres.Sql): Database {
+  const db = drizzle(sql, { schema, casing: 'snake_case' });
+  for (const oid of TIMESTAMP_TYPES) sql.options.serializers[oid] = timestampText;
+  for (const oid of TIMESTAMP_ARRAY_TYPES) {
+    sql.options.serializers[oid] = (value: unknown) => (Array.isArray(value) ? `{${value.map(arrayElement).join(',')}}` : timestampText(value));
+  }
+  return db;
 }
 
 export function connectDatabase(databaseUrl: string, options: { max?: number; applicationName?: string } = {}): DatabaseHandle {
@@ -48,20 +57,15 @@ export function connectDatabase(databaseUrl: string, options: { max?: number; ap
     onnotice: () => {},
     connect_timeout: 10,
     backoff: reconnectDelaySeconds,
-    // The option exists at run time but is missing from postgres.js's types.
-    ...({ socket: connectWithoutNagle } as object),
     connection: { application_name: options.applicationName ?? 'campaign-guard' },
   });
-  const db = drizzle(sql, { schema, casing: 'snake_case' });
+  const db = drizzleOn(sql);
   return { db, sql, close: () => sql.end({ timeout: 5 }) };
 }
 
 /**
- * connectDatabase, once the pool has answered a first query. postgres.js learns the array types
- * from the first connection it opens, but builds that connection's first query before it has
- * registered them (porsager/postgres#789): a statement with an array parameter sent first was
- * rejected as a malformed array literal. A process's first statement can be a send job's claim
- * or a webhook's update; after this one the types are known to every connection of the pool.
+ * connectDatabase, once the pool has answered a first query: a process learns at start, in one
+ * line, that Postgres cannot be reached or refuses its login, rather than at its first job.
  */
 export async function openDatabase(url: string, options: { max?: number; applicationName?: string } = {}): Promise<DatabaseHandle> {
   const handle = connectDatabase(url, options);
@@ -85,6 +89,6 @@ export async function inTransaction<T>(
   return (await handle.sql.begin((tsql) => {
     // drizzle reads the parser options from the client; a transaction handle shares its pool's.
     const client = Object.assign(tsql, { options: handle.sql.options }) as unknown as postgres.Sql;
-    return fn(drizzle(client, { schema, casing: 'snake_case' }), tsql);
+    return fn(drizzleOn(client), tsql);
   })) as T;
 }

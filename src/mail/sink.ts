@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { DELIVERY_HEADER } from '../domain/message.js';
 
@@ -145,9 +145,8 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
         if (delay) await sleep(delay);
         if (hanging) return;
         if (closing) {
-          for (const connection of (server as unknown as { connections: Set<{ id: string; _socket?: { destroy(): void } }> }).connections) {
-            if (connection.id === session.id) connection._socket?.destroy();
-          }
+          // Gone without a reply, as a relay that drops the connection after the message's data.
+          sockets.get(clientKey(session.remoteAddress, session.remotePort))?.destroy();
           return;
         }
         callback();
@@ -157,12 +156,21 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
   server.on('error', () => {
     // a client that vanishes mid-session is not the sink's problem
   });
+  // Each client's socket by its address, for the fault that drops a connection after DATA
+  // (smtp-server's session gives the address without an IPv4-mapped prefix).
+  const clientKey = (address: string, port: number) => `${address.replace(/^::ffff:/, '')}:${port}`;
+  const sockets = new Map<string, Socket>();
+  server.server.on('connection', (socket: Socket) => {
+    const key = clientKey(socket.remoteAddress ?? '', socket.remotePort ?? 0);
+    sockets.set(key, socket);
+    socket.once('close', () => sockets.delete(key));
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
   });
-  const port = ((server as unknown as { server: { address(): AddressInfo } }).server.address()).port;
+  const port = (server.server.address() as AddressInfo).port;
   return {
     url: `smtp://${options.host ?? '127.0.0.1'}:${port}`,
     port,

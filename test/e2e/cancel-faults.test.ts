@@ -33,6 +33,19 @@ afterAll(async () => {
   await proxy?.close();
 });
 
+/**
+ * Postgres answers again: the proxy lets connections through, and the app says it is ready (its
+ * pool reconnects after a short backoff, answering "cannot … right now" at once meanwhile).
+ */
+async function backAndReady() {
+  proxy.set('pass');
+  const deadline = Date.now() + 5000;
+  while ((await fetch(`${stack.base}/readyz`).then((r) => r.status, () => 0)) !== 200) {
+    if (Date.now() > deadline) throw new Error('the app was not ready within 5 s of Postgres answering again');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 let views = 0;
 async function scheduledDeployment(name: string) {
   const { deploymentIds } = await createCampaignOrThrow(stack.db, { name, csv: audienceCsv(5), sendAt: new Date(Date.now() + 3_600_000) });
@@ -102,7 +115,7 @@ describe('a cancel when Slack or Postgres fails', () => {
       expect(submitted.ms).toBeLessThan(3000);
       expect(submitted.json).toMatchObject({ response_action: 'errors', errors: { reason: expect.stringMatching(/cannot cancel right now.*Retry/) } });
     } finally {
-      proxy.set('pass');
+      await backAndReady();
     }
     await expectUnchanged(dep);
     await expectRetryCancels(dep);
@@ -120,7 +133,7 @@ describe('a cancel when Slack or Postgres fails', () => {
       expect(Date.now() - asked).toBeLessThan(3000);
       expect(String(answer)).toMatch(/cannot answer right now.*Retry/);
     } finally {
-      proxy.set('pass');
+      await backAndReady();
     }
     const again = await sendSigned(stack.base, commandBody(`status ${dep}`, ALICE, { responseUrl: stack.slack.responseUrl('status-back') }));
     const report = again.json?.text ? again.json : (await stack.slack.waitFor(() => stack.slack.responses.find((r) => r.path.endsWith('/status-back')), 3000, 'the status once back')).body;
@@ -144,7 +157,7 @@ describe('a cancel when Slack or Postgres fails', () => {
     } finally {
       // The swallowed queries never get an answer: drop those connections, then let new ones through.
       proxy.set('reset');
-      proxy.set('pass');
+      await backAndReady();
     }
     await expectUnchanged(dep);
     await expectRetryCancels(dep);

@@ -29,7 +29,7 @@ describe('Slack 429 and 500 storms', () => {
     const alerts: string[] = [];
     for (const dep of deps) alerts.push(await openAlertForTest(stack.db, dep));
     stack.app.notifier!.kick();
-    await waitFor(async () => (await stack.db.sql`select count(*)::int as n from alerts where slack_ts is not null and id = any(${stack.db.sql.array(alerts)}::text[])`)[0]!.n === 3, { what: 'three alert posts through the storm', timeoutMs: 60_000 });
+    await waitFor(async () => (await stack.db.sql`select count(*)::int as n from alerts where slack_ts is not null and id = any(${alerts}::text[])`)[0]!.n === 3, { what: 'three alert posts through the storm', timeoutMs: 60_000 });
     expect((await stack.app.services.control.cancel({ target: deps[0]!, actor: 'U0ALICE001', reason: 'storm' })).outcome).toBe('cancelled');
     stack.app.notifier!.kick();
 

@@ -133,7 +133,7 @@ export async function waitForHttp(
   options: { timeoutMs?: number; intervalMs?: number; isAlive?: () => boolean } = {},
 ): Promise<{ status: number; body: string }> {
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-  let last = 'no answer yet';
+  let last: string;
   for (;;) {
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(2000) });

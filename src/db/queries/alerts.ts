@@ -41,7 +41,7 @@ export async function watchedDeployments(sql: SqlExecutor, windowSeconds: number
       union select id from deployments where feedback_at > now() - make_interval(secs => ${windowSeconds})
       union select deployment_id from alerts where state = ${sqlValue(sql, ALERT_STATE.open)}
       union select deployment_id from alert_watches where level <> 'ok' or candidate is not null
-      union select unnest(${sql.array(previous)}::text[])
+      union select unnest(${previous}::text[])
     )
     select d.id, d.campaign_id, d.status, d.total_count, d.sent_count, d.bounced_count, d.failed_count, d.unknown_count, d.complaint_count, c.alert_policy
     from ids join deployments d on d.id = ids.id join campaigns c on c.id = d.campaign_id
@@ -63,7 +63,7 @@ export async function baselines(sql: SqlExecutor, ids: string[], windowSeconds: 
   return sql<SampleRow[]>`
     select distinct on (deployment_id) deployment_id, sent, bounced, errors, complaints
     from deployment_samples
-    where deployment_id = any(${sql.array(ids)}::text[]) and taken_at <= now() - make_interval(secs => ${windowSeconds})
+    where deployment_id = any(${ids}::text[]) and taken_at <= now() - make_interval(secs => ${windowSeconds})
     order by deployment_id, taken_at desc`;
 }
 
@@ -72,9 +72,9 @@ export async function recordSamples(sql: SqlExecutor, rows: WatchedDeployment[])
   await sql`
     insert into deployment_samples (deployment_id, taken_at, attempted, sent, bounced, errors, complaints)
     select id, date_trunc('second', now()), sent + bounced + errors, sent, bounced, errors, complaints
-    from unnest(${sql.array(rows.map((r) => r.id))}::text[], ${sql.array(rows.map((r) => r.sent_count))}::int[],
-      ${sql.array(rows.map((r) => r.bounced_count))}::int[], ${sql.array(rows.map((r) => r.failed_count + r.unknown_count))}::int[],
-      ${sql.array(rows.map((r) => r.complaint_count))}::int[]) as v(id, sent, bounced, errors, complaints)
+    from unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.sent_count)}::int[],
+      ${rows.map((r) => r.bounced_count)}::int[], ${rows.map((r) => r.failed_count + r.unknown_count)}::int[],
+      ${rows.map((r) => r.complaint_count)}::int[]) as v(id, sent, bounced, errors, complaints)
     on conflict do nothing`;
 }
 
@@ -92,16 +92,16 @@ export interface WatchRow {
 
 export async function watchesFor(sql: SqlExecutor, ids: string[]): Promise<WatchRow[]> {
   if (ids.length === 0) return [];
-  return sql<WatchRow[]>`select deployment_id, metric, level, candidate, candidate_since from alert_watches where deployment_id = any(${sql.array(ids)}::text[])`;
+  return sql<WatchRow[]>`select deployment_id, metric, level, candidate, candidate_since from alert_watches where deployment_id = any(${ids}::text[])`;
 }
 
 export async function saveWatches(sql: SqlExecutor, rows: { deploymentId: string; metric: Metric; level: Level; candidate: Level | null; candidateSince: Date | null }[]): Promise<void> {
   if (rows.length === 0) return;
   await sql`
     insert into alert_watches (deployment_id, metric, level, candidate, candidate_since, updated_at)
-    select *, now() from unnest(${sql.array(rows.map((r) => r.deploymentId))}::text[], ${sql.array(rows.map((r) => r.metric))}::text[],
-      ${sql.array(rows.map((r) => r.level))}::text[], ${sql.array(rows.map((r) => r.candidate) as string[])}::text[],
-      ${sql.array(rows.map((r) => r.candidateSince?.toISOString() ?? null) as string[])}::timestamptz[])
+    select *, now() from unnest(${rows.map((r) => r.deploymentId)}::text[], ${rows.map((r) => r.metric)}::text[],
+      ${rows.map((r) => r.level)}::text[], ${rows.map((r) => r.candidate) as string[]}::text[],
+      ${rows.map((r) => r.candidateSince?.toISOString() ?? null) as string[]}::timestamptz[])
     on conflict (deployment_id, metric) do update set level = excluded.level, candidate = excluded.candidate,
       candidate_since = excluded.candidate_since, updated_at = now()`;
 }

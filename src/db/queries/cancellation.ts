@@ -26,11 +26,11 @@ export async function cancelDeployments(sql: SqlExecutor, ids: string[], actor: 
   await sql`
     update deployments set status = ${sqlValue(sql, targetOf('cancel'))}, cancelled_by = ${actor}, cancelled_at = now(), cancel_reason = ${reason}, updated_at = now(),
       cancelled_count = greatest(0, total_count - sent_count - bounced_count - failed_count - unknown_count - in_flight_count)
-    where id = any(${sql.array(ids)}::text[])`;
+    where id = any(${ids}::text[])`;
   await sql`
     update batches set status = ${sqlValue(sql, STATUS.cancelled)}, cancelled_by = ${actor}, cancelled_at = now(), updated_at = now(),
       cancelled_count = greatest(0, total_count - sent_count - bounced_count - failed_count - unknown_count - in_flight_count)
-    where deployment_id = any(${sql.array(ids)}::text[]) and status not in ${sqlList(sql, TERMINAL_STATUSES)}`;
+    where deployment_id = any(${ids}::text[]) and status not in ${sqlList(sql, TERMINAL_STATUSES)}`;
 }
 
 export async function cancelCampaignRow(sql: SqlExecutor, campaignId: string, actor: string, reason: string | null): Promise<void> {

@@ -67,11 +67,11 @@ export async function settleAndClaim(
     ), settled as (${settled.length === 0 ? noRows : sql`
       update deliveries d set status = i.status, smtp_code = i.code, smtp_reply = i.reply, message_id = i.message_id,
         settled_at = now(), claim_expires_at = null, updated_at = now()
-      from unnest(${sql.array(settled.map((r) => r.seq))}::int[], ${sql.array(settled.map((r) => r.status))}::text[],
-        ${sql.array(settled.map((r) => r.code))}::int[], ${sql.array(settled.map((r) => r.reply))}::text[], ${sql.array(settled.map((r) => r.messageId))}::text[])
+      from unnest(${settled.map((r) => r.seq)}::int[], ${settled.map((r) => r.status)}::text[],
+        ${settled.map((r) => r.code)}::int[], ${settled.map((r) => r.reply)}::text[], ${settled.map((r) => r.messageId)}::text[])
         as i(seq, status, code, reply, message_id)
       -- seq = any(…) makes the primary key drive this update; a join alone lets the planner walk the claimed index.
-      where d.deployment_id = ${deploymentId} and d.seq = any(${sql.array(settled.map((r) => r.seq))}::int[]) and d.seq = i.seq
+      where d.deployment_id = ${deploymentId} and d.seq = any(${settled.map((r) => r.seq)}::int[]) and d.seq = i.seq
         and d.status = ${sqlValue(sql, DELIVERY.claimed)} and exists (select 1 from lock)
       returning d.status`}
     ), released as (${step.released.length === 0 ? noRows : sql`
@@ -79,19 +79,19 @@ export async function settleAndClaim(
       -- ledger marking may be over already); then it is one more that will never be sent.
       update deliveries set status = ${returnedStatus(sql)},
         claimed_by = null, claim_expires_at = null, handed_over_at = null, updated_at = now()
-      where deployment_id = ${deploymentId} and seq = any(${sql.array(step.released)}::int[]) and status = ${sqlValue(sql, DELIVERY.claimed)} and exists (select 1 from lock)
+      where deployment_id = ${deploymentId} and seq = any(${step.released}::int[]) and status = ${sqlValue(sql, DELIVERY.claimed)} and exists (select 1 from lock)
       returning status`}
     ), voided as (${!step.voided?.length ? noRows : sql`
       update deliveries set status = ${returnedStatus(sql)},
         claimed_by = null, claim_expires_at = null, handed_over_at = null, updated_at = now()
-      where deployment_id = ${deploymentId} and status = ${sqlValue(sql, DELIVERY.claimed)} and claimed_by = any(${sql.array(step.voided)}::text[]) and exists (select 1 from lock)
+      where deployment_id = ${deploymentId} and status = ${sqlValue(sql, DELIVERY.claimed)} and claimed_by = any(${step.voided}::text[]) and exists (select 1 from lock)
       returning status`}
     ), claimed as (${!claiming ? noClaims : seqs ? sql`
       -- Named rows: the primary key finds each one. Every claimer holds the deployment lock, so no
       -- other claim can hold one of them; a row another writer has locked is waited for, then seen as it is.
       update deliveries set status = ${sqlValue(sql, DELIVERY.claimed)}, claimed_by = ${step.claimToken}, attempts = attempts + 1,
         claim_expires_at = now() + make_interval(secs => ${step.leaseSeconds}), handed_over_at = now(), updated_at = now()
-      where deployment_id = ${deploymentId} and seq = any(${sql.array(seqs)}::int[]) and batch_id = ${batchId} and status = ${sqlValue(sql, DELIVERY.pending)}
+      where deployment_id = ${deploymentId} and seq = any(${seqs}::int[]) and batch_id = ${batchId} and status = ${sqlValue(sql, DELIVERY.pending)}
         and seq between ${step.fromSeq} and ${step.toSeq}
         and (select status from lock) = ${sqlValue(sql, STATUS.sending)}
         and exists (select 1 from batches where id = ${batchId} and status = ${sqlValue(sql, STATUS.sending)})

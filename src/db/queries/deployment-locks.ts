@@ -29,7 +29,7 @@ export interface LockedDeployment {
 export async function lockDeployments(sql: SqlExecutor, where: { deploymentId?: string; campaignId?: string; deploymentIds?: string[] }): Promise<LockedDeployment[]> {
   if (where.deploymentIds) {
     if (where.deploymentIds.length === 0) return [];
-    return sql<LockedDeployment[]>`select * from deployments where id = any(${sql.array(where.deploymentIds)}::text[]) order by id for update`;
+    return sql<LockedDeployment[]>`select * from deployments where id = any(${where.deploymentIds}::text[]) order by id for update`;
   }
   return where.deploymentId
     ? sql<LockedDeployment[]>`select * from deployments where id = ${where.deploymentId} for update`

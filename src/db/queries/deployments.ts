@@ -61,7 +61,7 @@ export async function statusesOf(sql: SqlExecutor, deploymentIds: string[]) {
   if (deploymentIds.length === 0) return [];
   return sql<{ id: string; status: string; stopped_at: string | null }[]>`
     select id, status, (extract(epoch from coalesce(cancelled_at, paused_at)) * 1000)::bigint as stopped_at
-    from deployments where id = any(${sql.array(deploymentIds)}::text[])`;
+    from deployments where id = any(${deploymentIds}::text[])`;
 }
 
 export async function deploymentStatus(sql: SqlExecutor, deploymentId: string): Promise<string | undefined> {

@@ -27,7 +27,7 @@ export async function ledgerRowsFor(sql: SqlExecutor, keys: { deploymentId: stri
   const rows = await sql<{ deployment_id: string; seq: number; batch_id: string; status: LedgerStatus; complained: boolean }[]>`
     select d.deployment_id, d.seq, d.batch_id, d.status, d.complained_at is not null as complained
     from deliveries d
-    join unnest(${sql.array(keys.map((k) => k.deploymentId))}::text[], ${sql.array(keys.map((k) => k.seq))}::int[]) as k(deployment_id, seq)
+    join unnest(${keys.map((k) => k.deploymentId)}::text[], ${keys.map((k) => k.seq)}::int[]) as k(deployment_id, seq)
       on d.deployment_id = k.deployment_id and d.seq = k.seq
     for update of d`;
   return rows.map((r) => ({ deploymentId: r.deployment_id, seq: r.seq, batchId: r.batch_id, status: r.status, complained: r.complained }));
@@ -60,13 +60,13 @@ export async function recordFeedback(sql: SqlExecutor, w: FeedbackWrites): Promi
       -- Timestamps and JSON travel as text: postgres.js cannot type an empty array of either.
       select provider, event_id, type, subtype, deployment_id, seq, message_id, recipient, disposition, occurred_at::timestamptz, payload::jsonb
       from unnest(
-        ${sql.array(ev('provider') as string[])}::text[], ${sql.array(ev('eventId') as string[])}::text[],
-        ${sql.array(ev('type') as string[])}::text[], ${sql.array(ev('subtype') as string[])}::text[],
-        ${sql.array(ev('deploymentId') as string[])}::text[], ${sql.array(ev('seq') as number[])}::int[],
-        ${sql.array(ev('messageId') as string[])}::text[], ${sql.array(ev('recipient') as string[])}::text[],
-        ${sql.array(ev('disposition') as string[])}::text[],
-        ${sql.array(w.events.map((e) => e.occurredAt?.toISOString() ?? null) as string[])}::text[],
-        ${sql.array(ev('payload') as string[])}::text[])
+        ${ev('provider') as string[]}::text[], ${ev('eventId') as string[]}::text[],
+        ${ev('type') as string[]}::text[], ${ev('subtype') as string[]}::text[],
+        ${ev('deploymentId') as string[]}::text[], ${ev('seq') as number[]}::int[],
+        ${ev('messageId') as string[]}::text[], ${ev('recipient') as string[]}::text[],
+        ${ev('disposition') as string[]}::text[],
+        ${w.events.map((e) => e.occurredAt?.toISOString() ?? null) as string[]}::text[],
+        ${ev('payload') as string[]}::text[])
         as e(provider, event_id, type, subtype, deployment_id, seq, message_id, recipient, disposition, occurred_at, payload)
       on conflict (provider, event_id) do nothing
       returning provider, event_id
@@ -75,22 +75,22 @@ export async function recordFeedback(sql: SqlExecutor, w: FeedbackWrites): Promi
         complained_at = case when c.complained then coalesce(d.complained_at, now()) else d.complained_at end,
         smtp_reply = coalesce(c.detail, d.smtp_reply), updated_at = now()
       from unnest(
-        ${sql.array(ch.map((c) => c.deploymentId))}::text[], ${sql.array(ch.map((c) => c.seq))}::int[],
-        ${sql.array(ch.map((c) => c.status))}::text[], ${sql.array(ch.map((c) => c.complained))}::bool[],
-        ${sql.array(ch.map((c) => c.detail) as string[])}::text[]) as c(deployment_id, seq, status, complained, detail)
+        ${ch.map((c) => c.deploymentId)}::text[], ${ch.map((c) => c.seq)}::int[],
+        ${ch.map((c) => c.status)}::text[], ${ch.map((c) => c.complained)}::bool[],
+        ${ch.map((c) => c.detail) as string[]}::text[]) as c(deployment_id, seq, status, complained, detail)
       where d.deployment_id = c.deployment_id and d.seq = c.seq
       returning 1
     ), deployment_books as (
       update deployments t set sent_count = t.sent_count + v.sent, bounced_count = t.bounced_count + v.bounced,
         unknown_count = t.unknown_count + v.unknown, complaint_count = t.complaint_count + v.complaints, feedback_at = now()
-      from unnest(${sql.array(ids)}::text[], ${sql.array(d.map((x) => x.sent))}::int[], ${sql.array(d.map((x) => x.bounced))}::int[],
-        ${sql.array(d.map((x) => x.unknown))}::int[], ${sql.array(d.map((x) => x.complaints))}::int[]) as v(id, sent, bounced, unknown, complaints)
+      from unnest(${ids}::text[], ${d.map((x) => x.sent)}::int[], ${d.map((x) => x.bounced)}::int[],
+        ${d.map((x) => x.unknown)}::int[], ${d.map((x) => x.complaints)}::int[]) as v(id, sent, bounced, unknown, complaints)
       where t.id = v.id
       returning 1
     ), batch_books as (
       update batches t set sent_count = t.sent_count + v.sent, bounced_count = t.bounced_count + v.bounced, unknown_count = t.unknown_count + v.unknown, updated_at = now()
-      from unnest(${sql.array(batchIds)}::text[], ${sql.array(b.map((x) => x.sent))}::int[], ${sql.array(b.map((x) => x.bounced))}::int[],
-        ${sql.array(b.map((x) => x.unknown))}::int[]) as v(id, sent, bounced, unknown)
+      from unnest(${batchIds}::text[], ${b.map((x) => x.sent)}::int[], ${b.map((x) => x.bounced)}::int[],
+        ${b.map((x) => x.unknown)}::int[]) as v(id, sent, bounced, unknown)
       where t.id = v.id
       returning 1
     )
@@ -102,7 +102,7 @@ export async function setDispositions(sql: SqlExecutor, ids: number[], dispositi
   if (ids.length === 0) return;
   await sql`
     update provider_events p set disposition = v.disposition
-    from unnest(${sql.array(ids)}::bigint[], ${sql.array(dispositions)}::text[]) as v(id, disposition)
+    from unnest(${ids}::bigint[], ${dispositions}::text[]) as v(id, disposition)
     where p.id = v.id`;
 }
 

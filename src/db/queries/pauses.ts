@@ -4,7 +4,7 @@ import { sqlList, sqlValue } from '../sql-values.js';
 
 /** Pause and resume's SQL; the caller holds the deployments' locks (deployment-locks.ts). */
 export async function pauseDeployments(sql: SqlExecutor, ids: string[], actor: string): Promise<void> {
-  await sql`update deployments set status = ${sqlValue(sql, targetOf('pause'))}, paused_by = ${actor}, paused_at = now(), updated_at = now() where id = any(${sql.array(ids)}::text[])`;
+  await sql`update deployments set status = ${sqlValue(sql, targetOf('pause'))}, paused_by = ${actor}, paused_at = now(), updated_at = now() where id = any(${ids}::text[])`;
 }
 
 /** What decides where a paused deployment goes back to (resumeTarget), and its next generation. */

@@ -28,10 +28,10 @@ export async function recordRelayFault(sql: SqlExecutor, candidateId: string, ca
   await sql`select pg_advisory_xact_lock(${RELAY_FAULT_LOCK})`;
   const [open] = await sql<{ id: string }[]>`
     update relay_faults set cause = ${cause}, updated_at = now(),
-      deployment_ids = array(select distinct unnest(deployment_ids || ${sql.array(deploymentIds)}::text[]) order by 1)
+      deployment_ids = array(select distinct unnest(deployment_ids || ${deploymentIds}::text[]) order by 1)
     where state = ${sqlValue(sql, RELAY_FAULT_OPEN)} returning id`;
   if (open) return { id: open.id, opened: false };
-  await sql`insert into relay_faults (id, cause, deployment_ids) values (${candidateId}, ${cause}, ${sql.array(deploymentIds)}::text[])`;
+  await sql`insert into relay_faults (id, cause, deployment_ids) values (${candidateId}, ${cause}, ${deploymentIds}::text[])`;
   return { id: candidateId, opened: true };
 }
 
@@ -65,6 +65,6 @@ export async function loadRelayFaultView(sql: SqlExecutor, id: string): Promise<
     select d.id, d.name, d.status, c.name as campaign_name,
       greatest(0, d.total_count - d.sent_count - d.bounced_count - d.failed_count - d.unknown_count - d.cancelled_count - d.in_flight_count)::int as waiting
     from deployments d join campaigns c on c.id = d.campaign_id
-    where d.id = any(${sql.array(fault.deployment_ids)}::text[]) order by d.id`;
+    where d.id = any(${fault.deployment_ids}::text[]) order by d.id`;
   return { ...fault, deployments: [...deployments] };
 }

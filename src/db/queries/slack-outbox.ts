@@ -182,7 +182,7 @@ export async function enqueueAlertEdits(sql: SqlExecutor, deploymentIds: string[
     insert into slack_outbox (kind, dedupe_key, alert_id, payload)
     select 'update', 'alert:' || a.id || ':' || ${change}::text || case when ${once}::boolean then '' else ':' || txid_current()::text end, a.id,
       json_build_object('type', 'alert', 'alertId', a.id, 'change', ${change}::text)::jsonb
-    from alerts a where a.deployment_id = any(${sql.array(deploymentIds)}::text[]) and ${recentAlert(sql)}
+    from alerts a where a.deployment_id = any(${deploymentIds}::text[]) and ${recentAlert(sql)}
     on conflict (dedupe_key) do nothing`;
 }
 
@@ -196,7 +196,7 @@ export async function enqueueCancelConfirmation(sql: SqlExecutor, deploymentIds:
     ? await sql`
         insert into slack_outbox (kind, dedupe_key, alert_id, payload)
         select 'thread_reply', 'cancel:' || ${target}::text || ':' || a.id, a.id, ${json}::jsonb
-        from alerts a where a.deployment_id = any(${sql.array(deploymentIds)}::text[]) and ${recentAlert(sql)}
+        from alerts a where a.deployment_id = any(${deploymentIds}::text[]) and ${recentAlert(sql)}
         on conflict (dedupe_key) do nothing returning 1`
     : [];
   if (threads.length === 0) {

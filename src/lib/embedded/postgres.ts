@@ -187,7 +187,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     const log = await tail(path.join(dir, 'postgres.log'), 16 * 1024);
     const fatal = log.split('\n').filter((line) => /\b(FATAL|PANIC):/.test(line)).pop()?.replace(/^.*?\b(FATAL|PANIC):\s*/, '');
     const detail = fatal ?? (error as { stderr?: string }).stderr?.trim().split('\n').pop() ?? String(error);
-    throw new Error(`embedded Postgres did not start (see ${path.join(dir, 'postgres.log')}): ${detail}`);
+    throw new Error(`embedded Postgres did not start (see ${path.join(dir, 'postgres.log')}): ${detail}`, { cause: error });
   }
   options.logger?.info({ dir, port }, 'embedded Postgres started');
   await ensureDatabase(urlFor(password, port, 'postgres'), options.database);

@@ -9,7 +9,7 @@ export function createAlertReader(deps: { sql: SqlExecutor }) {
       if (deploymentIds.length === 0) return [];
       return deps.sql<{ id: string; deployment_id: string; metric: string; severity: string; state: string; rate: number; sample: number }[]>`
         select id, deployment_id, metric, severity, state, rate, sample from alerts
-        where deployment_id = any(${deps.sql.array(deploymentIds)}::text[]) order by opened_at desc`;
+        where deployment_id = any(${deploymentIds}::text[]) order by opened_at desc`;
     },
   };
 }

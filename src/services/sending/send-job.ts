@@ -119,7 +119,8 @@ export function createSendJobProcessor(deps: SendJobDeps) {
     const handOffTimes: number[] = [];
     let handedOver = 0;
     let released = 0;
-    let refusedRound = false;
+    // Whether a lane was refused a row this round (set afresh as each round starts).
+    let refusedRound: boolean;
 
     const handOff = () => {
       deps.onHandOff?.(job.deploymentId);

@@ -60,7 +60,7 @@ describe('serve with nothing configured', () => {
     try {
       await waitForHttp(`${base}/healthz`, { timeoutMs: 60_000, isAlive: server.running });
     } catch (error) {
-      throw new Error(`${(error as Error).message}\n${server.output().stderr}`);
+      throw new Error(`${(error as Error).message}\n${server.output().stderr}`, { cause: error });
     }
     const ready = await waitForHttp(`${base}/readyz`, { timeoutMs: 15_000, isAlive: server.running });
     expect(JSON.parse(ready.body)).toMatchObject({ checks: { postgres: { ok: true }, redis: { ok: true } } });

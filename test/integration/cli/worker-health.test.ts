@@ -52,7 +52,7 @@ describe('serve --role worker', () => {
     try {
       await waitForHttp(`${base}/healthz`, { timeoutMs: 60_000, isAlive: worker.running });
     } catch (error) {
-      throw new Error(`${(error as Error).message}\n${worker.output().stderr}`);
+      throw new Error(`${(error as Error).message}\n${worker.output().stderr}`, { cause: error });
     }
     const ready = await waitForHttp(`${base}/readyz`, { timeoutMs: 10_000 });
     expect(JSON.parse(ready.body)).toEqual({ status: 'ready', checks: { postgres: { ok: true }, redis: { ok: true }, relay: { ok: true, advisory: true } } });

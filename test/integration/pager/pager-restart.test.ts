@@ -47,7 +47,7 @@ async function worker(env: Record<string, string>): Promise<{ process: ServeProc
   try {
     await waitForHttp(`${base}/healthz`, { timeoutMs: 60_000, isAlive: started.running });
   } catch (error) {
-    throw new Error(`${(error as Error).message}\n${started.output().stderr}`);
+    throw new Error(`${(error as Error).message}\n${started.output().stderr}`, { cause: error });
   }
   return { process: started, base };
 }

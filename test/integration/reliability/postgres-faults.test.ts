@@ -92,7 +92,7 @@ describe('Postgres connections terminated', () => {
     try {
       const ids: string[] = [];
       for (let i = 0; i < 8; i++) ids.push((await createCampaignOrThrow(db, { csv: audienceCsv(300, { domain: () => `c${i}.example` }), sendAt: null })).deploymentIds[0]!);
-      await db.sql`update deployments set status = 'scheduled', send_at = now() + interval '1 day' where id = any(${db.sql.array(ids)}::text[])`;
+      await db.sql`update deployments set status = 'scheduled', send_at = now() + interval '1 day' where id = any(${ids}::text[])`;
       const chaos = terminating(15);
       const results = await Promise.all(ids.map((id) => worker.cancellation.cancel({ target: id, actor: 'U_ONCALL' }).then((o) => o.outcome, () => 'error')));
       await chaos.stop();
@@ -106,7 +106,7 @@ describe('Postgres connections terminated', () => {
           expect(['cancelled', 'already_cancelled']).toContain(again.outcome);
         }
       }
-      const audits = await settled(() => db.sql<{ n: number }[]>`select count(*)::int as n from audit_log where action = 'cancel' and outcome = 'ok' and target_id = any(${db.sql.array(ids)}::text[])`);
+      const audits = await settled(() => db.sql<{ n: number }[]>`select count(*)::int as n from audit_log where action = 'cancel' and outcome = 'ok' and target_id = any(${ids}::text[])`);
       expect(audits[0]!.n).toBe(ids.length);
     } finally {
       await worker.stop();

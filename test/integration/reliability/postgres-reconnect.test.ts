@@ -37,14 +37,22 @@ async function keepQuerying(handle: DatabaseHandle, ms: number) {
   return outcomes;
 }
 
+/**
+ * Time until the pool answers a query again, asking every 50 ms: while a connection waits out its
+ * reconnect backoff, postgres.js fails a query at once with the last connect error rather than
+ * holding it, so the app can say "cannot answer right now" without a wait.
+ */
 async function answersWithin(handle: DatabaseHandle, ms: number): Promise<number> {
   const started = performance.now();
-  const answered = await Promise.race([
-    handle.sql`select 1 as one`.then(([row]) => row?.one === 1),
-    new Promise<false>((resolve) => setTimeout(() => resolve(false), ms)),
-  ]);
-  expect(answered, `no answer within ${ms} ms`).toBe(true);
-  return performance.now() - started;
+  for (;;) {
+    const answered = await Promise.race([
+      handle.sql`select 1 as one`.then(([row]) => row?.one === 1, () => false),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), ms)),
+    ]);
+    if (answered) return performance.now() - started;
+    expect(performance.now() - started, `no answer within ${ms} ms`).toBeLessThan(ms);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 describe('the Postgres pool after an outage', () => {
@@ -143,13 +151,13 @@ describe('a transaction that goes on after its connection was reset', () => {
 });
 
 describe('reconnectDelaySeconds', () => {
-  it('starts near 50 ms, doubles, and never exceeds 1 s', () => {
+  it('starts near 50 ms, doubles, and never exceeds 0.5 s', () => {
     for (let i = 0; i < 200; i++) {
       expect(reconnectDelaySeconds(1)).toBeGreaterThanOrEqual(0.025);
       expect(reconnectDelaySeconds(1)).toBeLessThanOrEqual(0.05);
       expect(reconnectDelaySeconds(3)).toBeLessThanOrEqual(0.2);
-      expect(reconnectDelaySeconds(50)).toBeLessThanOrEqual(1);
-      expect(reconnectDelaySeconds(50)).toBeGreaterThanOrEqual(0.5);
+      expect(reconnectDelaySeconds(50)).toBeLessThanOrEqual(0.5);
+      expect(reconnectDelaySeconds(50)).toBeGreaterThanOrEqual(0.25);
     }
   });
 });

@@ -56,7 +56,7 @@ describe('stop watcher', () => {
         const query = db.sql(strings, ...(values as never[]));
         return ++reads === 1 ? query.then(async (rows) => (await held, rows)) : query;
       },
-      { array: db.sql.array },
+      {},
     ) as unknown as SqlExecutor;
     const watcher = createStopWatcher({ subscriber, prefix, sql: slowSql, logger: testLogger, pollMs: 60_000 });
     const announcer = createStopAnnouncer({ redis: publisher, prefix, logger: testLogger });

@@ -31,7 +31,7 @@ describe('outbox rows of a change', () => {
     const alerts = [await openAlertForTest(db, deploymentIds[0]!), await openAlertForTest(db, deploymentIds[1]!, { metric: 'error' })];
     expect(await service.cancel({ target: campaignId, actor: 'U0ALICE001', reason: 'bad list' })).toMatchObject({ outcome: 'cancelled' });
     const written = await db.sql<{ kind: string; alert_id: string; type: string }[]>`
-      select kind, alert_id, payload->>'type' as type from slack_outbox where alert_id = any(${db.sql.array(alerts)}::text[]) and kind <> 'post' order by id`;
+      select kind, alert_id, payload->>'type' as type from slack_outbox where alert_id = any(${alerts}::text[]) and kind <> 'post' order by id`;
     expect(written.map((r) => `${r.kind}:${r.type}`)).toEqual([
       'update:alert', 'update:alert',
       'thread_reply:cancel_confirmation', 'thread_reply:cancel_confirmation',
