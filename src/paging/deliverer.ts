@@ -4,7 +4,8 @@ import { loadAlertView } from '../db/queries/slack-outbox.js';
 import { OUTBOX_STATUS } from '../domain/outbox-states.js';
 import type { PagerAction, PagerDestination } from '../domain/pager-events.js';
 import type { Logger } from '../lib/logger.js';
-import { createPollLoop, insist } from '../lib/poll-loop.js';
+import { createOutboxWorker } from '../lib/outbox-worker.js';
+import { insist } from '../lib/poll-loop.js';
 import { describePagerEvent, type EventLinks, type PagerEvent } from './event.js';
 import type { SendOutcome } from './http.js';
 
@@ -50,25 +51,8 @@ export function createPagerDeliverer(options: PagerDelivererOptions) {
   const backoffBase = options.backoffBaseSeconds ?? 1;
   const backoffCap = options.backoffCapSeconds ?? 300;
   const batchSize = options.batchSize ?? 20;
-  /** Rows a pager accepted whose delivery is not recorded yet (outbox id → the row). */
-  const unrecorded = new Map<number, PagerOutboxRow>();
-
   const settled = (row: PagerOutboxRow, outcome: 'delivered' | 'failed') => options.onSettled?.(row.destination, row.action, outcome);
 
-  /** Records what the pagers already have; returns false while Postgres cannot take it. */
-  async function recordUnrecorded(): Promise<boolean> {
-    for (const [id, row] of unrecorded) {
-      try {
-        await markPagerDelivered(sql, id);
-        unrecorded.delete(id);
-        settled(row, 'delivered');
-        log.info({ outboxId: id, dedupeKey: row.dedupe_key }, 'pager delivery recorded after a delay');
-      } catch {
-        return false;
-      }
-    }
-    return true;
-  }
 
   async function fail(row: PagerOutboxRow, why: string): Promise<void> {
     log.error({ outboxId: row.id, dedupeKey: row.dedupe_key, alertId: row.alert_id, destination: row.destination, action: row.action, why }, 'pager event failed for good');
@@ -94,7 +78,7 @@ export function createPagerDeliverer(options: PagerDelivererOptions) {
         log.info({ outboxId: row.id, alertId: row.alert_id, destination: row.destination, action: row.action }, 'pager event delivered');
       } catch (error) {
         // Sending it again would page twice: remember it, and record it once Postgres answers.
-        unrecorded.set(row.id, row);
+        worker.remember(row.id, row);
         log.warn({ err: error, outboxId: row.id }, 'the pager has the event but its delivery cannot be recorded yet; will record it, not resend it');
       }
       return;
@@ -107,37 +91,17 @@ export function createPagerDeliverer(options: PagerDelivererOptions) {
     await reschedulePagerRow(sql, row.id, delay, outcome.detail, true);
   }
 
-  /** One pass: claims due rows and delivers them in order; returns how many were claimed. */
-  async function runOnce(): Promise<number> {
-    // Before claiming: an event a pager has must be recorded before its lease can hand it out again.
-    if (!(await recordUnrecorded())) return 0;
-    const rows = await claimDuePagerOutbox(sql, destinations, batchSize, leaseSeconds);
-    for (const row of rows) {
-      try {
-        await deliver(row);
-      } catch (error) {
-        // The lease runs out and the row is tried again.
-        log.error({ err: error, outboxId: row.id }, 'pager outbox row could not be handled');
-      }
-    }
-    return rows.length;
-  }
-
-  const loop = createPollLoop(runOnce, { pollMs, logger: log, failure: 'pager outbox poll failed' });
-  return {
-    runOnce,
-    start: loop.start,
-    /** Something was just written: look now rather than at the next poll. */
-    kick: loop.kick,
-    async stop() {
-      await loop.stop();
-      if (!(await recordUnrecorded())) {
-        // Their leases will run out and they would be sent again: say which, for the operator.
-        log.error({ outboxIds: [...unrecorded.keys()], dedupeKeys: [...unrecorded.values()].map((r) => r.dedupe_key) }, 'stopping with pager events delivered but not recorded');
-      }
-    },
-    unrecordedCount: () => unrecorded.size,
-  };
+  const worker = createOutboxWorker({
+    name: 'pager',
+    logger: log,
+    pollMs,
+    claim: () => claimDuePagerOutbox(sql, destinations, batchSize, leaseSeconds),
+    deliver,
+    record: (id) => markPagerDelivered(sql, id),
+    recorded: (_id, row: PagerOutboxRow) => settled(row, 'delivered'),
+    describe: (row) => ({ dedupeKey: row.dedupe_key }),
+  });
+  return { runOnce: worker.runOnce, start: worker.start, kick: worker.kick, stop: worker.stop, unrecordedCount: worker.unrecordedCount };
 }
 
 export type PagerDeliverer = ReturnType<typeof createPagerDeliverer>;

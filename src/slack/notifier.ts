@@ -20,7 +20,8 @@ import type { OnCallReplyPayload } from '../db/queries/on-call.js';
 import { createAlertExtras, type AlertMessageSettings } from './alert-extras.js';
 import { renderCancelConfirmation, renderCancelSettled, type CancelConfirmationPayload, type CancelSettledPayload } from './blocks/thread.js';
 import { classifyWriteError, type SlackWriter } from './writer.js';
-import { createPollLoop, insist } from '../lib/poll-loop.js';
+import { createOutboxWorker } from '../lib/outbox-worker.js';
+import { insist } from '../lib/poll-loop.js';
 
 /**
  * Delivers the Slack outbox. Rows are claimed with a lease (FOR UPDATE SKIP LOCKED), so two
@@ -65,22 +66,6 @@ export function createNotifier(options: NotifierOptions) {
   const batchSize = options.batchSize ?? 10;
   const nextSlot = new Map<string, number>();
   const alertExtras = createAlertExtras(sql, options.alertMessages);
-  /** Rows Slack has (posted, edited) whose delivery is not recorded yet: outbox id → what to record. */
-  const unrecorded = new Map<number, { alertId: string | null; setsAlertMessage: boolean; channel: string; ts: string | null }>();
-
-  /** Records what Slack already has; returns false while Postgres cannot take it. */
-  async function recordUnrecorded(): Promise<boolean> {
-    for (const [id, done] of unrecorded) {
-      try {
-        await markOutboxDelivered(sql, { id, alertId: done.alertId, setsAlertMessage: done.setsAlertMessage }, done.channel, done.ts);
-        unrecorded.delete(id);
-        log.info({ outboxId: id, ts: done.ts }, 'slack delivery recorded after a delay');
-      } catch {
-        return false;
-      }
-    }
-    return true;
-  }
 
   /** A message that is edited in place (an alert's, a relay fault's): posted once, then every change edits it. */
   function ownMessagePlan(row: OutboxRow, view: { slack_ts: string | null; slack_channel: string | null }, message: RenderedMessage, what: string): Plan {
@@ -153,7 +138,7 @@ export function createNotifier(options: NotifierOptions) {
         await markDelivered(row, p.setsAlertMessage, p.channel, ts);
       } catch (error) {
         // Sending it again would show it twice: remember it, and record it once Postgres answers.
-        unrecorded.set(row.id, { alertId: row.alert_id, setsAlertMessage: p.setsAlertMessage, channel: p.channel, ts });
+        worker.remember(row.id, { alertId: row.alert_id, setsAlertMessage: p.setsAlertMessage, channel: p.channel, ts });
         log.warn({ err: error, outboxId: row.id, ts }, 'slack has the message but its delivery cannot be recorded yet; will record it, not resend it');
       }
     } catch (error) {
@@ -173,38 +158,17 @@ export function createNotifier(options: NotifierOptions) {
     }
   }
 
-  /** One pass: claims due rows and delivers them in order; returns how many were claimed. */
-  async function runOnce(): Promise<number> {
-    // Before claiming: a row Slack has must be recorded before its lease can hand it out again.
-    if (!(await recordUnrecorded())) return 0;
-    const rows = await claimDueOutbox(sql, batchSize, leaseSeconds);
-    for (const row of rows) {
-      try {
-        await deliver(row);
-      } catch (error) {
-        // The lease runs out and the row is tried again.
-        log.error({ err: error, outboxId: row.id }, 'slack outbox row could not be handled');
-      }
-    }
-    return rows.length;
-  }
-
-  const loop = createPollLoop(runOnce, { pollMs, logger: log, failure: 'slack outbox poll failed' });
-  return {
-    runOnce,
-    start: loop.start,
-    /** Something was just written: look now rather than at the next poll. */
-    kick: loop.kick,
-    async stop() {
-      await loop.stop();
-      if (!(await recordUnrecorded())) {
-        // Their leases will run out and they would be sent again: say which, for the operator.
-        log.error({ outboxIds: [...unrecorded.keys()], messages: [...unrecorded.values()].map((d) => ({ channel: d.channel, ts: d.ts })) }, 'stopping with slack messages delivered but not recorded');
-      }
-    },
-    /** Deliveries Slack has whose delivery is not recorded yet. */
-    unrecordedCount: () => unrecorded.size,
-  };
+  const worker = createOutboxWorker({
+    name: 'slack',
+    logger: log,
+    pollMs,
+    claim: () => claimDueOutbox(sql, batchSize, leaseSeconds),
+    deliver,
+    record: (id, done: { alertId: string | null; setsAlertMessage: boolean; channel: string; ts: string | null }) =>
+      markOutboxDelivered(sql, { id, alertId: done.alertId, setsAlertMessage: done.setsAlertMessage }, done.channel, done.ts),
+    describe: (done) => ({ channel: done.channel, ts: done.ts }),
+  });
+  return { runOnce: worker.runOnce, start: worker.start, kick: worker.kick, stop: worker.stop, unrecordedCount: worker.unrecordedCount };
 }
 
 export type Notifier = ReturnType<typeof createNotifier>;
