@@ -4,9 +4,9 @@ import type { SqlExecutor } from '../client.js';
 import { sqlValue } from '../sql-values.js';
 
 /**
- * The send path's one statement per sub-batch: settle what was sent, give back what was not,
- * claim the next rows, and move the books, under the deployment lock. Set-based SQL on the raw
- * client (arrays as parameters, CTEs that update rows and their books at once).
+ * The send path's one statement per lane-full of messages: settle what was sent, give back what
+ * was not, claim the named rows, and move the books, under the deployments' locks. Set-based SQL
+ * on the raw client (arrays as parameters, CTEs that update rows and their books at once).
  */
 export interface ClaimedRow {
   seq: number;
@@ -21,117 +21,6 @@ export interface SettledRow {
   code: number | null;
   reply: string | null;
   messageId: string | null;
-}
-
-/**
- * A claimed row given back untouched: pending again, unless its deployment (locked as `lock`) was
- * cancelled meanwhile (its ledger marking may be over already); then it will never be sent.
- */
-const returnedStatus = (sql: SqlExecutor) =>
-  sql`case when (select status from lock) = ${sqlValue(sql, STATUS.cancelled)} then ${sqlValue(sql, DELIVERY.cancelled)} else ${sqlValue(sql, DELIVERY.pending)} end`;
-/**
- * A send job's round trip, as one statement: lock the deployment row (first, as every writer
- * does), record finished outcomes, return released rows to pending, and — only while the
- * deployment and the batch are sending — claim up to `limit` pending rows of the job's range;
- * the books move once, by the net change. One statement means one round trip and one commit per
- * sub-batch.
- */
-export async function settleAndClaim(
-  sql: SqlExecutor,
-  step: {
-    deploymentId: string;
-    batchId: string;
-    fromSeq: number;
-    toSeq: number;
-    limit: number;
-    /** Claim these rows (those still pending) instead of the next `limit` pending ones. */
-    seqs?: number[];
-    /** Recorded as the rows' claimed_by: unique per claim, so a claim whose answer was lost can be undone. */
-    claimToken: string;
-    leaseSeconds: number;
-    settled: SettledRow[];
-    released: number[];
-    /** Tokens of earlier claims whose statement failed: it may have committed, but no row reached a lane. */
-    voided?: string[];
-  },
-): Promise<ClaimedRow[]> {
-  const { deploymentId, batchId, settled, seqs } = step;
-  const claiming = step.limit > 0 && (seqs === undefined || seqs.length > 0);
-  // A part with nothing to do is left out rather than run on empty arrays: most statements only
-  // settle or only claim, and planning and running the idle parts was half their Postgres time.
-  const noRows = sql`select null::text as status where false`;
-  const noClaims = sql`select null::int as seq, null::text as email, null::text as fields where false`;
-  return sql<ClaimedRow[]>`
-    with lock as (
-      select status from deployments where id = ${deploymentId} for no key update
-    ), settled as (${settled.length === 0 ? noRows : sql`
-      update deliveries d set status = i.status, smtp_code = i.code, smtp_reply = i.reply, message_id = i.message_id,
-        settled_at = now(), claim_expires_at = null, updated_at = now()
-      from unnest(${sql.array(settled.map((r) => r.seq))}::int[], ${sql.array(settled.map((r) => r.status))}::text[],
-        ${sql.array(settled.map((r) => r.code))}::int[], ${sql.array(settled.map((r) => r.reply))}::text[], ${sql.array(settled.map((r) => r.messageId))}::text[])
-        as i(seq, status, code, reply, message_id)
-      -- seq = any(…) makes the primary key drive this update; a join alone lets the planner walk the claimed index.
-      where d.deployment_id = ${deploymentId} and d.seq = any(${sql.array(settled.map((r) => r.seq))}::int[]) and d.seq = i.seq
-        and d.status = ${sqlValue(sql, DELIVERY.claimed)} and exists (select 1 from lock)
-      returning d.status`}
-    ), released as (${step.released.length === 0 ? noRows : sql`
-      -- Given back untouched: pending again, unless the deployment was cancelled meanwhile (its
-      -- ledger marking may be over already); then it is one more that will never be sent.
-      update deliveries set status = ${returnedStatus(sql)},
-        claimed_by = null, claim_expires_at = null, handed_over_at = null, updated_at = now()
-      where deployment_id = ${deploymentId} and seq = any(${sql.array(step.released)}::int[]) and status = ${sqlValue(sql, DELIVERY.claimed)} and exists (select 1 from lock)
-      returning status`}
-    ), voided as (${!step.voided?.length ? noRows : sql`
-      update deliveries set status = ${returnedStatus(sql)},
-        claimed_by = null, claim_expires_at = null, handed_over_at = null, updated_at = now()
-      where deployment_id = ${deploymentId} and status = ${sqlValue(sql, DELIVERY.claimed)} and claimed_by = any(${sql.array(step.voided)}::text[]) and exists (select 1 from lock)
-      returning status`}
-    ), claimed as (${!claiming ? noClaims : seqs ? sql`
-      -- Named rows: the primary key finds each one. Every claimer holds the deployment lock, so no
-      -- other claim can hold one of them; a row another writer has locked is waited for, then seen as it is.
-      update deliveries set status = ${sqlValue(sql, DELIVERY.claimed)}, claimed_by = ${step.claimToken}, attempts = attempts + 1,
-        claim_expires_at = now() + make_interval(secs => ${step.leaseSeconds}), handed_over_at = now(), updated_at = now()
-      where deployment_id = ${deploymentId} and seq = any(${sql.array(seqs)}::int[]) and batch_id = ${batchId} and status = ${sqlValue(sql, DELIVERY.pending)}
-        and seq between ${step.fromSeq} and ${step.toSeq}
-        and (select status from lock) = ${sqlValue(sql, STATUS.sending)}
-        and exists (select 1 from batches where id = ${batchId} and status = ${sqlValue(sql, STATUS.sending)})
-      returning seq, email, fields` : sql`
-      update deliveries d set status = ${sqlValue(sql, DELIVERY.claimed)}, claimed_by = ${step.claimToken}, attempts = attempts + 1,
-        claim_expires_at = now() + make_interval(secs => ${step.leaseSeconds}), handed_over_at = now(), updated_at = now()
-      -- The picked seqs as an array, so the primary key finds each row without a join to plan.
-      where d.deployment_id = ${deploymentId} and d.seq = any(array(
-        select p.seq from deliveries p
-        where p.deployment_id = ${deploymentId} and p.batch_id = ${batchId} and p.status = ${sqlValue(sql, DELIVERY.pending)}
-          and p.seq between ${step.fromSeq} and ${step.toSeq}
-          and (select status from lock) = ${sqlValue(sql, STATUS.sending)}
-          and exists (select 1 from batches where id = ${batchId} and status = ${sqlValue(sql, STATUS.sending)})
-        order by p.seq
-        limit ${step.limit}
-        for update skip locked
-      ))
-      returning d.seq, d.email, d.fields`}
-    ), t as (
-      select
-        (select count(*) from claimed)::int - (select count(*) from settled)::int - (select count(*) from released)::int - (select count(*) from voided)::int as in_flight,
-        (select count(*) from settled where status = ${sqlValue(sql, DELIVERY.sent)})::int as sent,
-        (select count(*) from settled where status = ${sqlValue(sql, DELIVERY.bounced)})::int as bounced,
-        (select count(*) from settled where status = ${sqlValue(sql, DELIVERY.failed)})::int as failed,
-        (select count(*) from settled where status = ${sqlValue(sql, DELIVERY.unknown)})::int as unknown,
-        (select count(*) from released where status = ${sqlValue(sql, DELIVERY.cancelled)})::int + (select count(*) from voided where status = ${sqlValue(sql, DELIVERY.cancelled)})::int as cancelled,
-        (select count(*) from claimed) + (select count(*) from settled) + (select count(*) from released) + (select count(*) from voided) as touched
-    ), batch_books as (
-      update batches set in_flight_count = in_flight_count + t.in_flight, sent_count = sent_count + t.sent,
-        bounced_count = bounced_count + t.bounced, failed_count = failed_count + t.failed, unknown_count = unknown_count + t.unknown,
-        cancelled_count = cancelled_count + t.cancelled
-      from t where id = ${batchId} and t.touched > 0
-    ), deployment_books as (
-      update deployments set in_flight_count = in_flight_count + t.in_flight, sent_count = sent_count + t.sent,
-        bounced_count = bounced_count + t.bounced, failed_count = failed_count + t.failed, unknown_count = unknown_count + t.unknown,
-        cancelled_count = cancelled_count + t.cancelled,
-        last_hand_off_at = case when exists (select 1 from claimed) then now() else last_hand_off_at end
-      from t where id = ${deploymentId} and t.touched > 0
-    )
-    select seq, email, fields from claimed order by seq`;
 }
 
 /** A batch whose rows a statement claims: a claim must fall in the range of the send jobs asking. */
@@ -155,7 +44,7 @@ export interface WorkerClaimedRow extends ClaimedRow {
  * refused while the others' go through. One statement for all lanes: one round trip and one commit
  * per lane-full of messages, however many deployments share the lanes.
  */
-export async function settleAndClaimForWorker(
+export async function settleAndClaim(
   sql: SqlExecutor,
   step: {
     claims: { range: ClaimRange; seq: number }[];

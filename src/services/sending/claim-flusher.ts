@@ -1,5 +1,5 @@
 import type { SqlExecutor } from '../../db/client.js';
-import { settleAndClaimForWorker, type ClaimRange, type SettledRow } from '../../db/queries/claims.js';
+import { settleAndClaim, type ClaimRange, type SettledRow } from '../../db/queries/claims.js';
 import type { Logger } from '../../lib/logger.js';
 import { sleep } from '../../lib/processes.js';
 
@@ -93,7 +93,7 @@ export function createClaimFlusher(deps: {
     const undo = voided.splice(0);
     const claimToken = deps.nextToken();
     try {
-      const claimed = await settleAndClaimForWorker(deps.sql, {
+      const claimed = await settleAndClaim(deps.sql, {
         claims: asked, claimToken, leaseSeconds: deps.leaseSeconds, settled: outcomes, released: givenBack, voided: undo,
       });
       failures = 0;

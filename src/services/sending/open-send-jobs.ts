@@ -50,7 +50,7 @@ export function createOpenSendJobs(deps: { sql: SqlExecutor; nextToken: () => st
       open++;
       let entry = ranges.get(job.batchId);
       if (!entry) {
-        entry = { range: { ...job }, jobs: 0 };
+        entry = { range: { deploymentId: job.deploymentId, batchId: job.batchId, fromSeq: job.fromSeq, toSeq: job.toSeq }, jobs: 0 };
         ranges.set(job.batchId, entry);
       }
       entry.jobs++;
