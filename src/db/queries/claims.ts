@@ -100,8 +100,10 @@ export async function settleAndClaim(
         claim_expires_at = now() + make_interval(secs => ${step.leaseSeconds}), handed_over_at = now(), updated_at = now()
       from unnest(${claims.map((c) => c.range.deploymentId)}::text[], ${claims.map((c) => c.range.batchId)}::text[], ${claimSeqs}::int[],
         ${claims.map((c) => c.range.fromSeq)}::int[], ${claims.map((c) => c.range.toSeq)}::int[]) as c(deployment_id, batch_id, seq, from_seq, to_seq)
-      where d.deployment_id = any(${[...new Set(claims.map((c) => c.range.deploymentId))]}::text[]) and d.seq = any(${claimSeqs}::int[])
-        and d.deployment_id = c.deployment_id and d.seq = c.seq and d.batch_id = c.batch_id and d.status = ${sqlValue(sql, DELIVERY.pending)}
+      -- The join alone drives the primary key: arrays of the key's columns beside it would make the
+      -- plan's estimate depend on their lengths, and the planner would plan this statement anew at
+      -- every call instead of keeping one generic plan for it.
+      where d.deployment_id = c.deployment_id and d.seq = c.seq and d.batch_id = c.batch_id and d.status = ${sqlValue(sql, DELIVERY.pending)}
         and c.seq between c.from_seq and c.to_seq and ${locked}
         and exists (select 1 from lock l where l.id = c.deployment_id and l.status = ${sqlValue(sql, STATUS.sending)})
         and exists (select 1 from batches b where b.id = c.batch_id and b.deployment_id = c.deployment_id and b.status = ${sqlValue(sql, STATUS.sending)})
