@@ -89,8 +89,10 @@ async function main() {
         for (let from = 1; from <= recipients; from += RECIPIENTS_PER_SEND_JOB) {
           const [{ status }] = (await database.sql`select status from deployments where id = ${deploymentId}`) as unknown as [{ status: string }];
           if (status !== 'sending') return; // the per-chunk check
-          const range = { deploymentId, batchId: batch!.id, fromSeq: from, toSeq: from + RECIPIENTS_PER_SEND_JOB - 1, claimToken: 'naive/1', leaseSeconds: 60, released: [] };
-          const claimed = await settleAndClaim(database.sql, { ...range, limit: RECIPIENTS_PER_SEND_JOB, settled: [] });
+          const range = { deploymentId, batchId: batch!.id, fromSeq: from, toSeq: Math.min(recipients, from + RECIPIENTS_PER_SEND_JOB - 1) };
+          const step = { claimToken: 'naive/1', leaseSeconds: 60, released: [], voided: [] };
+          const seqs = Array.from({ length: range.toSeq - range.fromSeq + 1 }, (_, i) => range.fromSeq + i);
+          const claimed = await settleAndClaim(database.sql, { ...step, claims: seqs.map((seq) => ({ range, seq })), settled: [] });
           const queue = [...claimed];
           const started = performance.now();
           let sent = 0;
@@ -105,7 +107,7 @@ async function main() {
               }
             }),
           );
-          await settleAndClaim(database.sql, { ...range, limit: 0, settled: claimed.map((c) => ({ seq: c.seq, status: 'sent' as const, code: 250, reply: null, messageId: null })) });
+          await settleAndClaim(database.sql, { ...step, claims: [], settled: claimed.map((c) => ({ deploymentId, row: { seq: c.seq, status: 'sent' as const, code: 250, reply: null, messageId: null } })) });
         }
       })();
       while (handOffs.length < stopAfterHandOffs) await sleep(1);

@@ -10,16 +10,16 @@ import { sleep } from '../../lib/processes.js';
 import { buildMessage, type CampaignContent } from '../../domain/message.js';
 import { successorOf, type SendJob } from '../../domain/send-jobs.js';
 import { closeFinishedWork } from './completion.js';
-import { createBatchFlushers, type JobLanes } from './batch-flushers.js';
 import type { RateLimiter, SendQueue, StopWatcher, Transport } from '../ports.js';
 import { createLaneSlots } from './lane-slots.js';
+import { createOpenSendJobs } from './open-send-jobs.js';
 import type { RelayHealth } from './relay-health.js';
 
 /**
  * Sends one send job's range of recipients. Lanes = the transport's connections, shared by the
  * jobs a worker has open (lane-slots). A lane starts a message's SMTP transaction and, at the same
- * moment, asks for the row's claim; the claims and outcomes of all lanes of a batch's open jobs
- * are group-committed (claim-flusher, batch-flushers), and a message's end of data — the only
+ * moment, asks for the row's claim; the claims and outcomes of all lanes of the worker's open jobs
+ * are group-committed, whatever deployments they send (claim-flusher, open-send-jobs), and a message's end of data — the only
  * thing that makes the server accept it — waits for its claim to commit. So the Postgres round
  * trip overlaps SMTP's instead of adding to it, and still no message can be delivered unclaimed:
  * a claim refused (the deployment stopped: the claim is conditional on it, under its row lock)
@@ -84,7 +84,7 @@ export function createSendJobProcessor(deps: SendJobDeps) {
   const failpoint = failpointTrigger(deps.failpoints);
   let claims = 0;
   const nextToken = () => `${deps.workerId}/${++claims}`;
-  const flushers = createBatchFlushers({ sql, nextToken, leaseSeconds: deps.leaseSeconds, logger: deps.logger });
+  const openJobs = createOpenSendJobs({ sql, nextToken, leaseSeconds: deps.leaseSeconds, logger: deps.logger });
 
   return async function processSendJob(job: SendJob): Promise<SendJobResult> {
     const unwatch = deps.stops.watch(job.deploymentId);
@@ -114,8 +114,7 @@ export function createSendJobProcessor(deps: SendJobDeps) {
     };
     // The rows of the current round not yet taken by a lane.
     let queue: ClaimedRow[] = [];
-    const jobLanes: JobLanes = { asking: 0, get rowsLeft() { return queue.length; } };
-    const flusher = flushers.join(job, jobLanes);
+    const { claims: flusher, lanes: jobLanes } = openJobs.join(job);
     const handOffTimes: number[] = [];
     let handedOver = 0;
     let released = 0;
@@ -182,8 +181,8 @@ export function createSendJobProcessor(deps: SendJobDeps) {
           deps.onOutcome?.(status);
           return undefined;
         }
-        jobLanes.asking--;
-        await sleep(retry.backoffMs[attempt - 1] ?? retry.backoffMs.at(-1) ?? 1000).finally(() => jobLanes.asking++);
+        jobLanes.asking(-1);
+        await sleep(retry.backoffMs[attempt - 1] ?? retry.backoffMs.at(-1) ?? 1000).finally(() => jobLanes.asking(1));
         if (stopped()) {
           flusher.release(claimable.seq);
           released++;
@@ -197,11 +196,11 @@ export function createSendJobProcessor(deps: SendJobDeps) {
     /** While the relay is failing, a lane waits its turn to probe it, not counted as asking for a claim. */
     const relayUsable = async () => {
       if (!deps.relay.current()) return true;
-      jobLanes.asking--;
+      jobLanes.asking(-1);
       try {
         return await deps.relay.usable(stopped);
       } finally {
-        jobLanes.asking++;
+        jobLanes.asking(1);
       }
     };
 
@@ -213,6 +212,7 @@ export function createSendJobProcessor(deps: SendJobDeps) {
       // stopped, or another worker has the range (the stop set is refreshed to tell which).
       while (!stopped()) {
         queue = await pendingInRange(sql, job);
+        jobLanes.rowsLeft(queue.length);
         if (queue.length === 0) {
           exhausted = true;
           break;
@@ -227,25 +227,26 @@ export function createSendJobProcessor(deps: SendJobDeps) {
               if (!holding) {
                 await slots.acquire(owner);
                 holding = true;
-                jobLanes.asking++;
+                jobLanes.asking(1);
               }
               const next = queue.shift();
               if (!next) break;
+              jobLanes.rowsLeft(queue.length);
               if (queue.length === 0) queueSuccessor();
               if ((await deps.rateLimiter.take(1, stopped)) === 0) return;
               // Right before the send: a lane let through to probe a failing relay always reports back.
               if (!(await relayUsable())) return;
               const again = await deliver(next);
-              if (again) queue.push(again);
+              if (again) jobLanes.rowsLeft(queue.push(again));
               if (slots.wanted(owner)) {
                 holding = false;
-                jobLanes.asking--;
+                jobLanes.asking(-1);
                 slots.release(owner);
               }
             }
           } finally {
             if (holding) {
-              jobLanes.asking--;
+              jobLanes.asking(-1);
               slots.release(owner);
             }
           }
@@ -259,7 +260,7 @@ export function createSendJobProcessor(deps: SendJobDeps) {
         }
       }
     } finally {
-      await flushers.leave(job, jobLanes);
+      await openJobs.leave(job, jobLanes);
       const stopAt = deps.stops.isStopped(job.deploymentId) ? deps.stops.stoppedAt(job.deploymentId) : undefined;
       if (stopAt !== undefined) {
         const late = handOffTimes.filter((t) => t > stopAt).length;

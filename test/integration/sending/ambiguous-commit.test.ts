@@ -97,13 +97,14 @@ describe('a claim whose answer is lost', () => {
 describe('a claimed row given back after its deployment was cancelled', () => {
   it('is cancelled, not pending again, and counted among those that will never be sent', async () => {
     const { deploymentId, batchId } = await sendingBatch(db, 10);
-    const range = { deploymentId, batchId, fromSeq: 1, toSeq: 10, leaseSeconds: 30, released: [] };
-    const claimed = await settleAndClaim(db.sql, { ...range, limit: 3, claimToken: 'w/1', settled: [] });
+    const range = { deploymentId, batchId, fromSeq: 1, toSeq: 10 };
+    const none = { leaseSeconds: 30, settled: [], released: [], voided: [] };
+    const claimed = await settleAndClaim(db.sql, { ...none, claims: [1, 2, 3].map((seq) => ({ range, seq })), claimToken: 'w/1' });
     expect(claimed).toHaveLength(3);
     // The cancel commits, and its ledger marking is over, before the lanes give their rows back.
     await db.sql.begin((tx) => cancelDeployments(tx, [deploymentId], 'U_RESP1', null));
     await markLedgerCancelled(db.sql, deploymentId, null);
-    await settleAndClaim(db.sql, { ...range, limit: 0, claimToken: 'w/2', settled: [], released: [claimed[0]!.seq], voided: ['w/1'] });
+    await settleAndClaim(db.sql, { ...none, claims: [], claimToken: 'w/2', released: [{ deploymentId, seq: claimed[0]!.seq }], voided: [{ token: 'w/1', deploymentIds: [deploymentId] }] });
 
     expect(await db.sql`select status, count(*)::int as n from deliveries where deployment_id = ${deploymentId} group by status`).toEqual([{ status: 'cancelled', n: 10 }]);
     expect((await db.sql`select cancelled_count, in_flight_count from deployments where id = ${deploymentId}`)[0]).toEqual({ cancelled_count: 10, in_flight_count: 0 });

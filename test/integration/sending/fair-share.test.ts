@@ -103,6 +103,26 @@ describe('deployments sending at once', () => {
     }
   }, 120_000);
 
+  it('deployments sharing the lanes share the statements too: claims of several deployments go in one, about a lane-full each', async () => {
+    const started = await startWorker(db, testConfig(db, { SMTP_URL: sink.url, SEND_CONCURRENCY: '8' }));
+    stopWorker = () => started.stop();
+    const { deploymentIds } = await createCampaignOrThrow(db, { name: 'Eight', kind: 'multi', deployments: 8, csv: audienceCsv(1200, { domain: () => 'eight.example' }) }, new Date());
+    await Promise.all(deploymentIds.map(completed));
+    // Each statement claims under its own token, kept on the rows it claimed.
+    const statements = await db.sql<{ deployments: number; claims: number }[]>`
+      select count(distinct deployment_id)::int as deployments, count(*)::int as claims
+      from deliveries where deployment_id = any(${deploymentIds}::text[]) group by claimed_by`;
+    const claims = statements.reduce((sum, s) => sum + s.claims, 0);
+    expect(claims).toBe(1200);
+    // One deployment alone gets about 7 claims a statement with 8 lanes; statements of one
+    // deployment each, with the lanes spread over eight, get about one.
+    expect(statements.length, `${statements.length} statements for 1,200 claims`).toBeLessThanOrEqual(1200 / 3);
+    expect(Math.max(...statements.map((s) => s.deployments)), 'deployments in one statement').toBeGreaterThanOrEqual(4);
+    for (const id of deploymentIds) {
+      expect(await checkLedger(db, id, sink)).toMatchObject({ duplicates: 0, lost: 0, phantom: 0, unknown: 0, booksMatch: true });
+    }
+  }, 120_000);
+
   it('a high-priority campaign gets twice the share of a normal one', async () => {
     await worker();
     const sendAt = new Date();
