@@ -73,6 +73,13 @@ const CATALOGUE: Record<string, string> = {
   O4: 'finding 9: a request body trickled one byte every few seconds',
   O5: 'finding 10: campaign create while the disk is full: one line, no hang',
   O6: 'finding 3: App Home after access revoke',
+
+  // Issue 24 (the on-call loop): its new entry points.
+  O7: 'an Acknowledge button value or a Snooze choice that is not ours: refused without a lookup, audited',
+  O8: '/campaign ack with no id, a campaign id or more than one id: the usage line',
+  O9: 'on-call variables malformed or half set (mention, escalation, link templates, PagerDuty, webhook URL without its secret): one line naming the variable',
+  O10: 'a pager refusing an event (400, 404) or unreachable: failed for good and logged, or retried; never a crash',
+  O11: 'campaign-guard alerts ack with a malformed or unknown id, or without --actor: one line, nothing changed',
 };
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -328,7 +328,7 @@ describe('loadConfig: on-call (mentions, escalation, pagers, links)', () => {
     expect(config.onCall.pagerDestinations).toEqual(['pagerduty', 'webhook']);
   });
 
-  it('refuses half a pager: a webhook URL without its secret and the reverse, an events URL without a routing key', () => {
+  it('O9: refuses half a pager: a webhook URL without its secret and the reverse, an events URL without a routing key', () => {
     expect(configError({ ALERT_WEBHOOK_URL: 'https://pager.example.com/in' }).variable).toBe('ALERT_WEBHOOK_SECRET');
     expect(configError({ ALERT_WEBHOOK_SECRET: 's'.repeat(32) }).variable).toBe('ALERT_WEBHOOK_URL');
     expect(configError({ PAGERDUTY_EVENTS_URL: 'http://127.0.0.1:9/v2/enqueue' }).variable).toBe('PAGERDUTY_ROUTING_KEY');

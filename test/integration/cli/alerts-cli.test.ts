@@ -40,4 +40,20 @@ describe('alerts ack', () => {
       { actor: 'U_ONCALL', outcome: 'ok' },
     ]);
   }, 120_000);
+
+  it('O11: a malformed or unknown id, or no --actor: one line saying what is wrong, nothing changed', async () => {
+    const cases: [string[], number, string][] = [
+      [['alerts', 'ack', 'cmp_0000000001', '--actor', 'U_ONCALL'], 1, 'campaign-guard: `cmp_0000000001` is not an alert or deployment id. Nothing was changed.\n'],
+      [['alerts', 'ack', '../../etc', '--actor', 'U_ONCALL'], 1, 'campaign-guard: `../../etc` is not an alert or deployment id. Nothing was changed.\n'],
+      [['alerts', 'ack', 'alr_0000000009', '--actor', 'U_ONCALL'], 1, 'campaign-guard: No alert alr_0000000009. Nothing was changed.\n'],
+      [['alerts', 'ack', 'alr_0000000009'], 2, "error: required option '--actor <user>' not specified\n(run with --help for usage)\n"],
+    ];
+    for (const [args, code, stderr] of cases) {
+      const result = await cli(args);
+      expect(result.code, args.join(' ')).toBe(code);
+      expect(result.stderr).toBe(stderr);
+      expect(result.stdout).toBe('');
+    }
+    expect(await db.sql`select count(*)::int as n from audit_log where action = 'alert.acknowledge' and target_id like 'alr_0000000009%'`).toEqual([{ n: 0 }]);
+  }, 120_000);
 });

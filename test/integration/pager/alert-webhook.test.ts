@@ -104,7 +104,7 @@ describe('alert webhook', () => {
     expect(lines.filter((l) => l.msg === 'pager event not delivered; will retry' && l.detail === 'HTTP 500: status 500')).toHaveLength(1);
   }, 40_000);
 
-  it('a URL nobody listens on is a logged retry, never a crash, and the event goes once the receiver is back', async () => {
+  it('O10: a URL nobody listens on is a logged retry, never a crash, and the event goes once the receiver is back', async () => {
     const closed = net.createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as net.AddressInfo).port;

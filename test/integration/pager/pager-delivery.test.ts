@@ -103,7 +103,7 @@ describe('pager delivery to PagerDuty (Events API v2)', () => {
     expect(resolve).toEqual({ routing_key: ROUTING_KEY, event_action: 'resolve', dedup_key: alertId });
   }, 60_000);
 
-  it('an event PagerDuty refuses (400) fails for good with its reason, and so do the acknowledge and resolve of that alert', async () => {
+  it('O10: an event PagerDuty refuses (400) fails for good with its reason, and so do the acknowledge and resolve of that alert', async () => {
     const { alertId } = await alertOfNewCampaign();
     await enqueuePagerTrigger(db.sql, ['pagerduty'], [alertId]);
     await enqueuePagerFollowUp(db.sql, { alertIds: [alertId] }, 'acknowledge');

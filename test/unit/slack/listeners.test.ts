@@ -210,7 +210,7 @@ describe('listeners refuse bad input before anything is looked up', () => {
     expect(refusals[3]).toBe(`cancel: button value not understood: v1:${DEP}\ufffd`);
   });
 
-  it('an Acknowledge value or a Snooze choice that is not ours is refused without a lookup, and audited', async () => {
+  it('O7: an Acknowledge value or a Snooze choice that is not ours is refused without a lookup, and audited', async () => {
     const { deps, touched, refusals } = recording();
     const receiver = await appWith(deps);
     const ack = { ...click.actions[0]!, action_id: 'acknowledge_alert', value: 'v2:alr_0000000001' };

@@ -103,7 +103,7 @@ describe('on-call values, replies and answers', () => {
     expect(acknowledgeMrkdwn({ ok: false, code: 'not_open', reason: 'dep_x <!here> has no open alert.' })).toBe('dep_x &lt;!here&gt; has no open alert. Nothing was changed.');
   });
 
-  it('/campaign ack takes one alert or deployment id', () => {
+  it('O8: /campaign ack takes one alert or deployment id; anything else gets the usage line', () => {
     expect(parseCommandText('ack alr_0000000001')).toEqual({ kind: 'ack', id: 'alr_0000000001' });
     expect(parseCommandText('ACK dep_0000000001')).toEqual({ kind: 'ack', id: 'dep_0000000001' });
     expect(parseCommandText('ack cmp_0000000001')).toMatchObject({ kind: 'reply', text: expect.stringContaining('needs an alert id') });
